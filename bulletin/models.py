@@ -1,0 +1,179 @@
+"""Announcements with read receipts, and the notification outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from org.models import Organization
+
+
+class Announcement(models.Model):
+    """A notice or study material for the whole mine (no organization) or one branch."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("公告")
+        STUDY = "study", _("学习资料")
+        MEETING = "meeting", _("会议通知")
+        CIRCULAR = "circular", _("通报")
+
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"))
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, default=Kind.NOTICE)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("发布范围"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="announcements",
+        help_text=_("留空表示全矿"),
+    )
+    published_at = models.DateTimeField(_("发布时间"), db_index=True)
+    pinned = models.BooleanField(_("置顶"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("公告")
+        verbose_name_plural = _("公告")
+        ordering = ["-pinned", "-published_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-published_at"], name="bulletin_ann_org_pub")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def audience_label(self) -> str:
+        return self.organization.name if self.organization_id else "全矿"
+
+
+class ReadReceipt(models.Model):
+    """That a user opened an announcement, and when."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_receipts")
+    read_at = models.DateTimeField(_("阅读时间"))
+
+    class Meta:
+        verbose_name = _("阅读记录")
+        verbose_name_plural = _("阅读记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "user"],
+                name="%(app_label)s_%(class)s_once_per_user",
+                violation_error_message=_("已记录阅读。"),
+            )
+        ]
+
+
+class WebhookEndpoint(models.Model):
+    """A group-robot (企业微信 / 钉钉) webhook of an organisation: notifications for its people are posted there."""
+
+    class Flavor(models.TextChoices):
+        WECOM = "wecom", _("企业微信群机器人")
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="webhooks"
+    )
+    flavor = models.CharField(_("类型"), max_length=20, choices=Flavor.choices, default=Flavor.WECOM)
+    url = models.URLField(_("Webhook 地址"), max_length=500)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("群机器人通知渠道")
+        verbose_name_plural = _("群机器人通知渠道")
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.get_flavor_display()}"
+
+
+class Notification(models.Model):
+    """One outbox row per recipient and channel, written in the transaction of its cause.
+
+    Delivery flips ``status`` with a conditional update, so a row is sent once even
+    when a task runs twice; the sweep re-sends rows still pending after ``next_attempt_at``.
+    The in-app inbox is the rows of channel ``inbox``.
+    """
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", _("站内消息")
+        EMAIL = "email", _("电子邮件")
+        WEBHOOK = "webhook", _("群机器人")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    webhook = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("群机器人"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=500, blank=True)
+    # Identifies the cause (e.g. "meeting:12:notice"): with recipient and channel
+    # it is unique, so a reminder written twice is stored once.
+    dedupe_key = models.CharField(_("去重键"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"))
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key", "channel", "recipient"],
+                condition=~Q(dedupe_key="") & Q(recipient__isnull=False),
+                name="%(app_label)s_%(class)s_once_per_recipient",
+                violation_error_message=_("该通知已发送给此人。"),
+            ),
+            models.UniqueConstraint(
+                fields=["dedupe_key", "webhook"],
+                condition=~Q(dedupe_key="") & Q(webhook__isnull=False),
+                name="%(app_label)s_%(class)s_once_per_webhook",
+                violation_error_message=_("该通知已发送到此群。"),
+            ),
+            models.CheckConstraint(
+                condition=(Q(channel="webhook") & Q(webhook__isnull=False) & Q(recipient__isnull=True))
+                | (~Q(channel="webhook") & Q(recipient__isnull=False) & Q(webhook__isnull=True)),
+                name="%(app_label)s_%(class)s_target_matches_channel",
+                violation_error_message=_("群机器人通知须指定群，其他通知须指定接收人。"),
+            ),
+        ]
+        indexes = [
+            # The sweep's query: pending rows that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="bulletin_notif_due",
+            ),
+            models.Index(
+                fields=["recipient", "read_at"],
+                condition=Q(channel="inbox"),
+                name="bulletin_notif_inbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

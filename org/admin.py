@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Member, Membership, Organization, Post, StaffRole, User
+
+
+@admin.register(User)
+class SanhuiUserAdmin(UserAdmin):
+    list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "kind", "parent", "sort_order", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+    list_select_related = ("parent",)
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(Member)
+class MemberAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "gender", "masked_id_number", "category", "status", "phone")
+    list_filter = ("category", "status", "gender")
+    search_fields = ("name", "id_number", "phone")
+    inlines = [MembershipInline, PostInline]
+    raw_id_fields = ["user"]
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj):
+        return obj.masked_id_number
+
+
+@admin.register(Post)
+class PostAdmin(SimpleHistoryAdmin):
+    list_display = ("organization", "role", "member", "started_on", "ended_on")
+    list_filter = ("role",)
+    search_fields = ("member__name", "organization__name")
+    list_select_related = ("organization", "member")
+    autocomplete_fields = ["organization", "member"]
+
+
+@admin.register(StaffRole)
+class StaffRoleAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "organization", "role")
+    list_filter = ("role",)
+    list_select_related = ("user", "organization")
+    raw_id_fields = ["user"]

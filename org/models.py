@@ -1,0 +1,301 @@
+"""Organisations, members, memberships with dates, posts with dates, and staff roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .validators import mask_id_number, validate_id_number, validate_phone
+
+
+class User(AbstractUser):
+    """A login. Linked to at most one party member through ``Member.user``."""
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    @property
+    def display_name(self) -> str:
+        member = getattr(self, "member", None)
+        if member is not None:
+            return member.name
+        return self.get_full_name() or self.username
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def branches(self):
+        return self.filter(kind=Organization.Kind.BRANCH)
+
+    def groups(self):
+        return self.filter(kind=Organization.Kind.GROUP)
+
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Organization(models.Model):
+    """One node of the party tree: 党委 → optional 党总支 → 党支部 → 党小组.
+
+    One table for every level keeps the tree uniform; ``kind`` says which level a
+    row is and ``clean()`` keeps parents consistent (a group's parent is a branch).
+    """
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("党委")
+        GENERAL_BRANCH = "general_branch", _("党总支")
+        BRANCH = "branch", _("党支部")
+        GROUP = "group", _("党小组")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("层级"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级组织"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("有效"), default=True)
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    # Meeting place coordinates are optional; the evidence checks use them when present.
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    objects = OrganizationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_parent",
+                violation_error_message=_("同一上级组织下已有同名组织。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "parent"], name="org_organization_kind_parent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    _allowed_parents = {
+        Kind.COMMITTEE: {None},
+        Kind.GENERAL_BRANCH: {Kind.COMMITTEE},
+        Kind.BRANCH: {Kind.COMMITTEE, Kind.GENERAL_BRANCH},
+        Kind.GROUP: {Kind.BRANCH},
+    }
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        parent_kind = self.parent.kind if self.parent_id else None
+        if parent_kind not in self._allowed_parents.get(self.kind, set()):
+            raise ValidationError({"parent": _("该层级的上级组织不正确。")})
+
+    @property
+    def is_branch(self) -> bool:
+        return self.kind == self.Kind.BRANCH
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == self.Kind.GROUP
+
+
+class MemberQuerySet(models.QuerySet):
+    def in_good_standing(self):
+        """Members still on the roll (在册 or 留党察看)."""
+        return self.filter(status__in=Member.ON_ROLL_STATUSES)
+
+    def of_organization_on(self, organization, on: dt.date):
+        """Members of ``organization`` (a branch or a group) on date ``on``: one query."""
+        return self.filter(
+            memberships__organization=organization,
+            memberships__started_on__lte=on,
+        ).filter(Q(memberships__ended_on__isnull=True) | Q(memberships__ended_on__gt=on))
+
+
+class Member(models.Model):
+    """A party member (党员) of the mine, with or without a login."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    class Category(models.TextChoices):
+        FULL = "full", _("正式党员")
+        PROBATIONARY = "probationary", _("预备党员")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在册")
+        DISCIPLINARY_PROBATION = "disciplinary_probation", _("留党察看")
+        TRANSFERRED_OUT = "transferred_out", _("转出")
+        SUSPENDED = "suspended", _("停止党籍")
+        EXPELLED = "expelled", _("出党")
+        DECEASED = "deceased", _("去世")
+
+    ON_ROLL_STATUSES = (Status.ACTIVE, Status.DISCIPLINARY_PROBATION)
+
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, validators=[validate_phone])
+    category = models.CharField(_("党员类别"), max_length=20, choices=Category.choices, default=Category.FULL)
+    joined_on = models.DateField(_("入党日期"), null=True, blank=True)
+    full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
+    status = models.CharField(_("党籍状态"), max_length=30, choices=Status.choices, default=Status.ACTIVE)
+    user = models.OneToOneField(
+        User, verbose_name=_("登录账号"), null=True, blank=True, on_delete=models.SET_NULL, related_name="member"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category="full") | Q(full_member_on__isnull=True),
+                name="%(app_label)s_%(class)s_probationary_has_no_full_date",
+                violation_error_message=_("预备党员不能有转正日期。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def is_full_member_on(self, on: dt.date) -> bool:
+        """正式党员 on date ``on`` (a probationary member never votes)."""
+        if self.category != self.Category.FULL:
+            return False
+        return self.full_member_on is None or self.full_member_on <= on
+
+    def can_vote_on(self, on: dt.date) -> bool:
+        return self.is_full_member_on(on) and self.status == self.Status.ACTIVE
+
+
+class Membership(models.Model):
+    """A member's belonging to a branch or a group between two dates.
+
+    ``ended_on`` is exclusive: a member transferred on D belongs to the new branch
+    from D and no longer to the old one, so no day counts them twice.
+    """
+
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    started_on = models.DateField(_("起始日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("组织关系")
+        verbose_name_plural = _("组织关系")
+        ordering = ["-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期必须晚于起始日期。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "started_on", "ended_on"], name="org_membership_org_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.organization}"
+
+    def is_current_on(self, on: dt.date) -> bool:
+        return self.started_on <= on and (self.ended_on is None or self.ended_on > on)
+
+
+class Post(models.Model):
+    """A post (职务) held in a branch or group between two dates."""
+
+    class Role(models.TextChoices):
+        SECRETARY = "secretary", _("书记")
+        DEPUTY_SECRETARY = "deputy_secretary", _("副书记")
+        ORGANIZATION = "organization", _("组织委员")
+        PROPAGANDA = "propaganda", _("宣传委员")
+        DISCIPLINE = "discipline", _("纪检委员")
+        GROUP_LEADER = "group_leader", _("党小组长")
+
+    # Roles that make a member part of the branch committee (支委).
+    COMMITTEE_ROLES = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION, Role.PROPAGANDA, Role.DISCIPLINE)
+
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="posts")
+    organization = models.ForeignKey(Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="posts")
+    role = models.CharField(_("职务"), max_length=30, choices=Role.choices)
+    started_on = models.DateField(_("任职日期"))
+    ended_on = models.DateField(_("离任日期"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("职务")
+        verbose_name_plural = _("职务")
+        ordering = ["organization", "role", "-started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("离任日期必须晚于任职日期。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "role", "ended_on"], name="org_post_org_role")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.get_role_display()} {self.member}"
+
+
+class StaffRole(models.Model):
+    """A role held at 党委 level by a login: supervision (督导), the committee, system administration."""
+
+    class Role(models.TextChoices):
+        WORK_DEPT = "work_dept", _("党委工作部")
+        DISCIPLINE_DEPT = "discipline_dept", _("纪检部")
+        COMMITTEE = "committee", _("党委委员")
+        ADMIN = "admin", _("系统管理员")
+
+    SUPERVISOR_ROLES = (Role.WORK_DEPT, Role.DISCIPLINE_DEPT)
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="staff_roles")
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("党委"),
+        on_delete=models.PROTECT,
+        related_name="staff_roles",
+        limit_choices_to={"kind": Organization.Kind.COMMITTEE},
+    )
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党委角色")
+        verbose_name_plural = _("党委角色")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"],
+                name="%(app_label)s_%(class)s_unique_role",
+                violation_error_message=_("该用户已有此角色。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_role_display()}"

@@ -1,0 +1,99 @@
+"""Who may do what: every permission of the project, as django-rules predicates.
+
+Views check these with ``user.has_perm(name, obj)``, templates with ``{% has_perm %}``
+and selectors filter lists with the same ``Scope`` the predicates read, so a page
+never shows what its URL would refuse.
+"""
+
+import rules
+from django.utils import timezone
+
+from .scope import get_scope
+
+
+def _org_id(obj):
+    """The branch id an object belongs to (a branch itself, or anything with ``branch_id``)."""
+    if obj is None:
+        return None
+    if hasattr(obj, "branch_id"):
+        return obj.branch_id
+    return obj.pk
+
+
+@rules.predicate
+def is_admin(user):
+    return get_scope(user).is_admin
+
+
+@rules.predicate
+def is_supervisor(user):
+    return get_scope(user).is_supervisor
+
+
+@rules.predicate
+def is_committee(user):
+    return get_scope(user).is_committee
+
+
+@rules.predicate
+def is_party_member(user):
+    return get_scope(user).member_id is not None
+
+
+@rules.predicate
+def is_branch_manager_anywhere(user):
+    return get_scope(user).is_branch_manager
+
+
+@rules.predicate
+def manages_branch(user, obj):
+    """The branch's 书记, 副书记 or a 支委委员 (committee member)."""
+    return _org_id(obj) in get_scope(user).committee_branch_ids
+
+
+@rules.predicate
+def belongs_to_branch(user, obj):
+    return _org_id(obj) in get_scope(user).branch_ids
+
+
+@rules.predicate
+def leads_group(user, group):
+    return group is not None and group.pk in get_scope(user).led_group_ids
+
+
+@rules.predicate
+def leads_a_group_of_branch(user, obj):
+    return _org_id(obj) in get_scope(user).led_group_branch_ids
+
+
+@rules.predicate
+def is_self(user, member):
+    return member is not None and member.pk == get_scope(user).member_id
+
+
+@rules.predicate
+def member_in_managed_branch(user, member):
+    """The member currently belongs to a branch the user manages or leads a group in.
+
+    Reads ``member.memberships.all()``: callers prefetch it so this costs no query.
+    """
+    if member is None:
+        return False
+    scope = get_scope(user)
+    managed = scope.committee_branch_ids | scope.led_group_branch_ids
+    if not managed:
+        return False
+    today = timezone.localdate()
+    return any(m.organization_id in managed and m.is_current_on(today) for m in member.memberships.all())
+
+
+sees_all = is_supervisor | is_committee
+
+# Organisation pages
+rules.add_perm("org.view_all_branches", sees_all)
+rules.add_perm("org.view_branch", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("org.manage_branch", manages_branch | is_admin)
+rules.add_perm("org.view_branch_roster", sees_all | manages_branch | leads_a_group_of_branch)
+rules.add_perm("org.view_member", sees_all | is_self | member_in_managed_branch)
+rules.add_perm("org.import_roster", is_admin | is_supervisor)
+rules.add_perm("org.export_roster", sees_all)

@@ -1,0 +1,114 @@
+"""What a login is, computed once per request: its member, branches, posts and staff roles.
+
+Predicates in ``org.rules`` and filters in the selectors read this instead of
+querying again, so a page's query count does not grow with the checks it makes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Member, Membership, Organization, Post, StaffRole
+
+
+@dataclass(frozen=True)
+class Scope:
+    member_id: int | None = None
+    branch_ids: frozenset[int] = field(default_factory=frozenset)
+    group_ids: frozenset[int] = field(default_factory=frozenset)
+    committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    secretary_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    led_group_ids: frozenset[int] = field(default_factory=frozenset)
+    # branch id of each led group, so that group leaders can reach their branch's pages
+    led_group_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    staff_roles: frozenset[str] = field(default_factory=frozenset)
+    is_superuser: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or StaffRole.Role.ADMIN in self.staff_roles
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.is_admin or bool(self.staff_roles & set(StaffRole.SUPERVISOR_ROLES))
+
+    @property
+    def is_committee(self) -> bool:
+        return self.is_admin or StaffRole.Role.COMMITTEE in self.staff_roles
+
+    @property
+    def sees_all_branches(self) -> bool:
+        return self.is_supervisor or self.is_committee
+
+    @property
+    def is_branch_manager(self) -> bool:
+        return bool(self.committee_branch_ids)
+
+    @property
+    def home_branch_id(self) -> int | None:
+        """The branch shown as "my branch": the managed one first, else the member's own."""
+        for ids in (self.secretary_branch_ids, self.committee_branch_ids, self.branch_ids):
+            if ids:
+                return min(ids)
+        return None
+
+
+ANONYMOUS = Scope()
+
+
+def _active_on(on: dt.date) -> Q:
+    return Q(started_on__lte=on) & (Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+
+
+def compute_scope(user, *, on: dt.date) -> Scope:
+    if not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    staff_roles = frozenset(StaffRole.objects.filter(user=user).values_list("role", flat=True))
+    member = Member.objects.filter(user=user, status__in=Member.ON_ROLL_STATUSES).only("id").first()
+    if member is None:
+        return Scope(staff_roles=staff_roles, is_superuser=user.is_superuser)
+
+    branch_ids, group_ids = set(), set()
+    for org_id, kind in Membership.objects.filter(_active_on(on), member=member).values_list(
+        "organization_id", "organization__kind"
+    ):
+        (branch_ids if kind == Organization.Kind.BRANCH else group_ids).add(org_id)
+
+    committee, secretary, led_groups, led_group_branches = set(), set(), set(), set()
+    for org_id, parent_id, role in Post.objects.filter(_active_on(on), member=member).values_list(
+        "organization_id", "organization__parent_id", "role"
+    ):
+        if role == Post.Role.GROUP_LEADER:
+            led_groups.add(org_id)
+            led_group_branches.add(parent_id)
+        elif role in Post.COMMITTEE_ROLES:
+            committee.add(org_id)
+            if role in (Post.Role.SECRETARY, Post.Role.DEPUTY_SECRETARY):
+                secretary.add(org_id)
+
+    return Scope(
+        member_id=member.id,
+        branch_ids=frozenset(branch_ids),
+        group_ids=frozenset(group_ids),
+        committee_branch_ids=frozenset(committee),
+        secretary_branch_ids=frozenset(secretary),
+        led_group_ids=frozenset(led_groups),
+        led_group_branch_ids=frozenset(led_group_branches),
+        staff_roles=staff_roles,
+        is_superuser=user.is_superuser,
+    )
+
+
+def get_scope(user) -> Scope:
+    """The user's scope, cached on the user object for the rest of the request."""
+    if not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cached = getattr(user, "_sanhui_scope", None)
+    if cached is None:
+        cached = compute_scope(user, on=timezone.localdate())
+        user._sanhui_scope = cached
+    return cached

@@ -1,0 +1,130 @@
+"""Reads of organisations and members that pages and exports share, with the permission filter."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Member, Membership, Organization, Post
+from .scope import get_scope
+
+
+def active_on(on: dt.date, prefix: str = "") -> Q:
+    """Rows whose [started_on, ended_on) interval contains ``on``."""
+    return Q(**{f"{prefix}started_on__lte": on}) & (
+        Q(**{f"{prefix}ended_on__isnull": True}) | Q(**{f"{prefix}ended_on__gt": on})
+    )
+
+
+def branches_visible_to(user) -> QuerySet[Organization]:
+    scope = get_scope(user)
+    qs = Organization.objects.branches().active()
+    if scope.sees_all_branches:
+        return qs
+    ids = scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids
+    return qs.filter(pk__in=ids)
+
+
+def branch_overview(user, *, on: dt.date) -> QuerySet[Organization]:
+    """Visible branches with their member and group counts on ``on``: one query."""
+    return (
+        branches_visible_to(user)
+        .select_related("parent")
+        .annotate(
+            member_count=Count(
+                "memberships",
+                filter=active_on(on, "memberships__") & Q(memberships__member__status__in=Member.ON_ROLL_STATUSES),
+                distinct=True,
+            ),
+            group_count=Count("children", filter=Q(children__kind=Organization.Kind.GROUP), distinct=True),
+        )
+        .order_by("sort_order", "id")
+    )
+
+
+def branch_members_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:
+    """Members of a branch on date ``on`` (the 应到 of a branch meeting): one query."""
+    return (
+        Member.objects.in_good_standing()
+        .filter(Q(memberships__organization=branch) & active_on(on, "memberships__"))
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def group_members_on(group: Organization, *, on: dt.date) -> QuerySet[Member]:
+    return (
+        Member.objects.in_good_standing()
+        .filter(Q(memberships__organization=group) & active_on(on, "memberships__"))
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def branch_committee_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:
+    """The branch committee (支委) on date ``on``: members holding a committee post."""
+    return (
+        Member.objects.filter(
+            Q(posts__organization=branch) & Q(posts__role__in=Post.COMMITTEE_ROLES) & active_on(on, "posts__")
+        )
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def branch_secretary_on(branch: Organization, *, on: dt.date) -> Member | None:
+    return (
+        Member.objects.filter(
+            Q(posts__organization=branch) & Q(posts__role=Post.Role.SECRETARY) & active_on(on, "posts__")
+        )
+        .order_by("-posts__started_on")
+        .first()
+    )
+
+
+def branch_detail(branch: Organization, *, on: dt.date) -> dict:
+    """Everything the branch page shows, in a fixed number of queries."""
+    groups = list(
+        Organization.objects.groups()
+        .filter(parent=branch, is_active=True)
+        .prefetch_related(
+            Prefetch(
+                "posts",
+                queryset=Post.objects.filter(active_on(on)).select_related("member"),
+                to_attr="current_posts",
+            )
+        )
+        .annotate(
+            member_count=Count(
+                "memberships",
+                filter=active_on(on, "memberships__") & Q(memberships__member__status__in=Member.ON_ROLL_STATUSES),
+                distinct=True,
+            )
+        )
+    )
+    posts = list(
+        Post.objects.filter(active_on(on), organization=branch).select_related("member").order_by("role", "id")
+    )
+    members = list(
+        branch_members_on(branch, on=on).prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(active_on(on), organization__kind=Organization.Kind.GROUP)
+                .filter(organization__parent=branch)
+                .select_related("organization"),
+                to_attr="current_group_memberships",
+            )
+        )
+    )
+    return {"groups": groups, "posts": posts, "members": members}
+
+
+def roster_rows(*, branches: QuerySet[Organization] | None = None, on: dt.date):
+    """One row per current branch membership, for the roster export: one query, streamed."""
+    qs = Membership.objects.filter(active_on(on), organization__kind=Organization.Kind.BRANCH).filter(
+        member__status__in=Member.ON_ROLL_STATUSES
+    )
+    if branches is not None:
+        qs = qs.filter(organization__in=branches)
+    return qs.select_related("member", "organization").order_by("organization__sort_order", "organization_id", "member__name")

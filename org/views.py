@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from bulletin.selectors import announcements_for_user
+
+from . import selectors
+from .forms import LoginForm
+from .models import Member, Organization
+from .roster_views import roster_export, roster_import, roster_import_confirm, roster_template  # noqa: F401
+from .scope import get_scope
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        ctx["cooloff_minutes"] = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        return ctx
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Liveness for the load balancer: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def home(request):
+    """One home page, its sections chosen by role."""
+    scope = get_scope(request.user)
+    today = timezone.localdate()
+    ctx = {
+        "announcements": announcements_for_user(request.user, now=timezone.now())[:5],
+        "all_branches": None,
+        "my_branch": None,
+    }
+    if scope.sees_all_branches:
+        ctx["all_branches"] = selectors.branch_overview(request.user, on=today)
+    if scope.home_branch_id:
+        ctx["my_branch"] = selectors.branch_overview(request.user, on=today).filter(pk=scope.home_branch_id).first()
+    return render(request, "org/home.html", ctx)
+
+
+def _get_branch_for_user(request, pk: int) -> Organization:
+    branch = get_object_or_404(Organization.objects.branches().select_related("parent"), pk=pk)
+    if not request.user.has_perm("org.view_branch", branch):
+        raise PermissionDenied
+    return branch
+
+
+@login_required
+def branch_list(request):
+    if not request.user.has_perm("org.view_all_branches"):
+        raise PermissionDenied
+    branches = selectors.branch_overview(request.user, on=timezone.localdate())
+    return render(request, "org/branch_list.html", {"branches": branches})
+
+
+@login_required
+def branch_detail(request, pk: int):
+    branch = _get_branch_for_user(request, pk)
+    today = timezone.localdate()
+    can_see_roster = request.user.has_perm("org.view_branch_roster", branch)
+    ctx = {"branch": branch, "can_see_roster": can_see_roster, "today": today}
+    ctx.update(selectors.branch_detail(branch, on=today))
+    if not can_see_roster:
+        # Members see who their branch's committee and groups are, not each other's details.
+        ctx["members"] = []
+    return render(request, "org/branch_detail.html", ctx)
+
+
+@login_required
+def member_detail(request, pk: int):
+    member = Member.objects.filter(pk=pk).prefetch_related("memberships__organization", "posts__organization").first()
+    if member is None:
+        raise Http404
+    if not request.user.has_perm("org.view_member", member):
+        raise PermissionDenied
+    return render(request, "org/member_detail.html", {"member": member, "today": timezone.localdate()})

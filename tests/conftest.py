@@ -1,0 +1,106 @@
+"""Shared fixtures: the named people of the permission tests and the browser."""
+
+import os
+
+import pytest
+
+from org.models import Post, StaffRole
+
+from .factories import BranchFactory, GroupFactory, member_with_login, staff_user
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Production serves hashed files collected by `collectstatic`; tests find
+    # them through the finders instead of needing a collected manifest.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture
+def branch(db):
+    return BranchFactory(name="综采一队党支部")
+
+
+@pytest.fixture
+def group(branch):
+    return GroupFactory(name="综采一队第一党小组", parent=branch)
+
+
+@pytest.fixture
+def other_branch(db):
+    return BranchFactory(name="掘进二队党支部")
+
+
+@pytest.fixture
+def secretary(branch, group):
+    """The 书记 of ``branch``."""
+    return member_with_login(branch=branch, group=group, username="secretary", role=Post.Role.SECRETARY, name="王书记")
+
+
+@pytest.fixture
+def member(branch, group):
+    """An ordinary member of ``branch`` with no post."""
+    return member_with_login(branch=branch, group=group, username="member", name="李党员")
+
+
+@pytest.fixture
+def other_secretary(other_branch):
+    """The 书记 of another branch."""
+    return member_with_login(branch=other_branch, username="other_secretary", role=Post.Role.SECRETARY, name="赵书记")
+
+
+@pytest.fixture
+def supervisor(db):
+    """A supervisor of the 党委工作部."""
+    return staff_user(username="supervisor", role=StaffRole.Role.WORK_DEPT)
+
+
+@pytest.fixture
+def people(secretary, member, other_secretary, supervisor):
+    """Every named role; ``None`` stands for anonymous."""
+    return {
+        "secretary": secretary,
+        "member": member,
+        "other_secretary": other_secretary,
+        "supervisor": supervisor,
+        "anonymous": None,
+    }
+
+
+def client_for(client, user):
+    """``client`` signed in as ``user`` (anonymous for ``None``)."""
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+# --- Browser (Playwright driving Debian's Chromium) -------------------------
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright's sync API
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium instead of a downloaded browser; the networking flags stop
+    # it from calling hosts this network cannot reach.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}

@@ -1,0 +1,116 @@
+"""factory_boy factories and the named people of the permission tests."""
+
+import datetime as dt
+import itertools
+
+import factory
+from django.utils import timezone
+
+from bulletin.models import Announcement
+from org.models import Member, Membership, Organization, Post, StaffRole, User
+from org.validators import id_number_check_char
+
+_id_seq = itertools.count(1)
+
+
+def make_id_number(born: dt.date = dt.date(1985, 6, 15), region: str = "370883") -> str:
+    """A valid 18-character resident ID number, unique per call."""
+    first17 = f"{region}{born:%Y%m%d}{next(_id_seq) % 1000:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.cn")
+    password = factory.django.Password("pw-for-tests-123")
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"组织{n}")
+    kind = Organization.Kind.COMMITTEE
+
+
+class CommitteeFactory(OrganizationFactory):
+    name = "测试煤矿党委"
+    kind = Organization.Kind.COMMITTEE
+
+    class Meta:
+        model = Organization
+        django_get_or_create = ("name", "kind")
+
+
+class BranchFactory(OrganizationFactory):
+    name = factory.Sequence(lambda n: f"第{n}支部")
+    kind = Organization.Kind.BRANCH
+    parent = factory.SubFactory(CommitteeFactory)
+
+
+class GroupFactory(OrganizationFactory):
+    name = factory.Sequence(lambda n: f"第{n}党小组")
+    kind = Organization.Kind.GROUP
+    parent = factory.SubFactory(BranchFactory)
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    name = factory.Sequence(lambda n: f"党员{n}")
+    gender = Member.Gender.MALE
+    id_number = factory.LazyFunction(make_id_number)
+    category = Member.Category.FULL
+    joined_on = dt.date(2010, 7, 1)
+    status = Member.Status.ACTIVE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    member = factory.SubFactory(MemberFactory)
+    organization = factory.SubFactory(BranchFactory)
+    started_on = dt.date(2020, 1, 1)
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Post
+
+    member = factory.SubFactory(MemberFactory)
+    organization = factory.SubFactory(BranchFactory)
+    role = Post.Role.SECRETARY
+    started_on = dt.date(2020, 1, 1)
+
+
+class AnnouncementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Announcement
+
+    title = factory.Sequence(lambda n: f"公告{n}")
+    body = "请各支部认真学习。"
+    published_at = factory.LazyFunction(timezone.now)
+
+
+def member_with_login(*, branch, username, group=None, role=None, category=Member.Category.FULL, name=None):
+    """A member of ``branch`` (and ``group``) with a login and optionally a post in the branch."""
+    user = UserFactory(username=username)
+    member = MemberFactory(user=user, category=category, **({"name": name} if name else {}))
+    MembershipFactory(member=member, organization=branch)
+    if group is not None:
+        MembershipFactory(member=member, organization=group)
+    if role is not None:
+        PostFactory(member=member, organization=group if role == Post.Role.GROUP_LEADER else branch, role=role)
+    return user
+
+
+def staff_user(*, username, role):
+    user = UserFactory(username=username)
+    StaffRole.objects.create(user=user, organization=CommitteeFactory(), role=role)
+    return user
