@@ -1,0 +1,482 @@
+"""Meeting types and cadence rules as data; meetings with their notice, minutes, attendance, votes and leave."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from org.models import Member, Organization
+
+
+class MeetingType(models.Model):
+    """One of the seven meeting types of domain.md. Rows are data; ``code`` carries the rules attached to a type."""
+
+    class Code(models.TextChoices):
+        GENERAL_MEETING = "general_meeting", _("支部党员大会")
+        COMMITTEE_MEETING = "committee_meeting", _("支部委员会")
+        GROUP_MEETING = "group_meeting", _("党小组会")
+        PARTY_LESSON = "party_lesson", _("党课")
+        THEME_DAY = "theme_day", _("主题党日")
+        ORG_LIFE = "org_life", _("组织生活会")
+        DEMOCRATIC_REVIEW = "democratic_review", _("民主评议党员")
+
+    class Audience(models.TextChoices):
+        BRANCH = "branch", _("支部全体党员")
+        COMMITTEE = "committee", _("支部委员")
+        GROUP = "group", _("党小组党员")
+
+    code = models.CharField(_("代码"), max_length=30, choices=Code.choices, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    audience = models.CharField(_("参会范围"), max_length=20, choices=Audience.choices, default=Audience.BRANCH)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    requires_lecturer = models.BooleanField(_("须填写授课人和课题"), default=False)
+    requires_theme_tags = models.BooleanField(_("须选择主题标签"), default=False)
+    requires_photo = models.BooleanField(_("须上传会议照片"), default=True)
+    attendance_target_percent = models.PositiveSmallIntegerField(
+        _("出席率目标（%）"), null=True, blank=True, help_text=_("如主题党日 80%；留空表示无要求")
+    )
+
+    class Meta:
+        verbose_name = _("会议类型")
+        verbose_name_plural = _("会议类型")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThemeTag(models.Model):
+    """A business theme of a 主题党日 (安全生产, 节能减排 …), configurable."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("主题标签")
+        verbose_name_plural = _("主题标签")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CadenceRule(models.Model):
+    """At least ``min_count`` meetings of any of ``types`` per ``period``, per branch or per group."""
+
+    class Scope(models.TextChoices):
+        BRANCH = "branch", _("每个支部")
+        GROUP = "group", _("每个党小组")
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("每月")
+        QUARTER = "quarter", _("每季度")
+        HALF_YEAR = "half_year", _("每半年")
+        YEAR = "year", _("每年")
+
+    name = models.CharField(_("名称"), max_length=100)
+    types = models.ManyToManyField(MeetingType, verbose_name=_("会议类型（任一）"), related_name="cadence_rules")
+    scope = models.CharField(_("范围"), max_length=20, choices=Scope.choices, default=Scope.BRANCH)
+    period = models.CharField(_("周期"), max_length=20, choices=Period.choices)
+    min_count = models.PositiveSmallIntegerField(_("最少次数"), default=1)
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    basis = models.CharField(_("依据"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("召开频次规则")
+        verbose_name_plural = _("召开频次规则")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_count__gte=1),
+                name="%(app_label)s_%(class)s_min_count_positive",
+                violation_error_message=_("最少次数至少为 1。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Exemption(models.Model):
+    """A branch excused from one rule for one period (e.g. newly formed), with approver and reason."""
+
+    branch = models.ForeignKey(
+        Organization, verbose_name=_("支部"), on_delete=models.CASCADE, related_name="cadence_exemptions"
+    )
+    rule = models.ForeignKey(CadenceRule, verbose_name=_("规则"), on_delete=models.CASCADE, related_name="exemptions")
+    period_start = models.DateField(_("期间开始"), help_text=_("该期间的第一天，如 2026-04-01"))
+    reason = models.TextField(_("理由"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("批准时间"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("豁免")
+        verbose_name_plural = _("豁免")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "rule", "period_start"],
+                name="%(app_label)s_%(class)s_once_per_period",
+                violation_error_message=_("该支部在该期间已有此规则的豁免。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.rule} {self.period_start:%Y-%m}"
+
+
+class MeetingQuerySet(models.QuerySet):
+    def held(self):
+        return self.filter(status__in=Meeting.HELD_STATUSES)
+
+
+class Meeting(models.Model):
+    """A meeting of a branch (or of one of its groups): plan, notice, minutes and review state.
+
+    A meeting may carry several types (a 党课 given at a 党员大会 counts for both).
+    ``counts_for`` is the day whose period the meeting counts for: the day it was
+    held, unless it makes up (补开) for an earlier period, which then shows as late.
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("计划")
+        NOTIFIED = "notified", _("已通知")
+        HELD = "held", _("已召开")
+        SUBMITTED = "submitted", _("已提交")
+        APPROVED = "approved", _("已通过")
+        RETURNED = "returned", _("已退回")
+        CANCELLED = "cancelled", _("已取消")
+
+    HELD_STATUSES = (Status.HELD, Status.SUBMITTED, Status.APPROVED, Status.RETURNED)
+    # States in which the branch may still edit the record.
+    EDITABLE_STATUSES = (Status.PLANNED, Status.NOTIFIED, Status.HELD, Status.RETURNED)
+
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("支部"),
+        on_delete=models.PROTECT,
+        related_name="meetings",
+        limit_choices_to={"kind": Organization.Kind.BRANCH},
+    )
+    group = models.ForeignKey(
+        Organization,
+        verbose_name=_("党小组"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_meetings",
+        limit_choices_to={"kind": Organization.Kind.GROUP},
+    )
+    types = models.ManyToManyField(MeetingType, verbose_name=_("会议类型"), related_name="meetings")
+    topic = models.CharField(_("会议主题"), max_length=200, blank=True)
+    agenda = models.TextField(_("议程"), blank=True)
+    requirements = models.TextField(_("会议要求"), blank=True, help_text=_("请假程序、签到时间等"))
+    planned_start = models.DateTimeField(_("计划开始时间"))
+    planned_end = models.DateTimeField(_("计划结束时间"))
+    place = models.CharField(_("地点"), max_length=200)
+    latitude = models.DecimalField(_("地点纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("地点经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lecturer = models.ForeignKey(
+        Member, verbose_name=_("授课人"), null=True, blank=True, on_delete=models.PROTECT, related_name="lessons_given"
+    )
+    lesson_title = models.CharField(_("党课题目"), max_length=200, blank=True)
+    theme_tags = models.ManyToManyField(ThemeTag, verbose_name=_("主题标签"), blank=True, related_name="meetings")
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
+    notice_published_at = models.DateTimeField(_("通知发布时间"), null=True, blank=True)
+
+    # Minutes (会议记录)
+    actual_start = models.DateTimeField(_("实际开始时间"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("实际结束时间"), null=True, blank=True)
+    chair = models.ForeignKey(
+        Member,
+        verbose_name=_("主持人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="meetings_chaired",
+    )
+    recorder = models.ForeignKey(
+        Member,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="meetings_recorded",
+    )
+    guests = models.TextField(_("列席人员"), blank=True)
+    resolutions = models.TextField(_("会议决议"), blank=True)
+    counts_for = models.DateField(_("归属期间"), null=True, blank=True, db_index=True)
+    minutes_entered_at = models.DateTimeField(_("记录录入时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # Set once by the sweep when minutes are overdue; indexed for the sweep.
+    minutes_overdue_at = models.DateTimeField(_("记录逾期标记时间"), null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MeetingQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[types, theme_tags])
+
+    class Meta:
+        verbose_name = _("会议")
+        verbose_name_plural = _("会议")
+        ordering = ["-planned_start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start")),
+                name="%(app_label)s_%(class)s_planned_end_after_start",
+                violation_error_message=_("计划结束时间必须晚于开始时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=True)
+                | Q(actual_end__gt=models.F("actual_start")),
+                name="%(app_label)s_%(class)s_actual_end_after_start",
+                violation_error_message=_("实际结束时间必须晚于开始时间。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                name="%(app_label)s_%(class)s_cancel_has_reason",
+                violation_error_message=_("取消会议须填写原因。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "counts_for"], name="meetings_meeting_branch_period"),
+            models.Index(fields=["branch", "planned_start"], name="meetings_meeting_branch_start"),
+            models.Index(fields=["status", "actual_end"], name="meetings_meeting_status_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.planned_start:%Y-%m-%d} {self.topic}"
+
+    @property
+    def is_locked(self) -> bool:
+        """Approved records are locked; cancelled ones are closed."""
+        return self.status not in self.EDITABLE_STATUSES
+
+    @property
+    def held_on(self):
+        from django.utils import timezone
+
+        start = self.actual_start or self.planned_start
+        return timezone.localtime(start).date()
+
+    def type_codes(self) -> set[str]:
+        """Codes of this meeting's types (uses the prefetched ``types`` when present)."""
+        return {t.code for t in self.types.all()}
+
+
+class AgendaItem(models.Model):
+    """One topic discussed at a meeting (议题), in order."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    order = models.PositiveSmallIntegerField(_("序号"), default=1)
+    title = models.CharField(_("议题"), max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("议题")
+        verbose_name_plural = _("议题")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Speech(models.Model):
+    """A speaker's main points on one agenda item, and whether they dissented."""
+
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="speeches")
+    speaker = models.ForeignKey(Member, verbose_name=_("发言人"), on_delete=models.PROTECT, related_name="speeches")
+    points = models.TextField(_("发言要点"))
+    dissent = models.BooleanField(_("持不同意见"), default=False)
+    order = models.PositiveSmallIntegerField(_("序号"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("发言")
+        verbose_name_plural = _("发言")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker}: {self.points[:20]}"
+
+
+class Attendance(models.Model):
+    """One expected attendee (应到) of a meeting and what became of them.
+
+    Rows are made from membership on the meeting date, with the member's
+    category and vote right on that date kept as they were.
+    """
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("出席")
+        LATE = "late", _("迟到")
+        LEAVE = "leave", _("请假")
+        ABSENT = "absent", _("无故缺席")
+
+    PRESENT_STATUSES = (Status.PRESENT, Status.LATE)
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="attendances")
+    is_probationary = models.BooleanField(_("预备党员"), default=False)
+    can_vote = models.BooleanField(_("有表决权"), default=True)
+    status = models.CharField(_("出席情况"), max_length=20, choices=Status.choices, blank=True)
+    leave_reason = models.CharField(_("请假事由"), max_length=200, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checkin_device = models.CharField(_("签到设备"), max_length=64, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("出席记录")
+        verbose_name_plural = _("出席记录")
+        ordering = ["member__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member"],
+                name="%(app_label)s_%(class)s_once_per_meeting",
+                violation_error_message=_("该党员已在本次会议的应到名单中。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="leave") | ~Q(leave_reason=""),
+                name="%(app_label)s_%(class)s_leave_has_reason",
+                violation_error_message=_("请假须填写事由。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_probationary=False) | Q(can_vote=False),
+                name="%(app_label)s_%(class)s_probationary_cannot_vote",
+                violation_error_message=_("预备党员没有表决权。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "status"], name="meetings_att_member_status")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.member} {self.get_status_display()}"
+
+
+class LeaveRequest(models.Model):
+    """A member's request for leave from one meeting, decided by the secretary."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="leave_requests")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="leave_requests")
+    reason = models.CharField(_("请假事由"), max_length=200)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("请假申请")
+        verbose_name_plural = _("请假申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="%(app_label)s_%(class)s_one_open_per_meeting",
+                violation_error_message=_("您已为本次会议提交过请假申请。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.meeting_id} {self.get_status_display()}"
+
+
+class Vote(models.Model):
+    """A vote taken at a meeting: one motion, or one candidate at a time."""
+
+    class Kind(models.TextChoices):
+        MOTION = "motion", _("一般表决")
+        ADMISSION = "admission", _("接收预备党员")
+        FULL_MEMBERSHIP = "full_membership", _("预备党员转正")
+        ELECTION = "election", _("选举")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="votes")
+    kind = models.CharField(_("表决类型"), max_length=20, choices=Kind.choices, default=Kind.MOTION)
+    motion = models.CharField(_("表决事项"), max_length=200)
+    candidate = models.CharField(_("候选人/对象"), max_length=50, blank=True)
+    yes = models.PositiveIntegerField(_("赞成"))
+    no = models.PositiveIntegerField(_("反对"))
+    abstain = models.PositiveIntegerField(_("弃权"))
+    written_opinions = models.PositiveIntegerField(
+        _("书面意见"), default=0, help_text=_("接收预备党员时，因故缺席党员的书面表决意见（已计入赞成/反对/弃权）")
+    )
+    # Snapshot of the numbers the result was decided on, for the record.
+    voting_expected = models.PositiveIntegerField(_("应到有表决权人数"))
+    voting_present = models.PositiveIntegerField(_("实到有表决权人数"))
+    passed = models.BooleanField(_("通过"))
+    order = models.PositiveSmallIntegerField(_("序号"), default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("表决")
+        verbose_name_plural = _("表决")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.motion
+
+
+class MeetingPolicy(models.Model):
+    """The configurable numbers of the meeting rules (one row, edited in the admin)."""
+
+    minutes_due_days = models.PositiveSmallIntegerField(_("会后几天内提交记录"), default=3)
+    period_end_reminder_days = models.CharField(_("期末提醒（提前天数，逗号分隔）"), max_length=50, default="7,2")
+    absence_warning_months = models.PositiveSmallIntegerField(_("连续缺席提醒书记（月）"), default=2)
+    absence_escalation_months = models.PositiveSmallIntegerField(_("连续缺席上报督导（月）"), default=6)
+    checkin_opens_minutes_before = models.PositiveSmallIntegerField(_("签到提前开放（分钟）"), default=30)
+    checkin_closes_minutes_after = models.PositiveSmallIntegerField(_("会后仍可签到（分钟）"), default=30)
+    checkin_token_seconds = models.PositiveSmallIntegerField(_("签到码刷新间隔（秒）"), default=30)
+    late_after_minutes = models.PositiveSmallIntegerField(_("开始后几分钟签到记为迟到"), default=10)
+
+    class Meta:
+        verbose_name = _("会议规则参数")
+        verbose_name_plural = _("会议规则参数")
+
+    def __str__(self) -> str:
+        return str(_("会议规则参数"))
+
+    @classmethod
+    def current(cls) -> MeetingPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+    @property
+    def reminder_days(self) -> list[int]:
+        return sorted({int(p) for p in self.period_end_reminder_days.split(",") if p.strip().isdigit()}, reverse=True)

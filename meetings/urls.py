@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from .views import checkin, compliance, ledger, meetings, mine
 
 app_name = "meetings"
 
-urlpatterns = []
+urlpatterns = meetings.urlpatterns + compliance.urlpatterns + checkin.urlpatterns + ledger.urlpatterns + mine.urlpatterns

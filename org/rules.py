@@ -97,3 +97,33 @@ rules.add_perm("org.view_branch_roster", sees_all | manages_branch | leads_a_gro
 rules.add_perm("org.view_member", sees_all | is_self | member_in_managed_branch)
 rules.add_perm("org.import_roster", is_admin | is_supervisor)
 rules.add_perm("org.export_roster", sees_all)
+
+
+# --- Meetings -------------------------------------------------------------------------
+
+
+@rules.predicate
+def leads_meeting_group(user, meeting):
+    """A 党小组长 manages the meetings of their own group."""
+    return meeting is not None and meeting.group_id is not None and meeting.group_id in get_scope(user).led_group_ids
+
+
+@rules.predicate
+def records_meeting(user, meeting):
+    """The recorder (记录人) named in the minutes may enter them."""
+    member_id = get_scope(user).member_id
+    return meeting is not None and member_id is not None and meeting.recorder_id == member_id
+
+
+manages_meeting = manages_branch | leads_meeting_group
+
+rules.add_perm("meetings.view_meeting", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("meetings.plan_meeting", manages_branch | leads_a_group_of_branch)
+rules.add_perm("meetings.manage_meeting", manages_meeting)
+rules.add_perm("meetings.record_minutes", manages_meeting | records_meeting)
+rules.add_perm("meetings.view_compliance_all", sees_all)
+rules.add_perm(
+    "meetings.view_branch_compliance", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch
+)
+rules.add_perm("meetings.export_ledger", sees_all | manages_branch)
+rules.add_perm("meetings.manage_exemptions", is_supervisor)

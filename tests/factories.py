@@ -114,3 +114,31 @@ def staff_user(*, username, role):
     user = UserFactory(username=username)
     StaffRole.objects.create(user=user, organization=CommitteeFactory(), role=role)
     return user
+
+
+# --- Meetings -------------------------------------------------------------------------
+
+
+def meeting_type(code):
+    from meetings.models import MeetingType
+
+    return MeetingType.objects.get(code=code)
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A planned meeting; pass ``types=["committee_meeting", ...]`` as codes."""
+
+    class Meta:
+        model = "meetings.Meeting"
+        skip_postgeneration_save = True
+
+    branch = factory.SubFactory(BranchFactory)
+    topic = factory.Sequence(lambda n: f"学习贯彻安全生产会议精神（{n}）")
+    planned_start = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=2))
+    planned_end = factory.LazyAttribute(lambda o: o.planned_start + dt.timedelta(hours=1, minutes=30))
+    place = "三楼党员活动室"
+
+    @factory.post_generation
+    def types(self, create, extracted, **kwargs):
+        if create:
+            self.types.set([meeting_type(code) for code in (extracted or ["general_meeting"])])

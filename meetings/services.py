@@ -1,0 +1,705 @@
+"""Every write of the meetings app: plan, notice, minutes, attendance, votes, leave, submit, cancel.
+
+Each service takes ``now`` and the acting ``user``, validates with messages the
+secretary can act on, and refuses to touch a locked record (approved or cancelled).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from bulletin.models import Announcement
+from bulletin.services import notify
+from org.models import Member, Organization, Post
+from org.selectors import active_on, branch_secretary_on
+
+from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech, ThemeTag, Vote
+from .quorum import VoteCounts, check_vote, committee_quorum_met
+
+LOCKED_MESSAGE = "该会议记录已审核通过（或已取消），已锁定，不能修改。"
+
+
+def _ensure_editable(meeting: Meeting) -> None:
+    if meeting.is_locked:
+        raise ValidationError(LOCKED_MESSAGE, code="locked")
+
+
+def _local_date(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date()
+
+
+# --- Plan and notice ------------------------------------------------------------------
+
+
+def _validate_plan(
+    *,
+    branch: Organization,
+    group: Organization | None,
+    types: Sequence[MeetingType],
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    lecturer: Member | None,
+    lesson_title: str,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    codes = {t.code for t in types}
+    if not types:
+        errors.setdefault("types", []).append("请至少选择一种会议类型。")
+    if MeetingType.Code.GROUP_MEETING in codes:
+        if group is None:
+            errors.setdefault("group", []).append("党小组会须选择党小组。")
+        elif group.parent_id != branch.pk:
+            errors.setdefault("group", []).append("该党小组不属于本支部。")
+    elif group is not None and group.parent_id != branch.pk:
+        errors.setdefault("group", []).append("该党小组不属于本支部。")
+    if planned_end <= planned_start:
+        errors.setdefault("planned_end", []).append("计划结束时间必须晚于开始时间。")
+    if any(t.requires_lecturer for t in types) and lecturer is None and lesson_title:
+        errors.setdefault("lecturer", []).append("党课须填写授课人。")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def meeting_plan(
+    *,
+    branch: Organization,
+    types: Sequence[MeetingType],
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    place: str,
+    user,
+    now: dt.datetime,
+    group: Organization | None = None,
+    topic: str = "",
+    agenda: str = "",
+    requirements: str = "",
+    lecturer: Member | None = None,
+    lesson_title: str = "",
+    theme_tags: Iterable[ThemeTag] = (),
+) -> Meeting:
+    """Plan a meeting (状态: 计划). The topic may still be open; it is required to publish the notice."""
+    _validate_plan(
+        branch=branch,
+        group=group,
+        types=types,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        lecturer=lecturer,
+        lesson_title=lesson_title,
+    )
+    meeting = Meeting(
+        branch=branch,
+        group=group,
+        topic=topic.strip(),
+        agenda=agenda,
+        requirements=requirements,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        place=place.strip(),
+        lecturer=lecturer,
+        lesson_title=lesson_title.strip(),
+        created_by=user,
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.types.set(types)
+    meeting.theme_tags.set(theme_tags)
+    return meeting
+
+
+@transaction.atomic
+def meeting_update_plan(
+    *,
+    meeting: Meeting,
+    user,
+    now: dt.datetime,
+    types: Sequence[MeetingType],
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    place: str,
+    group: Organization | None = None,
+    topic: str = "",
+    agenda: str = "",
+    requirements: str = "",
+    lecturer: Member | None = None,
+    lesson_title: str = "",
+    theme_tags: Iterable[ThemeTag] = (),
+) -> Meeting:
+    """Change a planned or notified meeting; attendees of a notified one are told of the change."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
+        raise ValidationError("会议已召开，计划不能再修改；请录入会议记录。", code="not_planned")
+    _validate_plan(
+        branch=meeting.branch,
+        group=group,
+        types=types,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        lecturer=lecturer,
+        lesson_title=lesson_title,
+    )
+    moved = (meeting.planned_start, meeting.planned_end, meeting.place) != (planned_start, planned_end, place.strip())
+    meeting.group = group
+    meeting.topic = topic.strip()
+    meeting.agenda = agenda
+    meeting.requirements = requirements
+    meeting.planned_start = planned_start
+    meeting.planned_end = planned_end
+    meeting.place = place.strip()
+    meeting.lecturer = lecturer
+    meeting.lesson_title = lesson_title.strip()
+    meeting.full_clean()
+    meeting.save()
+    meeting.types.set(types)
+    meeting.theme_tags.set(theme_tags)
+    if meeting.status == Meeting.Status.NOTIFIED:
+        _validate_notice(meeting)
+        meeting_sync_expected(meeting=meeting)
+        if moved:
+            _notify_attendees(
+                meeting,
+                subject=f"会议变更：{meeting.topic}",
+                body=_notice_text(meeting),
+                dedupe_key=f"meeting:{meeting.pk}:changed:{now.timestamp():.0f}",
+                now=now,
+            )
+    return meeting
+
+
+def _validate_notice(meeting: Meeting) -> None:
+    types = list(meeting.types.all())
+    errors: dict[str, list[str]] = {}
+    if not meeting.topic.strip():
+        errors.setdefault("topic", []).append("发布通知前须确定会议主题。")
+    if any(t.requires_lecturer for t in types):
+        if meeting.lecturer_id is None:
+            errors.setdefault("lecturer", []).append("党课须确定授课人。")
+        if not meeting.lesson_title.strip():
+            errors.setdefault("lesson_title", []).append("党课须确定党课题目。")
+    if any(t.requires_theme_tags for t in types) and not meeting.theme_tags.exists():
+        errors.setdefault("theme_tags", []).append("主题党日须选择至少一个主题标签（如“安全生产”）。")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _notice_text(meeting: Meeting) -> str:
+    start = timezone.localtime(meeting.planned_start)
+    end = timezone.localtime(meeting.planned_end)
+    type_names = "、".join(t.name for t in meeting.types.all())
+    lines = [
+        f"会议类型：{type_names}",
+        f"会议主题：{meeting.topic}",
+        f"时间：{start:%Y-%m-%d %H:%M} 至 {end:%H:%M}",
+        f"地点：{meeting.place}",
+    ]
+    if meeting.group_id:
+        lines.append(f"参会范围：{meeting.group.name}全体党员")
+    if meeting.lecturer_id:
+        lines.append(f"授课人：{meeting.lecturer.name}　题目：{meeting.lesson_title}")
+    if meeting.agenda:
+        lines.append(f"议程：\n{meeting.agenda}")
+    lines.append(meeting.requirements or "要求：请准时参加，不能参加的请提前在系统中请假，经书记批准。")
+    return "\n".join(lines)
+
+
+def _notify_attendees(meeting: Meeting, *, subject: str, body: str, dedupe_key: str, now: dt.datetime) -> int:
+    users = [
+        a.member.user for a in meeting.attendances.select_related("member__user").filter(member__user__isnull=False)
+    ]
+    return notify(
+        recipients=users,
+        subject=subject,
+        body=body,
+        url=reverse("meetings:meeting_detail", args=[meeting.pk]),
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+@transaction.atomic
+def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
+    """Publish the notice: posted to the branch's bulletin and sent to every expected attendee, once."""
+    meeting = Meeting.objects.select_for_update().select_related("branch", "group", "lecturer").get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.PLANNED:
+        raise ValidationError("该会议的通知已发布。", code="already_notified")
+    _validate_notice(meeting)
+    changed = Meeting.objects.filter(pk=meeting.pk, status=Meeting.Status.PLANNED).update(
+        status=Meeting.Status.NOTIFIED, notice_published_at=now
+    )
+    if changed != 1:  # a second submit of the same form
+        raise ValidationError("该会议的通知已发布。", code="already_notified")
+    meeting.refresh_from_db()
+    meeting_sync_expected(meeting=meeting)
+    text = _notice_text(meeting)
+    Announcement.objects.create(
+        title=f"会议通知：{meeting.topic}",
+        body=text,
+        kind=Announcement.Kind.MEETING,
+        organization=meeting.branch,
+        published_at=now,
+        author=user,
+    )
+    _notify_attendees(
+        meeting, subject=f"会议通知：{meeting.topic}", body=text, dedupe_key=f"meeting:{meeting.pk}:notice", now=now
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
+        raise ValidationError("只有尚未召开的会议可以取消。", code="not_cancellable")
+    if not reason.strip():
+        raise ValidationError({"reason": ["取消会议须填写原因。"]})
+    was_notified = meeting.status == Meeting.Status.NOTIFIED
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancel_reason = reason.strip()
+    meeting.save(update_fields=["status", "cancel_reason", "updated_at"])
+    if was_notified:
+        _notify_attendees(
+            meeting,
+            subject=f"会议取消：{meeting.topic}",
+            body=f"原定 {timezone.localtime(meeting.planned_start):%Y-%m-%d %H:%M} 的会议已取消。原因：{meeting.cancel_reason}",
+            dedupe_key=f"meeting:{meeting.pk}:cancelled",
+            now=now,
+        )
+    return meeting
+
+
+# --- Expected attendees -----------------------------------------------------------------
+
+
+def expected_members(meeting: Meeting, *, on: dt.date) -> list[tuple[Member, bool]]:
+    """Who is expected (应到) on ``on``, with whether they sit on the branch committee.
+
+    The audience of a combined meeting is the widest of its types' audiences.
+    """
+    audiences = {t.audience for t in meeting.types.all()}
+    members = Member.objects.in_good_standing()
+    if MeetingType.Audience.BRANCH in audiences:
+        qs = members.filter(Q(memberships__organization_id=meeting.branch_id) & active_on(on, "memberships__"))
+    elif MeetingType.Audience.GROUP in audiences and meeting.group_id:
+        qs = members.filter(Q(memberships__organization_id=meeting.group_id) & active_on(on, "memberships__"))
+        if MeetingType.Audience.COMMITTEE in audiences:
+            qs = members.filter(pk__in=qs.values("pk")) | _committee_members(meeting.branch_id, on)
+    else:
+        qs = _committee_members(meeting.branch_id, on)
+    return list(qs.distinct().order_by("name", "id"))
+
+
+def _committee_members(branch_id: int, on: dt.date):
+    return Member.objects.in_good_standing().filter(
+        Q(posts__organization_id=branch_id) & Q(posts__role__in=Post.COMMITTEE_ROLES) & active_on(on, "posts__")
+    )
+
+
+@transaction.atomic
+def meeting_sync_expected(*, meeting: Meeting) -> None:
+    """Make the attendance list match the membership on the meeting date.
+
+    Adds the members now expected; removes rows of members no longer expected
+    unless something was already recorded for them (a check-in or a status).
+    """
+    _ensure_editable(meeting)
+    on = meeting.held_on
+    expected = {m.pk: m for m in expected_members(meeting, on=on)}
+    existing = dict(meeting.attendances.values_list("member_id", "status"))
+    to_add = []
+    for pk, member in expected.items():
+        if pk in existing:
+            continue
+        probationary = not member.is_full_member_on(on)
+        to_add.append(
+            Attendance(
+                meeting=meeting,
+                member=member,
+                is_probationary=probationary,
+                can_vote=member.can_vote_on(on),
+            )
+        )
+    Attendance.objects.bulk_create(to_add)
+    stale = [pk for pk, status in existing.items() if pk not in expected and not status]
+    if stale:
+        meeting.attendances.filter(member_id__in=stale, checked_in_at__isnull=True).delete()
+    # Approved leave that predates the list flows into it.
+    for leave in meeting.leave_requests.filter(status=LeaveRequest.Status.APPROVED):
+        meeting.attendances.filter(member_id=leave.member_id, status="").update(
+            status=Attendance.Status.LEAVE, leave_reason=leave.reason
+        )
+
+
+# --- Minutes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_record_minutes(
+    *,
+    meeting: Meeting,
+    user,
+    now: dt.datetime,
+    actual_start: dt.datetime,
+    actual_end: dt.datetime,
+    place: str,
+    chair: Member,
+    recorder: Member,
+    guests: str = "",
+    resolutions: str = "",
+    counts_for: dt.date | None = None,
+) -> Meeting:
+    """Enter the basic facts of the minutes; the meeting becomes 已召开."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _ensure_editable(meeting)
+    errors: dict[str, list[str]] = {}
+    if actual_end <= actual_start:
+        errors.setdefault("actual_end", []).append("实际结束时间必须晚于开始时间。")
+    if actual_start > now:
+        errors.setdefault("actual_start", []).append("会议尚未开始，不能录入会议记录。")
+    held_on = _local_date(actual_start)
+    if counts_for is not None and counts_for > held_on:
+        errors.setdefault("counts_for", []).append("归属期间不能晚于会议召开日期。")
+    if errors:
+        raise ValidationError(errors)
+    date_changed = meeting.held_on != held_on
+    meeting.actual_start = actual_start
+    meeting.actual_end = actual_end
+    meeting.place = place.strip()
+    meeting.chair = chair
+    meeting.recorder = recorder
+    meeting.guests = guests
+    meeting.resolutions = resolutions
+    meeting.counts_for = counts_for or held_on
+    if meeting.minutes_entered_at is None:
+        meeting.minutes_entered_at = now
+    if meeting.status in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
+        meeting.status = Meeting.Status.HELD
+    meeting.full_clean()
+    meeting.save()
+    if date_changed or not meeting.attendances.exists():
+        meeting_sync_expected(meeting=meeting)
+    return meeting
+
+
+@dataclass
+class SpeechData:
+    speaker: Member
+    points: str
+    dissent: bool = False
+
+
+@dataclass
+class AgendaItemData:
+    title: str
+    speeches: list[SpeechData] = field(default_factory=list)
+
+
+@transaction.atomic
+def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], user, now: dt.datetime) -> None:
+    """Replace the agenda items and speeches of the minutes (history keeps the old ones)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _ensure_editable(meeting)
+    errors = []
+    for i, item in enumerate(items, start=1):
+        if not item.title.strip():
+            errors.append(f"第 {i} 项议题没有填写标题。")
+        for speech in item.speeches:
+            if not speech.points.strip():
+                errors.append(f"第 {i} 项议题中 {speech.speaker.name} 的发言要点为空。")
+    if errors:
+        raise ValidationError(errors)
+    for old in meeting.agenda_items.all():
+        old.speeches.all().delete()
+        old.delete()
+    for i, item in enumerate(items, start=1):
+        agenda_item = AgendaItem.objects.create(meeting=meeting, order=i, title=item.title.strip())
+        for j, speech in enumerate(item.speeches, start=1):
+            Speech.objects.create(
+                agenda_item=agenda_item,
+                speaker=speech.speaker,
+                points=speech.points.strip(),
+                dissent=speech.dissent,
+                order=j,
+            )
+
+
+@transaction.atomic
+def attendance_record(*, meeting: Meeting, entries: dict[int, tuple[str, str]], user, now: dt.datetime) -> None:
+    """Record each expected member's attendance: {member_id: (status, leave_reason)}."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _ensure_editable(meeting)
+    rows = {a.member_id: a for a in meeting.attendances.select_related("member")}
+    errors = []
+    for member_id, (status, reason) in entries.items():
+        row = rows.get(member_id)
+        if row is None:
+            errors.append("名单中有不属于本次会议应到人员的党员，请刷新页面后重试。")
+            continue
+        if status and status not in Attendance.Status.values:
+            errors.append(f"{row.member.name}：出席情况无效。")
+        if status == Attendance.Status.LEAVE and not reason.strip():
+            errors.append(f"{row.member.name}：请假须填写事由。")
+    if errors:
+        raise ValidationError(errors)
+    for member_id, (status, reason) in entries.items():
+        row = rows[member_id]
+        reason = reason.strip() if status == Attendance.Status.LEAVE else ""
+        if (row.status, row.leave_reason) != (status, reason):
+            row.status = status
+            row.leave_reason = reason
+            row.save(update_fields=["status", "leave_reason"])
+
+
+@dataclass(frozen=True)
+class AttendanceSummary:
+    expected: int
+    expected_full: int
+    expected_probationary: int
+    present: int
+    present_full: int
+    present_probationary: int
+    late: int
+    leave: int
+    absent: int
+    unrecorded: int
+    voting_expected: int
+    voting_present: int
+    committee_expected: int
+    committee_present: int
+
+    @property
+    def adds_up(self) -> bool:
+        return self.present + self.leave + self.absent == self.expected
+
+    @property
+    def rate(self) -> float | None:
+        return self.present / self.expected if self.expected else None
+
+
+def attendance_summary(meeting: Meeting, *, rows: Iterable[Attendance] | None = None) -> AttendanceSummary:
+    """The numbers of the minutes (应到/实到/请假/缺席, split 正式/预备), from the rows."""
+    rows = list(meeting.attendances.all() if rows is None else rows)
+    on = meeting.held_on
+    committee_ids = set(_committee_members(meeting.branch_id, on).values_list("pk", flat=True))
+    present = [r for r in rows if r.status in Attendance.PRESENT_STATUSES]
+    return AttendanceSummary(
+        expected=len(rows),
+        expected_full=sum(1 for r in rows if not r.is_probationary),
+        expected_probationary=sum(1 for r in rows if r.is_probationary),
+        present=len(present),
+        present_full=sum(1 for r in present if not r.is_probationary),
+        present_probationary=sum(1 for r in present if r.is_probationary),
+        late=sum(1 for r in rows if r.status == Attendance.Status.LATE),
+        leave=sum(1 for r in rows if r.status == Attendance.Status.LEAVE),
+        absent=sum(1 for r in rows if r.status == Attendance.Status.ABSENT),
+        unrecorded=sum(1 for r in rows if not r.status),
+        voting_expected=sum(1 for r in rows if r.can_vote),
+        voting_present=sum(1 for r in present if r.can_vote),
+        committee_expected=sum(1 for r in rows if r.member_id in committee_ids),
+        committee_present=sum(1 for r in present if r.member_id in committee_ids),
+    )
+
+
+# --- Votes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vote_record(
+    *,
+    meeting: Meeting,
+    kind: str,
+    motion: str,
+    yes: int,
+    no: int,
+    abstain: int,
+    user,
+    now: dt.datetime,
+    candidate: str = "",
+    written_opinions: int = 0,
+) -> Vote:
+    """Record one vote after checking quorum, eligibility and the tally; decide whether it passed."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _ensure_editable(meeting)
+    if meeting.status not in Meeting.HELD_STATUSES:
+        raise ValidationError("请先录入会议基本情况（实际时间、主持人、记录人），再录入表决。")
+    summary = attendance_summary(meeting)
+    if summary.unrecorded:
+        raise ValidationError(f"还有 {summary.unrecorded} 名应到党员未登记出席情况，请先完成出席登记再录入表决。")
+    if kind in (Vote.Kind.ADMISSION, Vote.Kind.ELECTION) and not candidate.strip():
+        raise ValidationError({"candidate": ["接收预备党员和选举须逐个填写对象，一人一表决。"]})
+    counts = VoteCounts(yes=yes, no=no, abstain=abstain, written_opinions=written_opinions)
+    passed = check_vote(
+        counts=counts,
+        voting_expected=summary.voting_expected,
+        voting_present=summary.voting_present,
+        election=kind == Vote.Kind.ELECTION,
+        allows_written=kind == Vote.Kind.ADMISSION,
+    )
+    vote = Vote(
+        meeting=meeting,
+        kind=kind,
+        motion=motion.strip(),
+        candidate=candidate.strip(),
+        yes=yes,
+        no=no,
+        abstain=abstain,
+        written_opinions=written_opinions,
+        voting_expected=summary.voting_expected,
+        voting_present=summary.voting_present,
+        passed=passed,
+        order=meeting.votes.count() + 1,
+    )
+    vote.full_clean()
+    vote.save()
+    return vote
+
+
+@transaction.atomic
+def vote_delete(*, vote: Vote, user, now: dt.datetime) -> None:
+    _ensure_editable(vote.meeting)
+    vote.delete()
+
+
+# --- Submit --------------------------------------------------------------------------
+
+
+def submission_problems(meeting: Meeting) -> list[str]:
+    """What still keeps the record from being complete, in the secretary's words."""
+    problems = []
+    types = list(meeting.types.all())
+    codes = {t.code for t in types}
+    if not meeting.topic.strip():
+        problems.append("缺少会议主题。")
+    if not (meeting.actual_start and meeting.actual_end):
+        problems.append("缺少实际开始和结束时间。")
+    if not meeting.place.strip():
+        problems.append("缺少会议地点。")
+    if not meeting.chair_id:
+        problems.append("缺少主持人。")
+    if not meeting.recorder_id:
+        problems.append("缺少记录人。")
+    if any(t.requires_lecturer for t in types) and not (meeting.lecturer_id and meeting.lesson_title.strip()):
+        problems.append("党课须填写授课人和党课题目。")
+    if not meeting.agenda_items.exists():
+        problems.append("缺少议题及发言要点。")
+    summary = attendance_summary(meeting)
+    if summary.expected == 0:
+        problems.append("应到人数为 0，请核对会议日期和支部党员名单。")
+    if not summary.adds_up:
+        problems.append(
+            f"出席情况不完整：实到 {summary.present} + 请假 {summary.leave} + 缺席 {summary.absent} "
+            f"= {summary.present + summary.leave + summary.absent}，不等于应到 {summary.expected} 人"
+            f"（还有 {summary.unrecorded} 人未登记）。"
+        )
+    if MeetingType.Code.COMMITTEE_MEETING in codes and not committee_quorum_met(
+        committee_present=summary.committee_present, committee_expected=summary.committee_expected
+    ):
+        problems.append(
+            f"支委会到会委员 {summary.committee_present} 人，未超过支部委员 {summary.committee_expected} 人的半数。"
+        )
+    return problems
+
+
+@transaction.atomic
+def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
+    """Submit the record for review (已召开 or 已退回 → 已提交)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status == Meeting.Status.SUBMITTED:
+        raise ValidationError("该会议记录已提交，正在等待审核。", code="already_submitted")
+    if meeting.status not in (Meeting.Status.HELD, Meeting.Status.RETURNED):
+        raise ValidationError("请先录入会议记录再提交。", code="not_held")
+    problems = submission_problems(meeting)
+    if problems:
+        raise ValidationError(problems)
+    changed = Meeting.objects.filter(pk=meeting.pk, status=meeting.status).update(
+        status=Meeting.Status.SUBMITTED, submitted_at=now
+    )
+    if changed != 1:
+        raise ValidationError("该会议记录已提交，正在等待审核。", code="already_submitted")
+    meeting.refresh_from_db()
+    return meeting
+
+
+# --- Leave ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.datetime) -> LeaveRequest:
+    """A member asks for leave in advance; the branch secretary is told."""
+    if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
+        raise ValidationError("会议已召开或已取消，不能再请假。")
+    if now >= meeting.planned_start:
+        raise ValidationError("请假须在会议开始前提出。")
+    if not reason.strip():
+        raise ValidationError({"reason": ["请填写请假事由。"]})
+    if not meeting.attendances.filter(member=member).exists() and member.pk not in {
+        m.pk for m in expected_members(meeting, on=meeting.held_on)
+    }:
+        raise ValidationError("您不是本次会议的应到人员，无需请假。")
+    if LeaveRequest.objects.filter(
+        meeting=meeting, member=member, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
+    ).exists():
+        raise ValidationError("您已为本次会议提交过请假申请。")
+    leave = LeaveRequest(meeting=meeting, member=member, reason=reason.strip(), created_at=now)
+    leave.full_clean()
+    leave.save()
+    secretary = branch_secretary_on(meeting.branch, on=_local_date(now))
+    if secretary is not None and secretary.user_id:
+        notify(
+            recipients=[secretary.user],
+            subject=f"请假申请：{member.name}",
+            body=f"{member.name} 申请不参加“{meeting.topic}”，事由：{leave.reason}",
+            url=reverse("meetings:meeting_detail", args=[meeting.pk]),
+            dedupe_key=f"leave:{leave.pk}:requested",
+            now=now,
+        )
+    return leave
+
+
+@transaction.atomic
+def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, note: str = "") -> LeaveRequest:
+    """The secretary approves or refuses; an approval flows into the attendance list."""
+    new_status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REJECTED
+    changed = LeaveRequest.objects.filter(pk=leave.pk, status=LeaveRequest.Status.PENDING).update(
+        status=new_status, decided_by=user, decided_at=now, decision_note=note.strip()
+    )
+    if changed != 1:
+        raise ValidationError("该请假申请已处理。")
+    leave.refresh_from_db()
+    meeting = leave.meeting
+    if approve and not meeting.is_locked:
+        meeting.attendances.filter(member_id=leave.member_id).exclude(status__in=Attendance.PRESENT_STATUSES).update(
+            status=Attendance.Status.LEAVE, leave_reason=leave.reason
+        )
+    if leave.member.user_id:
+        notify(
+            recipients=[leave.member.user],
+            subject=f"请假{'已批准' if approve else '未批准'}：{meeting.topic}",
+            body=note or "",
+            url=reverse("meetings:meeting_detail", args=[meeting.pk]),
+            dedupe_key=f"leave:{leave.pk}:decided",
+            now=now,
+        )
+    return leave
+
+
+@transaction.atomic
+def leave_withdraw(*, leave: LeaveRequest, member: Member, now: dt.datetime) -> None:
+    if leave.member_id != member.pk:
+        raise ValidationError("只能撤回自己的请假申请。")
+    changed = LeaveRequest.objects.filter(
+        pk=leave.pk, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
+    ).update(status=LeaveRequest.Status.WITHDRAWN, decided_at=now)
+    if changed != 1:
+        raise ValidationError("该请假申请已不能撤回。")
+    leave.meeting.attendances.filter(member_id=member.pk, status=Attendance.Status.LEAVE).update(
+        status="", leave_reason=""
+    )
