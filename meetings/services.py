@@ -269,7 +269,10 @@ def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> 
         _notify_attendees(
             meeting,
             subject=f"会议取消：{meeting.topic}",
-            body=f"原定 {timezone.localtime(meeting.planned_start):%Y-%m-%d %H:%M} 的会议已取消。原因：{meeting.cancel_reason}",
+            body=(
+                f"原定 {timezone.localtime(meeting.planned_start):%Y-%m-%d %H:%M} 的会议已取消。"
+                f"原因：{meeting.cancel_reason}"
+            ),
             dedupe_key=f"meeting:{meeting.pk}:cancelled",
             now=now,
         )

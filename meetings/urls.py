@@ -2,4 +2,10 @@ from .views import checkin, compliance, ledger, meetings, mine
 
 app_name = "meetings"
 
-urlpatterns = meetings.urlpatterns + compliance.urlpatterns + checkin.urlpatterns + ledger.urlpatterns + mine.urlpatterns
+urlpatterns = [
+    *meetings.urlpatterns,
+    *compliance.urlpatterns,
+    *checkin.urlpatterns,
+    *ledger.urlpatterns,
+    *mine.urlpatterns,
+]

@@ -6,9 +6,8 @@ from django.utils import timezone
 
 from bulletin.models import Notification
 from meetings import services
-from meetings.models import Attendance, Meeting
-from org.models import Member, Post
-from tests.factories import MeetingFactory, MemberFactory, MembershipFactory, PostFactory, meeting_type
+from meetings.models import Meeting
+from tests.factories import MeetingFactory
 
 
 @pytest.fixture
