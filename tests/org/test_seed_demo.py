@@ -29,10 +29,8 @@ HOME_OF = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # Nine demo logins are hashed per run; the hasher's strength is not what these tests are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Nine demo logins are hashed per run; the hasher's strength is not what these tests are about.
+pytestmark = pytest.mark.usefixtures("fast_password_hasher")
 
 
 def seed() -> str:
