@@ -69,6 +69,9 @@ class ReadReceipt(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} {self.announcement}"
+
 
 class WebhookEndpoint(models.Model):
     """A group-robot (企业微信 / 钉钉) webhook of an organisation: notifications for its people are posted there."""

@@ -1,13 +1,41 @@
-"""Thin Celery tasks of the bulletin. PLACEHOLDER: delivery is being written in this session."""
+"""Thin Celery tasks of the bulletin: they take ids, read the clock and call the services.
+
+Both are safe to run twice or at once: a row is delivered only by the call whose
+conditional update claimed it (``services.deliver_notification``).
+"""
 
 from celery import shared_task
+from django.utils import timezone
+
+from . import selectors, services
+
+SWEEP_BATCH = 100
+# A sweep stops after this many rows so that one run cannot hold the worker for long
+# (a dead webhook costs its timeout per row); the next beat carries on.
+SWEEP_MAX_ROWS = 2000
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def deliver_notifications(ids):
-    raise NotImplementedError
+    """Deliver the given outbox rows now (queued after the commit that wrote them)."""
+    sent = 0
+    for pk in ids:
+        sent += services.deliver_notification(notification_id=pk, now=timezone.now())
+    return sent
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def sweep_outbox():
-    raise NotImplementedError
+    """Deliver every row that is due: never queued (broker down), retried after back-off, or whose worker died."""
+    started = timezone.now()
+    after_id = 0
+    seen = sent = 0
+    while seen < SWEEP_MAX_ROWS:
+        ids = selectors.due_notification_ids(now=started, after_id=after_id, limit=SWEEP_BATCH)
+        if not ids:
+            break
+        for pk in ids:
+            sent += services.deliver_notification(notification_id=pk, now=timezone.now())
+        seen += len(ids)
+        after_id = ids[-1]
+    return sent

@@ -127,3 +127,53 @@ rules.add_perm(
 )
 rules.add_perm("meetings.export_ledger", sees_all | manages_branch)
 rules.add_perm("meetings.manage_exemptions", is_supervisor)
+
+
+# --- Bulletin (announcements and their read receipts) ----------------------------
+# An announcement's audience is the whole mine (organization_id is None) or one branch;
+# these predicates read ``organization_id`` (``_org_id`` would read an announcement's own pk).
+
+
+def _announcement_branch_id(announcement):
+    return None if announcement is None else announcement.organization_id
+
+
+@rules.predicate
+def is_mine_wide(user, announcement):
+    return announcement is not None and announcement.organization_id is None
+
+
+@rules.predicate
+def manages_announcement_branch(user, announcement):
+    branch_id = _announcement_branch_id(announcement)
+    return branch_id is not None and branch_id in get_scope(user).committee_branch_ids
+
+
+@rules.predicate
+def in_announcement_branch(user, announcement):
+    branch_id = _announcement_branch_id(announcement)
+    if branch_id is None:
+        return False
+    scope = get_scope(user)
+    return branch_id in (scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids)
+
+
+@rules.predicate
+def is_published(user, announcement):
+    return announcement is not None and announcement.published_at <= timezone.now()
+
+
+# Publishing at all (the "new" button): a branch's committee, or the 党委 level.
+rules.add_perm("bulletin.add_announcement", sees_all | is_branch_manager_anywhere)
+rules.add_perm("bulletin.change_announcement", sees_all | manages_announcement_branch)
+# Scheduled announcements stay hidden until published, except from those who may edit them.
+rules.add_perm(
+    "bulletin.view_announcement",
+    rules.is_authenticated
+    & (
+        (is_published & (is_mine_wide | sees_all | in_announcement_branch))
+        | sees_all
+        | manages_announcement_branch
+    ),
+)
+rules.add_perm("bulletin.view_receipts", sees_all | manages_announcement_branch)
