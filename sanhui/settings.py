@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulletin.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
     },
+    # Eve-of-meeting, period-ending, minutes-overdue and absence reminders; each
+    # is sent once (outbox dedupe keys), so the interval only sets how late one may be.
+    "meetings-send-due-reminders": {
+        "task": "meetings.tasks.send_due_reminders",
+        "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
+    },
 }
 # Later apps add their periodic tasks here, one entry each.
 

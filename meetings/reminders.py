@@ -1,0 +1,480 @@
+"""Reminders swept by the beat: the eve of a meeting, a period ending, minutes overdue, long absence.
+
+Every reminder goes through the outbox (``bulletin.services.notify``) with a
+``dedupe_key``, so a sweep that runs twice or overlaps another sends nothing
+twice. The reads are set-based: a run costs the same number of queries whether
+the mine has two branches or two hundred. Writes are one ``notify`` (and for
+overdue minutes one conditional update) per reminder actually due; before
+calling ``notify`` each sweep reads, in one query, which (key, recipient) pairs
+the outbox already holds, so a run with nothing new to send writes nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from bulletin.models import Notification
+from bulletin.services import notify
+from org.models import Member, Membership, Organization, Post, StaffRole, User
+from org.selectors import active_on
+
+from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy
+
+# A meeting is reminded of during the 24 hours before it starts.
+EVE_WINDOW = dt.timedelta(hours=24)
+
+PERIOD_LABELS = {
+    CadenceRule.Period.MONTH: "本月",
+    CadenceRule.Period.QUARTER: "本季度",
+    CadenceRule.Period.HALF_YEAR: "本半年",
+    CadenceRule.Period.YEAR: "本年度",
+}
+
+
+# --- Calendar ---------------------------------------------------------------------------
+
+
+def _tz():
+    # The mine's calendar, not whatever a request may have activated.
+    return timezone.get_default_timezone()
+
+
+def local_date(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value, _tz()).date()
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=_tz())
+
+
+def current_period(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day of the calendar period (month, quarter, half-year, year) containing ``day``."""
+    months = {
+        CadenceRule.Period.MONTH: 1,
+        CadenceRule.Period.QUARTER: 3,
+        CadenceRule.Period.HALF_YEAR: 6,
+        CadenceRule.Period.YEAR: 12,
+    }[period]
+    first_month = (day.month - 1) // months * months + 1
+    last_month = first_month + months - 1
+    start = dt.date(day.year, first_month, 1)
+    end = dt.date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
+    return start, end
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same local wall-clock time ``months`` calendar months earlier (day clamped to the month's end)."""
+    local = timezone.localtime(moment, _tz())
+    index = local.year * 12 + local.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+# --- Shared helpers ---------------------------------------------------------------------
+
+
+def _already_sent(keys: Iterable[str]) -> set[tuple[str, int]]:
+    """(dedupe_key, recipient id) pairs the outbox already holds for ``keys``: one query."""
+    keys = set(keys)
+    if not keys:
+        return set()
+    return set(
+        Notification.objects.filter(dedupe_key__in=keys, recipient__isnull=False)
+        .values_list("dedupe_key", "recipient_id")
+        .distinct()
+    )
+
+
+def _secretaries_by_branch(branch_ids: Iterable[int], *, on: dt.date) -> dict[int, User]:
+    """The login of each branch's current 书记 (the latest appointed if two overlap): one query."""
+    branch_ids = set(branch_ids)
+    if not branch_ids:
+        return {}
+    posts = (
+        Post.objects.filter(active_on(on), role=Post.Role.SECRETARY, organization_id__in=branch_ids)
+        .filter(member__user__isnull=False, member__user__is_active=True)
+        .select_related("member__user")
+        .order_by("organization_id", "-started_on", "-id")
+    )
+    result: dict[int, User] = {}
+    for post in posts:
+        result.setdefault(post.organization_id, post.member.user)
+    return result
+
+
+def _send(*, key: str, recipients: Iterable[User], sent: set[tuple[str, int]], now: dt.datetime, **message) -> bool:
+    """Notify the recipients who do not have ``key`` yet; True when anything was written."""
+    due = [u for u in recipients if (key, u.pk) not in sent]
+    if not due:
+        return False
+    return notify(recipients=due, dedupe_key=key, now=now, **message) > 0
+
+
+def _meeting_url(meeting_id: int) -> str:
+    return reverse("meetings:meeting_detail", args=[meeting_id])
+
+
+# --- The eve of a meeting ----------------------------------------------------------------
+
+
+def send_eve_reminders(*, now: dt.datetime) -> int:
+    """Remind every expected attendee of a notified meeting starting within the next 24 hours.
+
+    A meeting whose notice went out less than 24 hours before it starts is left
+    out: that notice was the day-before notice. Members on leave are not reminded.
+    Returns the number of meetings reminded of. Two queries, plus one ``notify`` per meeting due.
+    """
+    rows = (
+        Attendance.objects.filter(
+            meeting__status=Meeting.Status.NOTIFIED,
+            meeting__planned_start__gt=now,
+            meeting__planned_start__lte=now + EVE_WINDOW,
+            member__user__isnull=False,
+            member__user__is_active=True,
+        )
+        .filter(
+            Q(meeting__notice_published_at__isnull=True)
+            | Q(meeting__notice_published_at__lte=F("meeting__planned_start") - EVE_WINDOW)
+        )
+        .exclude(status=Attendance.Status.LEAVE)
+        .select_related("meeting", "member__user")
+        .order_by("meeting_id", "id")
+    )
+    by_meeting: dict[int, tuple[Meeting, list[User]]] = {}
+    for row in rows:
+        by_meeting.setdefault(row.meeting_id, (row.meeting, []))[1].append(row.member.user)
+    sent = _already_sent(f"meeting:{pk}:eve" for pk in by_meeting)
+    count = 0
+    for pk, (meeting, users) in by_meeting.items():
+        start = timezone.localtime(meeting.planned_start, _tz())
+        end = timezone.localtime(meeting.planned_end, _tz())
+        count += _send(
+            key=f"meeting:{pk}:eve",
+            recipients=users,
+            sent=sent,
+            now=now,
+            subject=f"会议提醒：{meeting.topic}",
+            body=(
+                f"会议主题：{meeting.topic}\n"
+                f"时间：{start:%Y-%m-%d %H:%M} 至 {end:%H:%M}\n"
+                f"地点：{meeting.place}\n"
+                "请准时参加；不能参加的请在会前在系统中请假，经书记批准。"
+            ),
+            url=_meeting_url(pk),
+        )
+    return count
+
+
+# --- A period ending ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DueRule:
+    rule: CadenceRule
+    type_ids: tuple[int, ...]
+    type_names: str
+    period_start: dt.date
+    period_end: dt.date
+    days_left: int
+    threshold: int
+
+
+def _due_rules(*, today: dt.date, thresholds: list[int]) -> list[_DueRule]:
+    """Active rules whose current period ends within one of ``thresholds`` days: two queries."""
+    due = []
+    for rule in CadenceRule.objects.filter(is_active=True).prefetch_related("types"):
+        start, end = current_period(rule.period, today)
+        days_left = (end - today).days
+        # The tightest threshold already reached: a beat that missed the 7-day
+        # mark still sends it late, and once the 2-day mark is reached only that
+        # one is sent, so a missed beat never makes two reminders arrive at once.
+        reached = [n for n in thresholds if days_left <= n]
+        if not reached:
+            continue
+        types = list(rule.types.all())
+        if types:
+            names = "或".join(t.name for t in types)
+            due.append(_DueRule(rule, tuple(t.pk for t in types), names, start, end, days_left, min(reached)))
+    return due
+
+
+def _meeting_counts(due: _DueRule, *, branch_ids: list[int]) -> dict[tuple[int, int | None], int]:
+    """Meetings of the rule's types held, planned or notified in its current period: one query.
+
+    Keyed by (branch id, group id); a held meeting counts for the period of its
+    ``counts_for``; one not yet held for the period of its planned start.
+    """
+    period_from = local_midnight(due.period_start)
+    period_to = local_midnight(due.period_end + dt.timedelta(days=1))
+    in_period = (Q(status__in=Meeting.HELD_STATUSES) & Q(counts_for__range=(due.period_start, due.period_end))) | (
+        Q(status__in=(Meeting.Status.PLANNED, Meeting.Status.NOTIFIED))
+        & Q(planned_start__gte=period_from, planned_start__lt=period_to)
+    )
+    rows = (
+        Meeting.objects.filter(in_period, branch_id__in=branch_ids, types__in=due.type_ids)
+        .values("branch_id", "group_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    return {(r["branch_id"], r["group_id"]): r["n"] for r in rows}
+
+
+def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None = None) -> int:
+    """Tell each branch secretary which required meetings of a period about to end are neither held nor planned.
+
+    For a group-scope rule (党小组会 per group) each group is checked and named.
+    A branch with an exemption for the rule and period is skipped. Returns the
+    number of reminders sent. Queries: rules (2), branches, groups, secretaries,
+    exemptions, one per due rule, and the outbox check.
+    """
+    policy = policy or MeetingPolicy.current()
+    today = local_date(now)
+    due_rules = _due_rules(today=today, thresholds=policy.reminder_days)
+    if not due_rules:
+        return 0
+    branches = list(Organization.objects.branches().active().order_by("sort_order", "id"))
+    branch_ids = [b.pk for b in branches]
+    groups_by_branch: dict[int, list[Organization]] = defaultdict(list)
+    if any(d.rule.scope == CadenceRule.Scope.GROUP for d in due_rules):
+        for group in (
+            Organization.objects.groups().active().filter(parent_id__in=branch_ids).order_by("sort_order", "id")
+        ):
+            groups_by_branch[group.parent_id].append(group)
+    secretaries = _secretaries_by_branch(branch_ids, on=today)
+    exemptions = Q()
+    for d in due_rules:
+        exemptions |= Q(rule_id=d.rule.pk, period_start=d.period_start)
+    exempt = set(Exemption.objects.filter(exemptions, branch_id__in=branch_ids).values_list("rule_id", "branch_id"))
+
+    # (key, secretary, rule, branch, group) of every unit short of meetings.
+    shortfalls = []
+    for d in due_rules:
+        counts = _meeting_counts(d, branch_ids=branch_ids)
+        if d.rule.scope == CadenceRule.Scope.BRANCH:
+            per_branch: dict[int, int] = defaultdict(int)
+            for (branch_id, _group_id), n in counts.items():
+                per_branch[branch_id] += n
+        for branch in branches:
+            secretary = secretaries.get(branch.pk)
+            if secretary is None or (d.rule.pk, branch.pk) in exempt:
+                continue
+            if d.rule.scope == CadenceRule.Scope.GROUP:
+                units = [(g, counts.get((branch.pk, g.pk), 0)) for g in groups_by_branch[branch.pk]]
+            else:
+                units = [(None, per_branch[branch.pk])]
+            for group, n in units:
+                if n >= d.rule.min_count:
+                    continue
+                key = f"period:{d.rule.pk}:{branch.pk}:{group.pk if group else 0}:{d.period_start}:{d.threshold}"
+                shortfalls.append((key, secretary, d, branch, group, n))
+
+    sent = _already_sent(s[0] for s in shortfalls)
+    count = 0
+    for key, secretary, d, branch, group, n in shortfalls:
+        unit = f"{branch.name}{group.name}" if group else branch.name
+        label = PERIOD_LABELS[d.rule.period]
+        count += _send(
+            key=key,
+            recipients=[secretary],
+            sent=sent,
+            now=now,
+            subject=f"期末提醒：{unit}{label}{d.type_names}尚未召开",
+            body=(
+                f"按照“{d.rule.name}”的要求，{unit}{label}（{d.period_start:%Y-%m-%d} 至 {d.period_end:%Y-%m-%d}）"
+                f"应至少召开 {d.rule.min_count} 次，目前已召开或已计划 {n} 次。"
+                f"距本期结束还有 {d.days_left} 天，请及时安排。"
+            ),
+        )
+    return count
+
+
+# --- Minutes overdue ---------------------------------------------------------------------
+
+
+def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = None) -> int:
+    """Flag meetings whose minutes are not submitted ``minutes_due_days`` after they ended; tell the secretary once.
+
+    A meeting is flagged by a conditional update and the secretary is told only
+    when that update changed the row, in the same transaction: two sweeps at
+    once flag and notify once. Returns the number of meetings flagged.
+    """
+    policy = policy or MeetingPolicy.current()
+    deadline = now - dt.timedelta(days=policy.minutes_due_days)
+    candidates = list(
+        Meeting.objects.filter(
+            status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+            minutes_overdue_at__isnull=True,
+        )
+        .annotate(ended_at=Coalesce("actual_end", "planned_end"))
+        .filter(ended_at__lt=deadline)
+        .select_related("branch")
+        .order_by("pk")
+    )
+    if not candidates:
+        return 0
+    secretaries = _secretaries_by_branch({m.branch_id for m in candidates}, on=local_date(now))
+    flagged = 0
+    for meeting in candidates:
+        with transaction.atomic():
+            changed = Meeting.objects.filter(pk=meeting.pk, minutes_overdue_at__isnull=True).update(
+                minutes_overdue_at=now
+            )
+            if not changed:
+                continue  # another sweep got there first and told the secretary
+            flagged += 1
+            secretary = secretaries.get(meeting.branch_id)
+            if secretary is None:
+                continue
+            ended = timezone.localtime(meeting.ended_at, _tz())
+            notify(
+                recipients=[secretary],
+                subject=f"会议记录逾期：{meeting.topic}",
+                body=(
+                    f"{meeting.branch.name} {ended:%Y-%m-%d} 的会议“{meeting.topic}”已结束超过 "
+                    f"{policy.minutes_due_days} 天，会议记录尚未提交。请尽快录入并提交会议记录。"
+                ),
+                url=_meeting_url(meeting.pk),
+                dedupe_key=f"meeting:{meeting.pk}:minutes-overdue",
+                now=now,
+            )
+    return flagged
+
+
+# --- Long absence ------------------------------------------------------------------------
+
+
+def _held_between(start: dt.datetime, end: dt.datetime) -> Q:
+    """Attendance rows of meetings held in [start, end), by when they actually started (else planned)."""
+    return Q(meeting__status__in=Meeting.HELD_STATUSES) & (
+        Q(meeting__actual_start__gte=start, meeting__actual_start__lt=end)
+        | Q(meeting__actual_start__isnull=True, meeting__planned_start__gte=start, meeting__planned_start__lt=end)
+    )
+
+
+def absent_members(*, now: dt.datetime, warning_months: int, escalation_months: int) -> tuple[set[int], set[int]]:
+    """Ids of members absent without leave from every meeting they were expected at, over each window: one query.
+
+    A member counts for a window of M months when no row in it says present,
+    late or on leave, and a row in its first half says 无故缺席. Rows still
+    unrecorded prove nothing either way and are ignored. The first-half rule is
+    what makes the absence last M months: a member who joined last month and
+    missed one meeting has not been absent for six (and must not be reported to
+    the supervisors as if he had), while a branch that meets only quarterly
+    still has a meeting in the first half of a six-month window.
+    Returns (warning ids, escalation ids); a member in both is only in the second.
+    """
+    windows = {}
+    for name, months in (("warn", warning_months), ("esc", escalation_months)):
+        start = months_before(now, months)
+        windows[name] = (start, start + (now - start) / 2)
+    absent = Q(status=Attendance.Status.ABSENT)
+    attended = Q(status__in=(*Attendance.PRESENT_STATUSES, Attendance.Status.LEAVE))
+    annotations = {}
+    for name, (start, middle) in windows.items():
+        annotations[f"{name}_absent_early"] = Count("pk", filter=absent & _held_between(start, middle))
+        annotations[f"{name}_attended"] = Count("pk", filter=attended & _held_between(start, now))
+    rows = (
+        Attendance.objects.filter(_held_between(min(w[0] for w in windows.values()), now))
+        .filter(member__status__in=Member.ON_ROLL_STATUSES)
+        .values("member_id")
+        .annotate(**annotations)
+        .filter(Q(warn_absent_early__gte=1, warn_attended=0) | Q(esc_absent_early__gte=1, esc_attended=0))
+        .order_by()
+    )
+    warning, escalation = set(), set()
+    for row in rows:
+        if row["esc_absent_early"] and not row["esc_attended"]:
+            escalation.add(row["member_id"])
+        else:
+            warning.add(row["member_id"])
+    return warning, escalation
+
+
+def send_absence_reminders(*, now: dt.datetime, policy: MeetingPolicy | None = None) -> int:
+    """Warn the secretary of members absent without leave for 2 months; at 6, also every supervisor.
+
+    Keyed by the month, so each is sent at most once a month while it lasts.
+    Returns the number of members reported. Queries: the aggregate, the members'
+    current branches, their secretaries, the supervisors, and the outbox check.
+    """
+    policy = policy or MeetingPolicy.current()
+    warning, escalation = absent_members(
+        now=now,
+        warning_months=policy.absence_warning_months,
+        escalation_months=policy.absence_escalation_months,
+    )
+    if not (warning or escalation):
+        return 0
+    today = local_date(now)
+    memberships = (
+        Membership.objects.filter(active_on(today), organization__kind=Organization.Kind.BRANCH)
+        .filter(member_id__in=warning | escalation)
+        .select_related("member", "organization")
+        .order_by("member_id", "-started_on")
+    )
+    branch_of: dict[int, Membership] = {}
+    for membership in memberships:
+        branch_of.setdefault(membership.member_id, membership)
+    secretaries = _secretaries_by_branch({m.organization_id for m in branch_of.values()}, on=today)
+    supervisors = []
+    if escalation:
+        supervisors = list(
+            User.objects.filter(staff_roles__role__in=StaffRole.SUPERVISOR_ROLES, is_active=True).distinct()
+        )
+    month = timezone.localtime(now, _tz())
+
+    messages = []
+    for member_id, membership in branch_of.items():
+        months = policy.absence_escalation_months if member_id in escalation else policy.absence_warning_months
+        recipients = [secretaries[membership.organization_id]] if membership.organization_id in secretaries else []
+        if member_id in escalation:
+            recipients += supervisors
+        if recipients:
+            messages.append((f"absence:{member_id}:{months}m:{month:%Y-%m}", recipients, membership, months))
+    sent = _already_sent(m[0] for m in messages)
+    count = 0
+    for key, recipients, membership, months in messages:
+        name, branch = membership.member.name, membership.organization.name
+        body = (
+            f"{branch}党员 {name} 近 {months} 个月无故缺席了应参加的全部组织生活（会议），未请假。"
+            "请书记及时谈心谈话，了解原因，督促其参加组织生活。"
+        )
+        if months >= policy.absence_escalation_months:
+            body += (
+                "按照党章规定，党员连续六个月不参加党的组织生活，又不交纳党费或不做党所分配的工作，就被认为是自行脱党。"
+            )
+        count += _send(
+            key=key,
+            recipients=recipients,
+            sent=sent,
+            now=now,
+            subject=f"连续缺席提醒：{branch} {name}（{months}个月）",
+            body=body,
+        )
+    return count
+
+
+# --- All of them -------------------------------------------------------------------------
+
+
+def send_due_reminders(*, now: dt.datetime) -> dict[str, int]:
+    """Run every reminder sweep once; returns how many of each were sent (or flagged)."""
+    policy = MeetingPolicy.current()
+    return {
+        "eve": send_eve_reminders(now=now),
+        "period_end": send_period_end_reminders(now=now, policy=policy),
+        "minutes_overdue": flag_overdue_minutes(now=now, policy=policy),
+        "absence": send_absence_reminders(now=now, policy=policy),
+    }
