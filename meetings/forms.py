@@ -1,0 +1,384 @@
+"""Forms of the meeting pages: validation of input and layout only; the rules live in ``services``."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from org.models import Member, Organization
+
+from .models import Attendance, Meeting, MeetingType, ThemeTag, Vote
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """An HTML ``datetime-local`` input; values are local (Asia/Shanghai) and made aware by the field."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class MeetingTypeCheckboxes(forms.CheckboxSelectMultiple):
+    """Type checkboxes that say which other fields the type needs (``data-needs``), for meetings.js."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        mtype = getattr(value, "instance", None)
+        if mtype is not None:
+            needs = []
+            if mtype.requires_lecturer:
+                needs += ["lecturer", "lesson_title"]
+            if mtype.requires_theme_tags:
+                needs.append("theme_tags")
+            if mtype.audience == MeetingType.Audience.GROUP:
+                needs.append("group")
+            option["attrs"]["data-needs"] = " ".join(needs)
+        return option
+
+
+def _datetime_field(label: str, *, required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class _CrispyForm(forms.Form):
+    """Rendered by the template's own ``<form>`` tag, so that buttons and tokens sit beside the fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Member) -> str:
+        return obj.name
+
+
+class MeetingPlanForm(_CrispyForm):
+    """Plan or re-plan a meeting. ``group_only`` narrows it to a 党小组长's own groups and group meetings."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    types = forms.ModelMultipleChoiceField(
+        label="会议类型",
+        queryset=MeetingType.objects.none(),
+        widget=MeetingTypeCheckboxes,
+        help_text="合并召开的会议可选多项，如党员大会同时作为主题党日。",
+        error_messages={"required": "请至少选择一种会议类型。"},
+    )
+    group = forms.ModelChoiceField(label="党小组", queryset=Organization.objects.none(), required=False)
+    topic = forms.CharField(
+        label="会议主题", max_length=200, required=False, help_text="可以稍后确定，但发布通知前必须填写。"
+    )
+    agenda = forms.CharField(label="议程", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    requirements = forms.CharField(
+        label="会议要求",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="请假程序、签到时间等；留空则使用默认要求。",
+    )
+    planned_start = _datetime_field("计划开始时间")
+    planned_end = _datetime_field("计划结束时间")
+    place = forms.CharField(label="地点", max_length=200)
+    lecturer = MemberChoiceField(label="授课人（党课）", queryset=Member.objects.none(), required=False)
+    lesson_title = forms.CharField(label="党课题目", max_length=200, required=False)
+    theme_tags = forms.ModelMultipleChoiceField(
+        label="主题标签（主题党日）",
+        queryset=ThemeTag.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args,
+        branch: Organization,
+        lecturers: QuerySet[Member],
+        group_only: frozenset[int] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.branch = branch
+        self.group_only = group_only
+        types = MeetingType.objects.all()
+        groups = Organization.objects.groups().filter(parent=branch, is_active=True)
+        if group_only is not None:
+            types = types.filter(audience=MeetingType.Audience.GROUP)
+            groups = groups.filter(pk__in=group_only)
+            self.fields["group"].required = True
+            self.fields["group"].empty_label = None
+        self.fields["types"].queryset = types
+        self.fields["group"].queryset = groups
+        self.fields["lecturer"].queryset = lecturers
+        self.fields["theme_tags"].queryset = ThemeTag.objects.filter(is_active=True)
+
+    def clean(self):
+        data = super().clean()
+        types = data.get("types") or []
+        is_group_meeting = any(t.code == MeetingType.Code.GROUP_MEETING for t in types)
+        if is_group_meeting and not data.get("group") and "group" not in self.errors:
+            self.add_error("group", "党小组会须选择党小组。")
+        if not is_group_meeting:
+            # The group decides who manages and who is expected: only a group meeting carries one.
+            data["group"] = None
+        return data
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "types": list(d["types"]),
+            "group": d.get("group"),
+            "topic": d["topic"],
+            "agenda": d["agenda"],
+            "requirements": d["requirements"],
+            "planned_start": d["planned_start"],
+            "planned_end": d["planned_end"],
+            "place": d["place"],
+            "lecturer": d.get("lecturer"),
+            "lesson_title": d["lesson_title"],
+            "theme_tags": list(d["theme_tags"]),
+        }
+
+    @staticmethod
+    def initial_from(meeting: Meeting) -> dict:
+        return {
+            "types": list(meeting.types.all()),
+            "group": meeting.group,
+            "topic": meeting.topic,
+            "agenda": meeting.agenda,
+            "requirements": meeting.requirements,
+            "planned_start": meeting.planned_start,
+            "planned_end": meeting.planned_end,
+            "place": meeting.place,
+            "lecturer": meeting.lecturer,
+            "lesson_title": meeting.lesson_title,
+            "theme_tags": list(meeting.theme_tags.all()),
+        }
+
+
+class CancelForm(_CrispyForm):
+    reason = forms.CharField(
+        label="取消原因",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "取消会议须填写原因。"},
+    )
+
+
+class MinutesForm(_CrispyForm):
+    actual_start = _datetime_field("实际开始时间")
+    actual_end = _datetime_field("实际结束时间")
+    place = forms.CharField(label="地点", max_length=200)
+    chair = MemberChoiceField(label="主持人", queryset=Member.objects.none())
+    recorder = MemberChoiceField(label="记录人", queryset=Member.objects.none())
+    guests = forms.CharField(
+        label="列席人员", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="非本次应到人员"
+    )
+    resolutions = forms.CharField(
+        label="会议决议", required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="表决结果请在“表决”中录入"
+    )
+    counts_for = forms.DateField(
+        label="归属期间（补开会议）",
+        required=False,
+        widget=DateInput(),
+        help_text="补开以前月份的会议时，填该月中的任一天；正常召开留空。",
+    )
+
+    def __init__(self, *args, people: QuerySet[Member], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = people
+        self.fields["recorder"].queryset = people
+
+    @staticmethod
+    def initial_from(meeting: Meeting) -> dict:
+        held_on = meeting.held_on
+        counts_for = meeting.counts_for if meeting.counts_for and meeting.counts_for != held_on else None
+        return {
+            "actual_start": meeting.actual_start or meeting.planned_start,
+            "actual_end": meeting.actual_end or meeting.planned_end,
+            "place": meeting.place,
+            "chair": meeting.chair,
+            "recorder": meeting.recorder,
+            "guests": meeting.guests,
+            "resolutions": meeting.resolutions,
+            "counts_for": counts_for,
+        }
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(label="议题", max_length=200, required=False)
+
+
+class SpeechForm(forms.Form):
+    """One speech; the speaker list is computed once per page and shared by every row (no query per row)."""
+
+    item = forms.IntegerField(label="议题序号", min_value=1, max_value=99, required=False)
+    speaker = forms.TypedChoiceField(label="发言人", coerce=int, required=False, empty_value=None)
+    points = forms.CharField(label="发言要点", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    dissent = forms.BooleanField(label="持不同意见", required=False)
+
+    def __init__(self, *args, people: list[Member], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {m.pk: m for m in people}
+        self.fields["speaker"].choices = [("", "—")] + [(m.pk, m.name) for m in people]
+
+    def is_blank(self) -> bool:
+        d = self.cleaned_data
+        return not d.get("speaker") and not (d.get("points") or "").strip()
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or self.is_blank():
+            return data
+        if not data.get("item"):
+            self.add_error("item", "请填写该发言所属议题的序号。")
+        if not data.get("speaker"):
+            self.add_error("speaker", "请选择发言人。")
+        if not (data.get("points") or "").strip():
+            self.add_error("points", "请填写发言要点。")
+        return data
+
+    def speaker_member(self) -> Member:
+        return self.people[self.cleaned_data["speaker"]]
+
+
+AgendaItemFormSet = forms.formset_factory(AgendaItemForm, extra=2, can_delete=True)
+SpeechFormSet = forms.formset_factory(SpeechForm, extra=3)
+
+
+class AttendanceForm(forms.Form):
+    """One status select and leave reason per expected member, plus the list the page was built from.
+
+    ``member_ids`` lets the view notice that the expected list changed (a member
+    joined or left the branch) between loading the page and saving it.
+    """
+
+    STATUS_CHOICES = [("", "未登记"), *Attendance.Status.choices]
+
+    member_ids = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, rows: list[Attendance], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        if not self.is_bound:
+            self.initial["member_ids"] = self.encode_ids(r.member_id for r in rows)
+        for row in rows:
+            self.fields[f"status_{row.member_id}"] = forms.ChoiceField(
+                label=row.member.name, choices=self.STATUS_CHOICES, required=False, initial=row.status
+            )
+            self.fields[f"reason_{row.member_id}"] = forms.CharField(
+                label="请假事由", max_length=200, required=False, initial=row.leave_reason
+            )
+
+    @staticmethod
+    def encode_ids(ids) -> str:
+        return ",".join(str(i) for i in sorted(set(ids)))
+
+    def posted_ids(self) -> set[int]:
+        raw = self.data.get("member_ids", "")
+        return {int(p) for p in raw.split(",") if p.strip().isdigit()}
+
+    def current_ids(self) -> set[int]:
+        return {r.member_id for r in self.rows}
+
+    def lines(self):
+        """(row, status field, reason field) for the template."""
+        return [(r, self[f"status_{r.member_id}"], self[f"reason_{r.member_id}"]) for r in self.rows]
+
+    def entries(self) -> dict[int, tuple[str, str]]:
+        d = self.cleaned_data
+        return {r.member_id: (d[f"status_{r.member_id}"], d[f"reason_{r.member_id}"]) for r in self.rows}
+
+
+class VoteForm(_CrispyForm):
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label="表决类型", choices=Vote.Kind.choices, initial=Vote.Kind.MOTION)
+    motion = forms.CharField(label="表决事项", max_length=200)
+    candidate = forms.CharField(
+        label="候选人/对象", max_length=50, required=False, help_text="接收预备党员、转正和选举须一人一表决"
+    )
+    yes = forms.IntegerField(label="赞成", min_value=0)
+    no = forms.IntegerField(label="反对", min_value=0)
+    abstain = forms.IntegerField(label="弃权", min_value=0)
+    written_opinions = forms.IntegerField(
+        label="书面意见（已计入上面的票数）",
+        min_value=0,
+        initial=0,
+        required=False,
+        help_text="仅接收预备党员时，因故缺席的有表决权党员的书面表决意见",
+    )
+
+    def clean_written_opinions(self):
+        return self.cleaned_data.get("written_opinions") or 0
+
+
+class LeaveRequestForm(_CrispyForm):
+    reason = forms.CharField(label="请假事由", max_length=200, error_messages={"required": "请填写请假事由。"})
+
+
+class LeaveDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "批准"), ("refuse", "不批准")])
+    note = forms.CharField(max_length=200, required=False)
+
+
+class MeetingFilterForm(forms.Form):
+    """The filters of the meeting list; every field optional, bad values ignored."""
+
+    branch = forms.ModelChoiceField(label="支部", queryset=Organization.objects.none(), required=False)
+    type = forms.ModelChoiceField(
+        label="类型", queryset=MeetingType.objects.all(), to_field_name="code", required=False, empty_label="全部类型"
+    )
+    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *Meeting.Status.choices], required=False)
+    year = forms.IntegerField(label="年", min_value=2000, max_value=2100, required=False)
+    month = forms.IntegerField(label="月", min_value=1, max_value=12, required=False)
+
+    def __init__(self, *args, branches: QuerySet[Organization] | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if branches is None:
+            del self.fields["branch"]
+        else:
+            self.fields["branch"].queryset = branches
+            self.fields["branch"].empty_label = "全部支部"
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select form-select-sm" if hasattr(field, "choices") else "")
+        for name in ("year", "month"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+    def values(self) -> dict:
+        if not self.is_valid():
+            # Ignore only the bad values, keep the rest.
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        else:
+            data = self.cleaned_data
+        mtype = data.get("type")
+        return {
+            "branch": data.get("branch"),
+            "type_code": mtype.code if mtype else "",
+            "status": data.get("status") or "",
+            "year": data.get("year"),
+            "month": data.get("month"),
+        }
+
+
+def attach_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: per field where the form has the field, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
