@@ -3,6 +3,7 @@ import re
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -59,6 +60,17 @@ def test_running_it_twice_changes_nothing_and_prints_the_same_logins():
     assert snapshot() == after_first
     assert second_output == first_output
     assert after_first["Member"] == 200
+
+
+@pytest.mark.django_db
+def test_running_it_again_weeks_later_changes_nothing_either():
+    seed()
+    after_first = snapshot()
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=40), tick=False):
+        seed()
+
+    assert snapshot() == after_first
 
 
 @pytest.mark.django_db

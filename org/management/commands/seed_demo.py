@@ -182,7 +182,9 @@ def _plan_members(rng: random.Random, today: dt.date) -> dict[str, list[PlannedM
             else:
                 earliest = born + dt.timedelta(days=21 * 365)
                 latest = min(born + dt.timedelta(days=45 * 365), today - dt.timedelta(days=800))
-                joined = earliest + dt.timedelta(days=rng.randrange(max(1, (latest - earliest).days)))
+                # One draw whatever the span: the span moves with today, the random stream must not,
+                # or every name and ID number after it would change from one day to the next.
+                joined = earliest + dt.timedelta(days=int(rng.random() * max(1, (latest - earliest).days)))
                 full_on = joined + dt.timedelta(days=365)
                 # Joined the branch when joining the party here or when posted to this work area later.
                 moved_in = dt.date(rng.randint(2012, 2024), rng.randint(1, 12), 1)
@@ -218,7 +220,7 @@ def _plan_members(rng: random.Random, today: dt.date) -> dict[str, list[PlannedM
     # One member moved between branches inside the mine half a year ago.
     mover = next(m for m in reversed(plan["通风队党支部"]) if m.category == Member.Category.FULL)
     moved_on = today - dt.timedelta(days=180)
-    mover.previous_branch = ("运输队党支部", mover.started_on, moved_on)
+    mover.previous_branch = ("运输队党支部", min(mover.started_on, moved_on - dt.timedelta(days=365)), moved_on)
     mover.started_on = moved_on
 
     for members in plan.values():
