@@ -567,7 +567,8 @@ def vote_record(
 
 @transaction.atomic
 def vote_delete(*, vote: Vote, user, now: dt.datetime) -> None:
-    _ensure_editable(vote.meeting)
+    # Read the meeting afresh and locked: the caller's copy may predate an approval.
+    _ensure_editable(Meeting.objects.select_for_update().get(pk=vote.meeting_id))
     vote.delete()
 
 
@@ -698,6 +699,9 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
 def leave_withdraw(*, leave: LeaveRequest, member: Member, now: dt.datetime) -> None:
     if leave.member_id != member.pk:
         raise ValidationError("只能撤回自己的请假申请。")
+    # Once the meeting is held the attendance is the record's; withdrawing would rewrite it.
+    if leave.meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
+        raise ValidationError("会议已召开或已取消，不能再撤回请假申请。")
     changed = LeaveRequest.objects.filter(
         pk=leave.pk, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
     ).update(status=LeaveRequest.Status.WITHDRAWN, decided_at=now)
