@@ -1,0 +1,391 @@
+"""Compliance with the cadence rules: every rule, every branch (or group), every calendar period.
+
+Counted in each period on its own and never averaged (domain.md): a year with eleven
+committee meetings has one missing month, not "0.92 per month".
+
+Outcomes of one rule for one branch (or group) in one period:
+
+- ON_TIME  enough meetings counted for the period and held before it ended;
+- LATE     enough only thanks to make-up meetings (补开) held after the period ended;
+- EXEMPT   not met on time, but the branch holds an exemption for that rule and period;
+- PENDING  not met yet, and the period is not over at ``now``: never called missing early;
+- MISSING  the period is over and not enough meetings were counted for it.
+
+The engine is set-based: whatever the number of branches, groups and meetings it runs
+the same handful of queries (rules, branches, groups, exemptions, one for the meetings)
+and folds the rows into periods in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from org.models import Organization
+
+from .models import CadenceRule, Exemption, Meeting
+
+Period = CadenceRule.Period
+
+MONTHS_IN = {Period.MONTH: 1, Period.QUARTER: 3, Period.HALF_YEAR: 6, Period.YEAR: 12}
+# Coarsest last, the order in which pages show the periods of one year.
+PERIOD_ORDER = (Period.MONTH, Period.QUARTER, Period.HALF_YEAR, Period.YEAR)
+
+
+class Outcome(models.TextChoices):
+    ON_TIME = "on_time", _("达标")
+    LATE = "late", _("补开")
+    MISSING = "missing", _("未开")
+    EXEMPT = "exempt", _("豁免")
+    PENDING = "pending", _("进行中")
+
+
+# How bad an outcome is, for "the worst outcome of a cell" on the matrix.
+SEVERITY = {
+    Outcome.ON_TIME: 0,
+    Outcome.EXEMPT: 1,
+    Outcome.PENDING: 2,
+    Outcome.LATE: 3,
+    Outcome.MISSING: 4,
+}
+
+
+def worst(outcomes: Iterable[str]) -> str | None:
+    """The most serious of ``outcomes``, or None when there are none."""
+    return max(outcomes, key=SEVERITY.__getitem__, default=None)
+
+
+# --- Periods ------------------------------------------------------------------------------
+# A month is numbered year * 12 + (month - 1); every period is a run of whole months that
+# starts at a multiple of its length, so a period's number is month number // length.
+
+
+def _month_number(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(number: int) -> dt.date:
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
+def _bounds_of(period: str, number: int) -> tuple[dt.date, dt.date]:
+    size = MONTHS_IN[period]
+    return _month_start(number * size), _month_start((number + 1) * size) - dt.timedelta(days=1)
+
+
+def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day (inclusive) of the calendar ``period`` (month, quarter …) containing ``day``."""
+    return _bounds_of(period, _month_number(day) // MONTHS_IN[period])
+
+
+def periods_in(period: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar periods of kind ``period`` that overlap [start, end], in order."""
+    size = MONTHS_IN[period]
+    first, last = _month_number(start) // size, _month_number(end) // size
+    return [_bounds_of(period, n) for n in range(first, last + 1)] if start <= end else []
+
+
+def period_key(period: str, start: dt.date) -> str:
+    """The period in URLs: 2026-03, 2026-Q1, 2026-H1, 2026."""
+    if period == Period.MONTH:
+        return f"{start:%Y-%m}"
+    if period == Period.QUARTER:
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if period == Period.HALF_YEAR:
+        return f"{start.year}-H{(start.month - 1) // 6 + 1}"
+    return f"{start.year}"
+
+
+def parse_period_key(key: str) -> tuple[str, dt.date, dt.date]:
+    """(period, first day, last day) of a key made by ``period_key``; ValueError when it is not one."""
+    year_part, _sep, rest = key.partition("-")
+    if not (year_part.isdigit() and len(year_part) == 4) or not 1900 < int(year_part) < 2200:
+        raise ValueError(key)
+    year = int(year_part)
+    if not _sep:
+        period, month = Period.YEAR, 1
+    elif rest[:1] in ("Q", "H") and rest[1:].isdigit():
+        index = int(rest[1:])
+        period, count = (Period.QUARTER, 4) if rest[0] == "Q" else (Period.HALF_YEAR, 2)
+        if not 1 <= index <= count:
+            raise ValueError(key)
+        month = (index - 1) * MONTHS_IN[period] + 1
+    elif rest.isdigit() and len(rest) == 2 and 1 <= int(rest) <= 12:
+        period, month = Period.MONTH, int(rest)
+    else:
+        raise ValueError(key)
+    start, end = period_bounds(period, dt.date(year, month, 1))
+    return period, start, end
+
+
+def period_label(period: str, start: dt.date) -> str:
+    if period == Period.MONTH:
+        return f"{start.year}年{start.month}月"
+    if period == Period.QUARTER:
+        return f"{start.year}年第{'一二三四'[(start.month - 1) // 3]}季度"
+    if period == Period.HALF_YEAR:
+        return f"{start.year}年{'上' if start.month == 1 else '下'}半年"
+    return f"{start.year}年度"
+
+
+# --- The engine ---------------------------------------------------------------------------
+
+
+class Cell(NamedTuple):
+    """One rule, for one branch (``group_id`` None) or one group of it, in one period.
+
+    A tuple rather than a model-like object: the matrix of a large mine holds some
+    hundred thousand of them.
+    """
+
+    rule: CadenceRule
+    branch_id: int
+    group_id: int | None
+    start: dt.date
+    end: dt.date
+    outcome: str
+    count: int  # meetings counted for the period
+    on_time_count: int  # of which held before the period ended
+    meeting_ids: tuple[int, ...]
+    exemption: Exemption | None
+
+    @property
+    def period(self) -> str:
+        return self.rule.period
+
+    @property
+    def key(self) -> str:
+        return period_key(self.rule.period, self.start)
+
+
+@dataclass
+class Result:
+    """Every cell of a compliance computation, with what it was computed for."""
+
+    start: dt.date
+    end: dt.date
+    today: dt.date
+    rules: list[CadenceRule]
+    branches: list[Organization]
+    groups: dict[int, list[Organization]]  # active groups by branch id
+    cells: list[Cell]
+
+    def for_branch(self, branch_id: int) -> list[Cell]:
+        return [c for c in self.cells if c.branch_id == branch_id]
+
+    def cell(self, *, rule_id: int, branch_id: int, start: dt.date, group_id: int | None = None) -> Cell | None:
+        for c in self.cells:
+            if c.rule.pk == rule_id and c.branch_id == branch_id and c.group_id == group_id and c.start == start:
+                return c
+        return None
+
+    def meeting_ids(self) -> set[int]:
+        return {mid for c in self.cells for mid in c.meeting_ids}
+
+
+_BEFORE = -1  # held before the first month looked at
+_NO_MEETINGS: tuple[int, ...] = ()
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
+
+
+def _month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after: int) -> Case:
+    """The month number of ``field``, as a CASE over the month boundaries of [first, last].
+
+    Boundaries are computed here in local time (Asia/Shanghai), so the bucket is the
+    local month without the database knowing time zones. Why not TruncMonth: on SQLite
+    it calls a Python function for every row, several times slower than comparisons.
+    """
+
+    def bound(number: int):
+        day = _month_start(number)
+        return _local_midnight(day) if is_datetime else day
+
+    whens = [When(**{f"{field}__lt": bound(first)}, then=Value(_BEFORE))]
+    whens += [When(**{f"{field}__lt": bound(n + 1)}, then=Value(n)) for n in range(first, last + 1)]
+    return Case(*whens, default=Value(after), output_field=IntegerField())
+
+
+def compliance(
+    *,
+    branches: Iterable[Organization],
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    rules: Iterable[CadenceRule] | None = None,
+) -> Result:
+    """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
+
+    ``branches``: branches (a queryset or a list); ``rules``: the rules to evaluate
+    (default: the active ones). Counts held meetings by ``counts_for``; a meeting counts
+    once per rule however many of the rule's types it has, and once for each rule its
+    types satisfy (a combined meeting). A meeting is on time unless held after the end
+    of the period it counts for.
+    """
+    today = timezone.localtime(now).date()
+    branches = list(branches)
+    rules = list(CadenceRule.objects.filter(is_active=True) if rules is None else rules)
+    branch_ids = [b.pk for b in branches]
+    rule_ids = [r.pk for r in rules]
+
+    groups: dict[int, list[Organization]] = defaultdict(list)
+    for g in Organization.objects.groups().active().filter(parent_id__in=branch_ids).order_by("sort_order", "id"):
+        groups[g.parent_id].append(g)
+    group_branch = {g.pk: bid for bid, gs in groups.items() for g in gs}
+
+    cells: list[Cell] = []
+    periods = {r.period: periods_in(r.period, start, end) for r in rules}
+    if not rules or start > end:
+        return Result(start, end, today, rules, branches, dict(groups), cells)
+    # Whole periods: a quarter overlapping [start, end] is counted in full.
+    first = min(_month_number(ps[0][0]) for ps in periods.values())
+    last = max(_month_number(ps[-1][1]) for ps in periods.values())
+    after = last + 1  # held (or counting for) after the last month looked at
+    range_start, range_end = _month_start(first), _month_start(last + 1)
+
+    exemptions = {
+        (e.rule_id, e.branch_id, e.period_start): e
+        for e in Exemption.objects.filter(
+            branch_id__in=branch_ids, rule_id__in=rule_ids, period_start__gte=range_start, period_start__lt=range_end
+        ).select_related("approved_by")
+    }
+
+    held_bucket = _month_bucket("held_at", first, last, is_datetime=True, after=after)
+    counts_bucket = Case(
+        When(counts_for__isnull=True, then=held_bucket),
+        default=_month_bucket("counts_for", first, last, is_datetime=False, after=after),
+        output_field=IntegerField(),
+    )
+    query = (
+        Meeting.objects.annotate(held_at=Coalesce("actual_start", "planned_start"))
+        .filter(
+            Q(counts_for__gte=range_start, counts_for__lt=range_end)
+            | Q(
+                counts_for__isnull=True,
+                held_at__gte=_local_midnight(range_start),
+                held_at__lt=_local_midnight(range_end),
+            ),
+            status__in=Meeting.HELD_STATUSES,
+            branch_id__in=branch_ids,
+            types__cadence_rules__in=rule_ids,
+        )
+        .annotate(counts_month=counts_bucket, held_month=held_bucket)
+        .values_list("id", "types__cadence_rules", "branch_id", "group_id", "counts_month", "held_month")
+        .order_by()
+    ).query
+    # Executed on a cursor: every column is already an int, and Django's per-value
+    # converters would cost as much as the query itself on a large mine.
+    rows = []
+    if branch_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(*query.sql_with_params())
+            rows = cursor.fetchall()
+
+    group_scope = {r.pk for r in rules if r.scope == CadenceRule.Scope.GROUP}
+    size = {r.pk: MONTHS_IN[r.period] for r in rules}
+    # (rule, branch, group or None, period number) -> meetings counted, and how many on time.
+    # Plain dicts and short lists: a large mine has a hundred thousand keys.
+    counted: dict[tuple, list[int]] = {}
+    timely: dict[tuple, int] = {}
+    for meeting_id, rule_id, branch_id, group_id, counts_month, held_month in rows:
+        if rule_id in group_scope:
+            # a group's own meetings only, of a group still active in this branch
+            if group_branch.get(group_id) != branch_id:
+                continue
+            unit = group_id
+        else:
+            unit = None
+        months = size[rule_id]
+        number = counts_month // months
+        key = (rule_id, branch_id, unit, number)
+        ids = counted.get(key)
+        if ids is None:
+            counted[key] = [meeting_id]
+        elif meeting_id in ids:
+            continue  # another of the rule's types on the same meeting: it counts once
+        else:
+            ids.append(meeting_id)
+        if held_month < (number + 1) * months:
+            timely[key] = timely.get(key, 0) + 1
+
+    cell = tuple.__new__  # Cell's fields in order, without the keyword handling of Cell(...)
+    on_time, late, missing, pending, exempt = (
+        Outcome.ON_TIME,
+        Outcome.LATE,
+        Outcome.MISSING,
+        Outcome.PENDING,
+        Outcome.EXEMPT,
+    )
+    for rule in rules:
+        rule_id, need, months = rule.pk, rule.min_count, MONTHS_IN[rule.period]
+        # "unmet": the outcome of a period without enough timely meetings, before exemptions
+        numbered = [
+            (_month_number(ps) // months, ps, pe, pending if today <= pe else None) for ps, pe in periods[rule.period]
+        ]
+        for branch_id in branch_ids:
+            units = [g.pk for g in groups.get(branch_id, ())] if rule_id in group_scope else [None]
+            for unit in units:
+                for number, ps, pe, unmet in numbered:
+                    key = (rule_id, branch_id, unit, number)
+                    ids = counted.get(key)
+                    count = len(ids) if ids else 0
+                    n_timely = timely.get(key, 0) if ids else 0
+                    exemption = exemptions.get((rule_id, branch_id, ps)) if exemptions else None
+                    if n_timely >= need:
+                        outcome = on_time  # an exemption is shown, but meetings held on time say more
+                    elif exemption is not None:
+                        outcome = exempt
+                    else:
+                        outcome = unmet or (late if count >= need else missing)
+                    meeting_ids = tuple(sorted(ids)) if ids else _NO_MEETINGS
+                    cells.append(
+                        cell(Cell, (rule, branch_id, unit, ps, pe, outcome, count, n_timely, meeting_ids, exemption))
+                    )
+    return Result(start, end, today, rules, branches, dict(groups), cells)
+
+
+# --- Exemptions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exemption_grant(
+    *, branch: Organization, rule: CadenceRule, period_start: dt.date, reason: str, user, now: dt.datetime
+) -> Exemption:
+    """Excuse ``branch`` from ``rule`` for the period starting on ``period_start``."""
+    errors: dict[str, list[str]] = {}
+    if branch.kind != Organization.Kind.BRANCH:
+        errors.setdefault("branch", []).append(str(_("豁免只能授予党支部。")))
+    first_day, _last = period_bounds(rule.period, period_start)
+    if first_day != period_start:
+        errors.setdefault("period_start", []).append(
+            str(_("期间开始须为该规则周期（%(period)s）的第一天，如 %(day)s。"))
+            % {"period": rule.get_period_display(), "day": first_day.isoformat()}
+        )
+    if not reason.strip():
+        errors.setdefault("reason", []).append(str(_("请填写豁免理由。")))
+    if errors:
+        raise ValidationError(errors)
+    exemption = Exemption(
+        branch=branch, rule=rule, period_start=period_start, reason=reason.strip(), approved_by=user, approved_at=now
+    )
+    exemption.full_clean()
+    try:
+        # Two supervisors granting the same exemption at once: the second gets the
+        # constraint's message instead of a server error.
+        with transaction.atomic():
+            exemption.save()
+    except IntegrityError as exc:
+        raise ValidationError(str(_("该支部在该期间已有此规则的豁免。"))) from exc
+    return exemption
