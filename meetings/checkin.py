@@ -1,0 +1,262 @@
+"""In-person check-in (签到) with a short-lived code, against signing in for others (代签到).
+
+The secretary's screen shows a QR code of a URL carrying a token that changes every
+``MeetingPolicy.checkin_token_seconds``. The token is an HMAC of (meeting id, time
+slot) under the project's secret key, so nothing is stored and a code of one meeting
+is worthless for another. The current and the previous slot are accepted: a member
+who scans just before the code turns still gets in. A forwarded screenshot dies
+within two slots.
+
+A code seen while it was valid is remembered in the member's own session for a few
+minutes (``SCAN_GRACE``): a member who must first sign in on the phone is not sent
+back to scan again. The grace lives in that browser's session only, so it cannot
+be passed on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from org.models import Member
+
+from .models import Attendance, Meeting, MeetingPolicy
+
+TOKEN_SALT = "sanhui.meetings.checkin"  # noqa: S105 - an HMAC salt, not a secret
+TOKEN_LENGTH = 16  # hex characters: 64 bits, and a QR code that stays small
+SCAN_GRACE = dt.timedelta(minutes=5)
+OPEN_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
+
+STALE_MESSAGE = "二维码已过期，请重新扫描。"
+NOT_OPEN_MESSAGE = "本次会议当前不开放签到。"
+NOT_STARTED_MESSAGE = "签到尚未开始（{opens:%H:%M} 开放）。"
+ENDED_MESSAGE = "签到已结束。"
+NOT_EXPECTED_MESSAGE = "您不是本次会议的应到人员。"
+ALREADY_MESSAGE = "您已于 {at:%H:%M} 签到。"
+
+
+class CheckinError(ValidationError):
+    """A refusal with a message for the member; ``code`` says which rule refused."""
+
+
+# --- Tokens ------------------------------------------------------------------------------
+
+
+def _slot(now: dt.datetime, seconds: int) -> int:
+    return int(now.timestamp()) // max(seconds, 1)
+
+
+def _token_for_slot(meeting_id: int, slot: int) -> str:
+    return salted_hmac(TOKEN_SALT, f"{meeting_id}:{slot}", algorithm="sha256").hexdigest()[:TOKEN_LENGTH]
+
+
+def current_token(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -> str:
+    return _token_for_slot(meeting.pk, _slot(now, policy.checkin_token_seconds))
+
+
+def token_is_valid(meeting: Meeting, token: str, *, now: dt.datetime, policy: MeetingPolicy) -> bool:
+    """The token of the current or the previous time slot of this meeting."""
+    if not token:
+        return False
+    slot = _slot(now, policy.checkin_token_seconds)
+    return any(constant_time_compare(token, _token_for_slot(meeting.pk, s)) for s in (slot, slot - 1))
+
+
+def seconds_to_next_slot(*, now: dt.datetime, policy: MeetingPolicy) -> float:
+    seconds = max(policy.checkin_token_seconds, 1)
+    return seconds - (now.timestamp() % seconds)
+
+
+def checkin_path(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -> str:
+    """The path the QR code encodes (the view makes it absolute)."""
+    return f"{reverse('meetings:checkin', args=[meeting.pk])}?t={current_token(meeting, now=now, policy=policy)}"
+
+
+# --- The window ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: dt.datetime
+    closes: dt.datetime
+
+    def contains(self, now: dt.datetime) -> bool:
+        return self.opens <= now <= self.closes
+
+
+def checkin_window(meeting: Meeting, *, policy: MeetingPolicy) -> Window:
+    """planned_start − opens_before … (actual_end or planned_end) + closes_after."""
+    return Window(
+        opens=meeting.planned_start - dt.timedelta(minutes=policy.checkin_opens_minutes_before),
+        closes=(meeting.actual_end or meeting.planned_end) + dt.timedelta(minutes=policy.checkin_closes_minutes_after),
+    )
+
+
+def late_after(meeting: Meeting, *, policy: MeetingPolicy) -> dt.datetime:
+    return meeting.planned_start + dt.timedelta(minutes=policy.late_after_minutes)
+
+
+def _local_hm(value: dt.datetime) -> dt.datetime:
+    return timezone.localtime(value)
+
+
+def check_open(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -> None:
+    """Raise ``CheckinError`` unless check-in is open for this meeting at ``now``."""
+    if meeting.status not in OPEN_STATUSES:
+        raise CheckinError(NOT_OPEN_MESSAGE, code="not_open")
+    window = checkin_window(meeting, policy=policy)
+    if now < window.opens:
+        raise CheckinError(NOT_STARTED_MESSAGE.format(opens=_local_hm(window.opens)), code="not_started")
+    if now > window.closes:
+        raise CheckinError(ENDED_MESSAGE, code="ended")
+
+
+# --- Checking in ----------------------------------------------------------------------------
+
+
+def _attendance_of(meeting: Meeting, member: Member | None) -> Attendance:
+    row = None
+    if member is not None:
+        row = Attendance.objects.filter(meeting=meeting, member=member).first()
+    if row is None:
+        raise CheckinError(NOT_EXPECTED_MESSAGE, code="not_expected")
+    return row
+
+
+def checkin_precheck(
+    *,
+    meeting: Meeting,
+    member: Member | None,
+    token: str,
+    now: dt.datetime,
+    policy: MeetingPolicy,
+    scanned_at: dt.datetime | None = None,
+) -> Attendance:
+    """Everything ``checkin_member`` checks, without writing: the GET page shows the result."""
+    scanned_ok = scanned_at is not None and dt.timedelta(0) <= now - scanned_at <= SCAN_GRACE
+    if not (token_is_valid(meeting, token, now=now, policy=policy) or scanned_ok):
+        raise CheckinError(STALE_MESSAGE, code="stale")
+    if meeting.status not in OPEN_STATUSES:
+        raise CheckinError(NOT_OPEN_MESSAGE, code="not_open")
+    row = _attendance_of(meeting, member)
+    if row.checked_in_at is not None:
+        # Said even after the window has closed: it answers the member's real question.
+        raise CheckinError(ALREADY_MESSAGE.format(at=_local_hm(row.checked_in_at)), code="already")
+    check_open(meeting, now=now, policy=policy)
+    return row
+
+
+@transaction.atomic
+def checkin_member(
+    *,
+    meeting: Meeting,
+    member: Member | None,
+    token: str,
+    device: str,
+    now: dt.datetime,
+    policy: MeetingPolicy | None = None,
+    scanned_at: dt.datetime | None = None,
+) -> Attendance:
+    """Check ``member`` in at ``now``: 出席, or 迟到 after planned_start + late_after_minutes.
+
+    A conditional update on ``checked_in_at IS NULL`` makes a double tap (or two
+    requests racing) record once; the loser is told when the first one was.
+    """
+    policy = policy or MeetingPolicy.current()
+    row = checkin_precheck(meeting=meeting, member=member, token=token, now=now, policy=policy, scanned_at=scanned_at)
+    status = Attendance.Status.LATE if now > late_after(meeting, policy=policy) else Attendance.Status.PRESENT
+    changed = Attendance.objects.filter(pk=row.pk, checked_in_at__isnull=True).update(
+        status=status, leave_reason="", checked_in_at=now, checkin_device=device[:64]
+    )
+    row.refresh_from_db()
+    if changed != 1:
+        raise CheckinError(ALREADY_MESSAGE.format(at=_local_hm(row.checked_in_at)), code="already")
+    return row
+
+
+# --- Reads for the screens -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedDevice:
+    """One device that checked in several members of the same meeting (possible 代签到)."""
+
+    device: str
+    names: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+def shared_device_checkins(meeting: Meeting) -> list[SharedDevice]:
+    """Devices that checked in more than one member of ``meeting``: one query."""
+    shared = (
+        Attendance.objects.filter(meeting=meeting, checked_in_at__isnull=False)
+        .exclude(checkin_device="")
+        .values("checkin_device")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values("checkin_device")
+    )
+    names: dict[str, list[str]] = defaultdict(list)
+    for device, name in (
+        Attendance.objects.filter(meeting=meeting, checkin_device__in=Subquery(shared))
+        .order_by("checked_in_at", "id")
+        .values_list("checkin_device", "member__name")
+    ):
+        names[device].append(name)
+    return [SharedDevice(device=d, names=tuple(n)) for d, n in names.items()]
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    name: str
+    at: dt.datetime
+    status: str
+    status_label: str
+    is_probationary: bool
+    shared_device: bool
+
+
+@dataclass(frozen=True)
+class LiveList:
+    expected: int
+    checked_in: list[CheckedIn]
+    shared_devices: list[SharedDevice]
+
+
+def checkin_live_list(meeting: Meeting) -> LiveList:
+    """Who has checked in so far, in order, with the shared-device flags: one query."""
+    rows = list(
+        Attendance.objects.filter(meeting=meeting)
+        .order_by("checked_in_at", "id")
+        .values_list("member__name", "checked_in_at", "status", "is_probationary", "checkin_device")
+    )
+    names_by_device: dict[str, list[str]] = defaultdict(list)
+    for name, at, _status, _prob, device in rows:
+        if at is not None and device:
+            names_by_device[device].append(name)
+    labels = dict(Attendance.Status.choices)
+    checked_in = [
+        CheckedIn(
+            name=name,
+            at=at,
+            status=status,
+            status_label=str(labels.get(status, "")),
+            is_probationary=prob,
+            shared_device=len(names_by_device.get(device, ())) > 1,
+        )
+        for name, at, status, prob, device in rows
+        if at is not None
+    ]
+    shared = [SharedDevice(device=d, names=tuple(n)) for d, n in names_by_device.items() if len(n) > 1]
+    return LiveList(expected=len(rows), checked_in=checked_in, shared_devices=shared)
