@@ -113,10 +113,12 @@ class MemberQuerySet(models.QuerySet):
 
     def of_organization_on(self, organization, on: dt.date):
         """Members of ``organization`` (a branch or a group) on date ``on``: one query."""
+        # One filter() call, so that every condition applies to the same membership row.
         return self.filter(
-            memberships__organization=organization,
-            memberships__started_on__lte=on,
-        ).filter(Q(memberships__ended_on__isnull=True) | Q(memberships__ended_on__gt=on))
+            Q(memberships__organization=organization)
+            & Q(memberships__started_on__lte=on)
+            & (Q(memberships__ended_on__isnull=True) | Q(memberships__ended_on__gt=on))
+        ).distinct()
 
 
 class Member(models.Model):
@@ -239,7 +241,9 @@ class Post(models.Model):
     COMMITTEE_ROLES = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.ORGANIZATION, Role.PROPAGANDA, Role.DISCIPLINE)
 
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="posts")
-    organization = models.ForeignKey(Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="posts")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.PROTECT, related_name="posts"
+    )
     role = models.CharField(_("职务"), max_length=30, choices=Role.choices)
     started_on = models.DateField(_("任职日期"))
     ended_on = models.DateField(_("离任日期"), null=True, blank=True)

@@ -127,4 +127,6 @@ def roster_rows(*, branches: QuerySet[Organization] | None = None, on: dt.date):
     )
     if branches is not None:
         qs = qs.filter(organization__in=branches)
-    return qs.select_related("member", "organization").order_by("organization__sort_order", "organization_id", "member__name")
+    return qs.select_related("member", "organization").order_by(
+        "organization__sort_order", "organization_id", "member__name"
+    )
