@@ -1,3 +1,365 @@
-"""PLACEHOLDER: being written in this session."""
+"""Compliance pages: the mine's matrix of branches × periods, one branch's year, and one cell's drill-down.
 
-urlpatterns = []
+Every page calls the engine (``meetings.compliance``) once, for the branches and the
+year it shows, so its query count does not grow with branches, groups or meetings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from org.models import Organization
+
+from ..compliance import (
+    MONTHS_IN,
+    PERIOD_ORDER,
+    Cell,
+    Outcome,
+    compliance,
+    exemption_grant,
+    parse_period_key,
+    period_key,
+    period_label,
+    periods_in,
+    worst,
+)
+from ..models import CadenceRule, Meeting
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+# Bootstrap classes of each outcome; the legend shows the same ones.
+OUTCOME_CSS = {
+    Outcome.ON_TIME: "bg-success text-white",
+    Outcome.LATE: "bg-warning text-dark",
+    Outcome.MISSING: "bg-danger text-white",
+    Outcome.EXEMPT: "bg-secondary text-white",
+    Outcome.PENDING: "bg-light text-muted",
+}
+NOT_STARTED_CSS = "bg-white text-muted"
+LEGEND = [(OUTCOME_CSS[o], o.label) for o in (Outcome.ON_TIME, Outcome.LATE, Outcome.MISSING, Outcome.EXEMPT)] + [
+    (OUTCOME_CSS[Outcome.PENDING], Outcome.PENDING.label)
+]
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+
+
+def _get_branch_for_user(request, pk: int) -> Organization:
+    branch = get_object_or_404(Organization.objects.branches().select_related("parent"), pk=pk)
+    if not request.user.has_perm("meetings.view_branch_compliance", branch):
+        raise PermissionDenied
+    return branch
+
+
+@dataclass(frozen=True)
+class Column:
+    period: str
+    start: dt.date
+    end: dt.date
+    short: str  # the column heading: 3月, Q1, 上半年, 全年
+    divider: bool = False  # the first column of its kind, set apart by a thicker border
+
+    @property
+    def key(self) -> str:
+        return period_key(self.period, self.start)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One outcome as a page shows it: label, colour, link."""
+
+    outcome: str | None
+    label: str
+    css: str
+    url: str | None
+    title: str
+    colspan: int = 1
+
+
+def _short(period: str, start: dt.date) -> str:
+    if period == CadenceRule.Period.MONTH:
+        return _("%(month)d月") % {"month": start.month}
+    if period == CadenceRule.Period.QUARTER:
+        return f"Q{(start.month - 1) // 3 + 1}"
+    if period == CadenceRule.Period.HALF_YEAR:
+        return _("上半年") if start.month == 1 else _("下半年")
+    return _("全年")
+
+
+def _columns(rules, year: int) -> list[Column]:
+    """Months, then quarters, half-years and the year: only the kinds some rule is counted in."""
+    kinds = {r.period for r in rules}
+    return [
+        Column(kind, start, end, _short(kind, start), divider=i == 0)
+        for kind in PERIOD_ORDER
+        if kind in kinds
+        for i, (start, end) in enumerate(periods_in(kind, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    ]
+
+
+def _shown(outcome: str | None, *, start: dt.date, today: dt.date, url: str, title: str, colspan: int = 1) -> Shown:
+    if outcome is None:
+        return Shown(None, "", "", None, "", colspan)
+    if start > today:
+        # Not begun yet: nothing to judge, nothing to open.
+        return Shown(outcome, "", NOT_STARTED_CSS, None, _("尚未开始"), colspan)
+    return Shown(outcome, Outcome(outcome).label, OUTCOME_CSS[outcome], url, title, colspan)
+
+
+def _year_choices(year: int, today: dt.date) -> list[int]:
+    return list(range(max(MIN_YEAR, today.year - 4), min(MAX_YEAR, today.year + 1) + 1)) or [year]
+
+
+# --- The mine's matrix ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def compliance_matrix(request):
+    """Branches × periods of a year, each cell the worst outcome of the rules counted in that period."""
+    if not request.user.has_perm("meetings.view_compliance_all"):
+        raise PermissionDenied
+    now = timezone.now()
+    today = timezone.localdate(now)
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        raise Http404 from None
+    _check_year(year)
+    general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
+    chosen = request.GET.get("general_branch") or ""
+    branches = Organization.objects.branches().active().select_related("parent").order_by("sort_order", "id")
+    if chosen:
+        if not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}:
+            raise Http404
+        branches = branches.filter(parent_id=int(chosen))
+
+    result = compliance(branches=branches, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31), now=now)
+    columns = _columns(result.rules, year)
+    worst_of: dict[tuple[int, str, dt.date], str] = {}
+    for c in result.cells:
+        key = (c.branch_id, c.rule.period, c.start)
+        worst_of[key] = worst((worst_of[key], c.outcome)) if key in worst_of else c.outcome
+
+    rows = []
+    totals = dict.fromkeys(Outcome.values, 0)
+    for branch in result.branches:
+        shown = []
+        for col in columns:
+            outcome = worst_of.get((branch.pk, col.period, col.start))
+            s = _shown(
+                outcome,
+                start=col.start,
+                today=today,
+                url=reverse("meetings:compliance_cell", args=[branch.pk, col.key]),
+                title=f"{branch.name} {period_label(col.period, col.start)}",
+            )
+            if s.label:
+                totals[outcome] += 1
+            shown.append((col, s))
+        rows.append((branch, shown))
+
+    return render(
+        request,
+        "meetings/compliance_matrix.html",
+        {
+            "year": year,
+            "years": _year_choices(year, today),
+            "columns": columns,
+            "rows": rows,
+            "legend": LEGEND,
+            "general_branches": general_branches,
+            "chosen": chosen,
+            "totals": [(OUTCOME_CSS[o], Outcome(o).label, n) for o, n in totals.items()],
+        },
+    )
+
+
+# --- One branch's year ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def branch_compliance(request, pk: int, year: int | None = None):
+    """One branch's year: each rule (each group for group rules) across the year's periods."""
+    branch = _get_branch_for_user(request, pk)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    year = year or today.year
+    _check_year(year)
+
+    result = compliance(branches=[branch], start=dt.date(year, 1, 1), end=dt.date(year, 12, 31), now=now)
+    groups = {g.pk: g for g in result.groups.get(branch.pk, [])}
+    by_line: dict[tuple[int, int | None], list[Cell]] = {}
+    for c in result.cells:
+        by_line.setdefault((c.rule.pk, c.group_id), []).append(c)
+
+    lines = []
+    for (_rule_id, group_id), cells in by_line.items():
+        rule = cells[0].rule
+        shown = [
+            _shown(
+                c.outcome,
+                start=c.start,
+                today=today,
+                url=reverse("meetings:compliance_cell", args=[branch.pk, c.key]),
+                title=_("%(period)s：计入 %(count)d 次，按期 %(on_time)d 次，应至少 %(need)d 次")
+                % {
+                    "period": period_label(rule.period, c.start),
+                    "count": c.count,
+                    "on_time": c.on_time_count,
+                    "need": rule.min_count,
+                },
+                colspan=MONTHS_IN[rule.period],
+            )
+            for c in cells
+        ]
+        lines.append((rule, groups.get(group_id), shown))
+
+    counts = dict.fromkeys(Outcome.values, 0)
+    for c in result.cells:
+        if c.start <= today:
+            counts[c.outcome] += 1
+    return render(
+        request,
+        "meetings/compliance_branch.html",
+        {
+            "branch": branch,
+            "year": year,
+            "years": _year_choices(year, today),
+            "months": range(1, 13),
+            "lines": lines,
+            "legend": LEGEND,
+            "counts": [(OUTCOME_CSS[o], Outcome(o).label, n) for o, n in counts.items() if n],
+            "can_see_all": request.user.has_perm("meetings.view_compliance_all"),
+        },
+    )
+
+
+# --- One cell: a branch in one period -----------------------------------------------------------
+
+
+class ExemptionForm(forms.Form):
+    """Kept beside its only view; the rules offered are those of the period not yet exempted."""
+
+    rule = forms.TypedChoiceField(label="规则", coerce=int)
+    reason = forms.CharField(
+        label="豁免理由",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="如：新成立支部、全员参加抢险救灾等。",
+    )
+
+    def __init__(self, *args, rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rules = {r.pk: r for r in rules}
+        self.fields["rule"].choices = [(r.pk, r.name) for r in rules]
+
+
+def _attach_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compliance_cell(request, branch_pk: int, period: str):
+    """Per rule of one period kind: the outcome, the meetings that counted, the exemption; and the form to grant one."""
+    branch = _get_branch_for_user(request, branch_pk)
+    try:
+        kind, start, end = parse_period_key(period)
+    except ValueError:
+        raise Http404 from None
+    _check_year(start.year)
+    now = timezone.now()
+    rules = list(CadenceRule.objects.filter(is_active=True, period=kind))
+    result = compliance(branches=[branch], start=start, end=end, now=now, rules=rules)
+    today = result.today
+
+    can_exempt = request.user.has_perm("meetings.manage_exemptions")
+    exempted = {c.rule.pk for c in result.cells if c.exemption is not None}
+    form = None
+    if can_exempt:
+        form = ExemptionForm(request.POST or None, rules=[r for r in rules if r.pk not in exempted])
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                exemption_grant(
+                    branch=branch,
+                    rule=form.rules[form.cleaned_data["rule"]],
+                    period_start=start,
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                    now=now,
+                )
+            except ValidationError as error:
+                _attach_errors(form, error)
+            else:
+                messages.success(request, _("已批准豁免。"))
+                return redirect("meetings:compliance_cell", branch.pk, period)
+
+    meetings = {
+        m.pk: m
+        for m in Meeting.objects.filter(pk__in=result.meeting_ids()).select_related("group").prefetch_related("types")
+    }
+    groups = {g.pk: g for g in result.groups.get(branch.pk, [])}
+    entries = []
+    for c in result.cells:
+        counted = [meetings[mid] for mid in c.meeting_ids if mid in meetings]
+        counted.sort(key=lambda m: m.held_on)
+        entries.append(
+            {
+                "cell": c,
+                "group": groups.get(c.group_id),
+                "shown": _shown(c.outcome, start=c.start, today=today, url="", title=""),
+                "meetings": [(m, m.held_on > c.end) for m in counted],
+            }
+        )
+
+    neighbours = periods_in(kind, start - dt.timedelta(days=1), end + dt.timedelta(days=1))
+    return render(
+        request,
+        "meetings/compliance_cell.html",
+        {
+            "branch": branch,
+            "period_label": period_label(kind, start),
+            "period_kind": CadenceRule.Period(kind).label,
+            "start": start,
+            "end": end,
+            "entries": entries,
+            "form": form,
+            "legend": LEGEND,
+            "previous": period_key(kind, neighbours[0][0]) if neighbours[0][0] < start else None,
+            "next": period_key(kind, neighbours[-1][0]) if neighbours[-1][0] > start else None,
+            "year": start.year,
+            "can_see_all": request.user.has_perm("meetings.view_compliance_all"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+urlpatterns = [
+    path("compliance/", compliance_matrix, name="compliance_matrix"),
+    path("compliance/branch/<int:pk>/", branch_compliance, name="branch_compliance"),
+    path("compliance/branch/<int:pk>/<int:year>/", branch_compliance, name="branch_compliance"),
+    path("compliance/<int:branch_pk>/<str:period>/", compliance_cell, name="compliance_cell"),
+]
