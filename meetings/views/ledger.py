@@ -1,3 +1,122 @@
-"""PLACEHOLDER: being written in this session."""
+"""The ledger (台账) of a branch's year, its Excel export, the mine's export, and a meeting's printable record."""
 
-urlpatterns = []
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from org.models import Organization
+
+from .. import ledger
+from ..models import Attendance, Meeting
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise Http404
+
+
+def _get_branch_for_ledger(request, pk: int) -> Organization:
+    branch = get_object_or_404(Organization.objects.branches(), pk=pk)
+    if not request.user.has_perm("meetings.export_ledger", branch):
+        raise PermissionDenied
+    return branch
+
+
+def _xlsx_response(rows, *, sheet_title: str, filename: str) -> FileResponse:
+    # Written to a temporary file, not to memory: the mine's year is tens of thousands
+    # of rows. FileResponse streams it and closes (so deletes) the file when done.
+    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    try:
+        ledger.write_ledger_xlsx(rows, tmp, sheet_title=sheet_title)
+    except BaseException:
+        tmp.close()
+        raise
+    tmp.seek(0)
+    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=ledger.XLSX_CONTENT_TYPE)
+
+
+@login_required
+@require_GET
+def branch_ledger(request, pk: int, year: int):
+    """A branch's meetings of one year with every element of their records."""
+    _check_year(year)
+    branch = _get_branch_for_ledger(request, pk)
+    rows = list(ledger.ledger_rows(ledger.meetings_of_year(year, branch=branch)))
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "meetings/ledger_branch.html",
+        {
+            "branch": branch,
+            "year": year,
+            "rows": rows,
+            "years": range(this_year, this_year - 5, -1),
+            "held_count": sum(1 for r in rows if r.held and r.status != Meeting.Status.CANCELLED),
+        },
+    )
+
+
+@login_required
+@require_GET
+def branch_ledger_xlsx(request, pk: int, year: int):
+    _check_year(year)
+    branch = _get_branch_for_ledger(request, pk)
+    rows = ledger.ledger_rows(ledger.meetings_of_year(year, branch=branch))
+    return _xlsx_response(rows, sheet_title=f"{year}年台账", filename=f"{branch.name}{year}年三会一课台账.xlsx")
+
+
+@login_required
+@require_GET
+def mine_ledger_xlsx(request, year: int):
+    """Every branch's meetings of one year in one sheet, for the 党委's supervisors."""
+    _check_year(year)
+    # Without an object the rule grants only those who see all branches.
+    if not request.user.has_perm("meetings.export_ledger"):
+        raise PermissionDenied
+    rows = ledger.ledger_rows(ledger.meetings_of_year(year))
+    return _xlsx_response(rows, sheet_title=f"{year}年全矿台账", filename=f"全矿{year}年三会一课台账.xlsx")
+
+
+@login_required
+@require_GET
+def meeting_print(request, pk: int):
+    """One meeting's record (会议记录) on A4, with every element the minutes must contain."""
+    meeting = get_object_or_404(Meeting.objects.select_related("branch"), pk=pk)
+    if not request.user.has_perm("meetings.view_meeting", meeting):
+        raise PermissionDenied
+    row = next(ledger.ledger_rows(Meeting.objects.filter(pk=meeting.pk)))
+    attendees = list(
+        Attendance.objects.filter(meeting=meeting, status__in=Attendance.PRESENT_STATUSES)
+        .order_by("is_probationary", "member__name", "id")
+        .values_list("member__name", "is_probationary", "status")
+    )
+    return render(
+        request,
+        "meetings/print_meeting.html",
+        {
+            "meeting": meeting,
+            "row": row,
+            "present_full": [name for name, prob, _s in attendees if not prob],
+            "present_probationary": [name for name, prob, _s in attendees if prob],
+            "late_names": [name for name, _p, status in attendees if status == Attendance.Status.LATE],
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+urlpatterns = [
+    path("ledger/<int:pk>/<int:year>/", branch_ledger, name="ledger"),
+    path("ledger/<int:pk>/<int:year>/xlsx/", branch_ledger_xlsx, name="ledger_xlsx"),
+    path("ledger/mine/<int:year>/xlsx/", mine_ledger_xlsx, name="mine_ledger_xlsx"),
+    path("print/<int:pk>/", meeting_print, name="meeting_print"),
+]

@@ -1,0 +1,411 @@
+"""The meetings ledger (三会一课台账): every element of each meeting's record, for pages, print and Excel.
+
+``ledger_rows`` reads the meetings with one ``values()`` query, iterated in chunks;
+for each chunk of ``CHUNK_SIZE`` meetings it runs six more ``values()`` queries
+(attendance counts, types, leave/absent names, agenda items, speeches, votes). So a
+branch's year costs 7 queries and the whole mine's year 1 + 6 per chunk, and memory
+holds one chunk at a time however many meetings there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from org.models import Organization
+
+from .models import AgendaItem, Attendance, Meeting, Speech, Vote
+
+CHUNK_SIZE = 1000
+
+_MEETING_FIELDS = (
+    "id",
+    "branch__name",
+    "group__name",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "topic",
+    "place",
+    "chair__name",
+    "recorder__name",
+    "lecturer__name",
+    "lesson_title",
+    "guests",
+    "resolutions",
+    "status",
+)
+_STATUS_LABELS = {value: str(label) for value, label in Meeting.Status.choices}
+_VOTE_KIND_LABELS = {value: str(label) for value, label in Vote.Kind.choices}
+
+
+@dataclass
+class SpeechEntry:
+    speaker: str
+    points: str
+    dissent: bool
+
+
+@dataclass
+class AgendaEntry:
+    title: str
+    speeches: list[SpeechEntry] = field(default_factory=list)
+
+
+@dataclass
+class VoteEntry:
+    kind: str
+    motion: str
+    candidate: str
+    yes: int
+    no: int
+    abstain: int
+    written_opinions: int
+    voting_expected: int
+    voting_present: int
+    passed: bool
+
+    @property
+    def summary(self) -> str:
+        subject = f"{self.motion}（{self.candidate}）" if self.candidate else self.motion
+        written = f"，含书面意见 {self.written_opinions}" if self.written_opinions else ""
+        return (
+            f"{subject}：赞成 {self.yes}，反对 {self.no}，弃权 {self.abstain}{written}"
+            f"（应到有表决权 {self.voting_expected} 人，实到 {self.voting_present} 人），"
+            f"{'通过' if self.passed else '未通过'}"
+        )
+
+
+@dataclass
+class LedgerRow:
+    """One meeting with every element of its record (domain.md, "Minutes must contain")."""
+
+    id: int
+    branch: str
+    group: str
+    start: dt.datetime
+    end: dt.datetime
+    held: bool
+    types: list[str]
+    topic: str
+    place: str
+    chair: str
+    recorder: str
+    lecturer: str
+    lesson_title: str
+    guests: str
+    resolutions: str
+    status: str
+    expected: int = 0
+    expected_full: int = 0
+    expected_probationary: int = 0
+    present: int = 0
+    present_full: int = 0
+    present_probationary: int = 0
+    late: int = 0
+    leave: int = 0
+    absent: int = 0
+    unrecorded: int = 0
+    leave_names: list[str] = field(default_factory=list)
+    absent_names: list[str] = field(default_factory=list)
+    agenda: list[AgendaEntry] = field(default_factory=list)
+    votes: list[VoteEntry] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def adds_up(self) -> bool:
+        return self.present + self.leave + self.absent == self.expected
+
+    def agenda_summary(self, sep: str = "；") -> str:
+        parts = []
+        for i, item in enumerate(self.agenda, start=1):
+            speeches = "，".join(
+                f"{s.speaker}{'（持不同意见）' if s.dissent else ''}：{s.points}" for s in item.speeches
+            )
+            parts.append(f"{i}. {item.title}" + (f"（{speeches}）" if speeches else ""))
+        return sep.join(parts)
+
+    def votes_summary(self, sep: str = "；") -> str:
+        return sep.join(v.summary for v in self.votes)
+
+
+# --- Which meetings ------------------------------------------------------------------------
+
+
+def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """The local calendar year as aware datetimes [1 January, next 1 January)."""
+    tz = timezone.get_current_timezone()
+    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def meetings_of_year(year: int, *, branch: Organization | None = None) -> QuerySet[Meeting]:
+    """Meetings planned in ``year`` (of one branch, or of the whole mine), cancelled ones included.
+
+    Filtered on ``planned_start`` so the (branch, planned_start) index serves it;
+    a cancelled meeting stays in the ledger with its status, as the record of a plan.
+    """
+    start, end = year_bounds(year)
+    qs = Meeting.objects.filter(planned_start__gte=start, planned_start__lt=end)
+    if branch is not None:
+        qs = qs.filter(branch=branch)
+    return qs
+
+
+# --- Rows -----------------------------------------------------------------------------------
+
+
+def _chunks(iterable: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def ledger_rows(meetings: QuerySet[Meeting], *, chunk_size: int = CHUNK_SIZE) -> Iterator[LedgerRow]:
+    """The ledger rows of ``meetings`` in date order: 1 query, plus 6 per chunk of meetings."""
+    base = meetings.order_by("planned_start", "id").values(*_MEETING_FIELDS).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(base, chunk_size):
+        yield from _rows_for_chunk(chunk)
+
+
+def _rows_for_chunk(chunk: list[dict]) -> list[LedgerRow]:
+    rows: dict[int, LedgerRow] = {}
+    for m in chunk:
+        rows[m["id"]] = LedgerRow(
+            id=m["id"],
+            branch=m["branch__name"],
+            group=m["group__name"] or "",
+            start=m["actual_start"] or m["planned_start"],
+            end=m["actual_end"] or m["planned_end"],
+            held=m["actual_start"] is not None,
+            types=[],
+            topic=m["topic"],
+            place=m["place"],
+            chair=m["chair__name"] or "",
+            recorder=m["recorder__name"] or "",
+            lecturer=m["lecturer__name"] or "",
+            lesson_title=m["lesson_title"],
+            guests=m["guests"],
+            resolutions=m["resolutions"],
+            status=m["status"],
+        )
+    ids = list(rows)
+    present = Q(status__in=Attendance.PRESENT_STATUSES)
+    probationary = Q(is_probationary=True)
+    # order_by() drops Attendance's default ordering, which would join members into the GROUP BY.
+    for c in (
+        Attendance.objects.filter(meeting_id__in=ids)
+        .order_by()
+        .values("meeting_id")
+        .annotate(
+            expected=Count("id"),
+            expected_probationary=Count("id", filter=probationary),
+            present=Count("id", filter=present),
+            present_probationary=Count("id", filter=present & probationary),
+            late=Count("id", filter=Q(status=Attendance.Status.LATE)),
+            leave=Count("id", filter=Q(status=Attendance.Status.LEAVE)),
+            absent=Count("id", filter=Q(status=Attendance.Status.ABSENT)),
+            unrecorded=Count("id", filter=Q(status="")),
+        )
+    ):
+        row = rows[c["meeting_id"]]
+        row.expected = c["expected"]
+        row.expected_probationary = c["expected_probationary"]
+        row.expected_full = c["expected"] - c["expected_probationary"]
+        row.present = c["present"]
+        row.present_probationary = c["present_probationary"]
+        row.present_full = c["present"] - c["present_probationary"]
+        row.late, row.leave, row.absent, row.unrecorded = c["late"], c["leave"], c["absent"], c["unrecorded"]
+
+    for meeting_id, name in (
+        Meeting.types.through.objects.filter(meeting_id__in=ids)
+        .order_by("meetingtype__sort_order", "meetingtype_id")
+        .values_list("meeting_id", "meetingtype__name")
+    ):
+        rows[meeting_id].types.append(name)
+
+    for meeting_id, status, name, reason in (
+        Attendance.objects.filter(meeting_id__in=ids, status__in=[Attendance.Status.LEAVE, Attendance.Status.ABSENT])
+        .order_by("member__name", "id")
+        .values_list("meeting_id", "status", "member__name", "leave_reason")
+    ):
+        if status == Attendance.Status.LEAVE:
+            rows[meeting_id].leave_names.append(f"{name}（{reason}）" if reason else name)
+        else:
+            rows[meeting_id].absent_names.append(name)
+
+    items: dict[int, AgendaEntry] = {}
+    for item_id, meeting_id, title in (
+        AgendaItem.objects.filter(meeting_id__in=ids).order_by("order", "id").values_list("id", "meeting_id", "title")
+    ):
+        items[item_id] = AgendaEntry(title=title)
+        rows[meeting_id].agenda.append(items[item_id])
+    if items:
+        for item_id, speaker, points, dissent in (
+            Speech.objects.filter(agenda_item__meeting_id__in=ids)
+            .order_by("order", "id")
+            .values_list("agenda_item_id", "speaker__name", "points", "dissent")
+        ):
+            items[item_id].speeches.append(SpeechEntry(speaker=speaker, points=points, dissent=dissent))
+
+    for v in (
+        Vote.objects.filter(meeting_id__in=ids)
+        .order_by("order", "id")
+        .values(
+            "meeting_id",
+            "kind",
+            "motion",
+            "candidate",
+            "yes",
+            "no",
+            "abstain",
+            "written_opinions",
+            "voting_expected",
+            "voting_present",
+            "passed",
+        )
+    ):
+        meeting_id = v.pop("meeting_id")
+        v["kind"] = _VOTE_KIND_LABELS.get(v["kind"], v["kind"])
+        rows[meeting_id].votes.append(VoteEntry(**v))
+    return list(rows.values())
+
+
+# --- Excel -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+
+
+COLUMNS = (
+    Column("序号", 6),
+    Column("支部", 18),
+    Column("党小组", 14),
+    Column("会议时间", 17),
+    Column("结束时间", 9),
+    Column("会议类型", 16),
+    Column("会议主题", 30),
+    Column("地点", 16),
+    Column("主持人", 9),
+    Column("记录人", 9),
+    Column("授课人及题目", 20),
+    Column("应到", 6),
+    Column("应到正式", 8),
+    Column("应到预备", 8),
+    Column("实到", 6),
+    Column("实到正式", 8),
+    Column("实到预备", 8),
+    Column("迟到", 6),
+    Column("请假", 6),
+    Column("缺席", 6),
+    Column("请假人员及事由", 24),
+    Column("缺席人员", 18),
+    Column("议题及发言摘要", 50),
+    Column("会议决议", 36),
+    Column("表决情况", 40),
+    Column("列席人员", 14),
+    Column("状态", 8),
+)
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+TIME_FORMAT = "hh:mm"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXCEL_CELL_LIMIT = 32767
+
+
+def _text(value: str) -> str:
+    """User text made safe for a cell: no control characters openpyxl refuses, within Excel's limit."""
+    if not value:
+        return ""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:_EXCEL_CELL_LIMIT]
+
+
+def _naive_local(value: dt.datetime) -> dt.datetime:
+    # Excel has no time zones: write the wall-clock time of the mine.
+    return timezone.localtime(value).replace(tzinfo=None)
+
+
+def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
+    """Write the ledger with openpyxl's write-only workbook (rows go straight to disk). Returns the row count."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_text(sheet_title)[:31] or "台账")
+    for index, column in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="F2DCDB")
+    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    header = []
+    for column in COLUMNS:
+        cell = WriteOnlyCell(ws, value=column.header)
+        cell.font, cell.fill, cell.alignment = header_font, header_fill, header_align
+        header.append(cell)
+    ws.append(header)
+
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        start = WriteOnlyCell(ws, value=_naive_local(row.start))
+        start.number_format = DATETIME_FORMAT
+        end = WriteOnlyCell(ws, value=_naive_local(row.end))
+        end.number_format = TIME_FORMAT
+        lesson = f"{row.lecturer}：{row.lesson_title}" if row.lecturer and row.lesson_title else row.lecturer
+        values = [
+            count,
+            row.branch,
+            row.group,
+            start,
+            end,
+            "、".join(row.types),
+            _text(row.topic),
+            _text(row.place),
+            row.chair,
+            row.recorder,
+            _text(lesson),
+            row.expected,
+            row.expected_full,
+            row.expected_probationary,
+            row.present,
+            row.present_full,
+            row.present_probationary,
+            row.late,
+            row.leave,
+            row.absent,
+            _text("、".join(row.leave_names)),
+            "、".join(row.absent_names),
+            _text(row.agenda_summary()),
+            _text(row.resolutions.replace("\r\n", "\n")),
+            _text(row.votes_summary()),
+            _text(row.guests),
+            row.status_label,
+        ]
+        ws.append([_as_text_cell(ws, v) if isinstance(v, str) and v.startswith("=") else v for v in values])
+    wb.save(fileobj)
+    return count
+
+
+def _as_text_cell(ws, value: str) -> WriteOnlyCell:
+    """openpyxl stores a string starting with "=" as a formula; user text must stay text."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
