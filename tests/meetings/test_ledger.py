@@ -317,9 +317,11 @@ def test_the_print_page_holds_every_element_of_the_minutes(client, held, member)
 
 
 def test_the_print_stylesheet_sets_an_a4_page():
+    from pathlib import Path
+
     from django.contrib.staticfiles import finders
 
-    css = open(finders.find("css/print.css"), encoding="utf-8").read()
+    css = Path(finders.find("css/print.css")).read_text(encoding="utf-8")
     assert "size: A4" in css and "margin:" in css
 
 
