@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .validators import mask_id_number, validate_id_number, validate_phone
+from .validators import mask_id_number, normalize_id_number, validate_id_number, validate_phone
 
 
 class User(AbstractUser):
@@ -173,6 +173,11 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # One spelling of each ID number, so that "…123x" and "…123X" cannot both be stored.
+        self.id_number = normalize_id_number(self.id_number)
+        super().save(*args, **kwargs)
 
     @property
     def masked_id_number(self) -> str:

@@ -338,3 +338,14 @@ def test_the_scope_is_computed_once_per_user_object(secretary, django_assert_num
 
     with django_assert_num_queries(0):
         get_scope(secretary)
+
+
+@pytest.mark.django_db
+def test_a_lower_case_x_check_character_is_stored_upper_case_so_it_stays_unique():
+    first17 = "11010519491231002"
+    assert id_number_check_char(first17) == "X"
+    member = MemberFactory(id_number=first17 + "x")
+    member.refresh_from_db()
+    assert member.id_number == first17 + "X"
+    with pytest.raises(IntegrityError):
+        MemberFactory(id_number=first17 + "x")
