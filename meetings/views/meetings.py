@@ -399,7 +399,8 @@ def meeting_agenda(request, pk: int):
     if request.method == "POST":
         items_fs = AgendaItemFormSet(request.POST, prefix="items")
         speeches_fs = SpeechFormSet(request.POST, prefix="speeches", form_kwargs={"people": people})
-        if items_fs.is_valid() and speeches_fs.is_valid():
+        if items_fs.is_valid():
+            # Checked even when some speech rows are invalid, so that every problem shows at once.
             data = _agenda_from_formsets(items_fs, speeches_fs)
             if data is not None:
                 try:
@@ -437,9 +438,9 @@ def _agenda_from_formsets(items_fs, speeches_fs) -> list[services.AgendaItemData
         title = (form.cleaned_data.get("title") or "").strip()
         if title and not form.cleaned_data.get("DELETE"):
             numbered[n] = services.AgendaItemData(title=title)
-    ok = True
+    ok = speeches_fs.is_valid()
     for form in speeches_fs.forms:
-        if not form.cleaned_data or form.is_blank():
+        if form.errors or not form.cleaned_data or form.is_blank():
             continue
         n = form.cleaned_data["item"]
         if n not in numbered:
