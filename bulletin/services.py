@@ -125,8 +125,9 @@ def enqueue_delivery(ids: list[int]) -> None:
     by ``CLIENT PAUSE … WRITE`` or ``ALL`` raises after 1.0 s (it raised after exactly
     the socket timeout: 2 s, 1 s and 0.5 s, each time), against a stopped Redis at
     once; a healthy publish takes 0.5 ms (60 ms for the first connection). One second
-    per request is still a request slowed by the broker, so the publish runs in a
-    thread of its own and the request returns at once. The thread is not a daemon:
+    per request is still a request slowed by the broker: publishing in the request, the
+    announcement form's POST took 1.2-1.5 s with Redis paused (test_worker.py). So the
+    publish runs in a thread of its own, and the same POST took 0.15 s. The thread is not a daemon:
     a management command's publish is finished (at most one socket timeout) before
     the interpreter exits. When the publish fails or the process dies first, the rows
     stay pending and ``sweep_outbox`` (every OUTBOX_SWEEP_SECONDS) delivers them.
