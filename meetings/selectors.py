@@ -49,7 +49,7 @@ def meeting_detail_queryset() -> QuerySet[Meeting]:
             ),
         ),
         "votes",
-        Prefetch("leave_requests", queryset=LeaveRequest.objects.select_related("member", "decided_by")),
+        Prefetch("leave_requests", queryset=LeaveRequest.objects.select_related("member", "decided_by__member")),
     )
 
 
