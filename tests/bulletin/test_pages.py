@@ -95,12 +95,14 @@ def test_unread_announcements_are_marked_until_opened(client, member, branch_not
     assert "未读" in c.get(reverse("bulletin:announcement_list")).content.decode()
     c.get(reverse("bulletin:announcement_detail", args=[branch_notice.pk]))
     html = c.get(reverse("bulletin:announcement_list")).content.decode()
-    assert "badge bg-warning text-dark\">未读" not in html
+    assert 'badge bg-warning text-dark">未读' not in html
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("rows", [1, 45])
-def test_the_list_costs_the_same_queries_for_one_row_or_many(client, secretary, branch, rows, django_assert_num_queries):
+def test_the_list_costs_the_same_queries_for_one_row_or_many(
+    client, secretary, branch, rows, django_assert_num_queries
+):
     for i in range(rows):
         AnnouncementFactory(title=f"公告{i}", organization=branch if i % 2 else None, pinned=i == 3)
     AnnouncementFactory(title="待发布", organization=branch, published_at=timezone.now() + dt.timedelta(days=1))
@@ -117,8 +119,12 @@ def test_the_list_costs_the_same_queries_for_one_row_or_many(client, secretary, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "status"), [("secretary", 200), ("member", 200), ("other_secretary", 404), ("supervisor", 200)])
-def test_a_branch_announcement_opens_for_its_branch_and_the_supervisor_only(client, people, branch_notice, role, status):
+@pytest.mark.parametrize(
+    ("role", "status"), [("secretary", 200), ("member", 200), ("other_secretary", 404), ("supervisor", 200)]
+)
+def test_a_branch_announcement_opens_for_its_branch_and_the_supervisor_only(
+    client, people, branch_notice, role, status
+):
     response = client_for(client, people[role]).get(reverse("bulletin:announcement_detail", args=[branch_notice.pk]))
 
     assert response.status_code == status
@@ -160,7 +166,9 @@ def test_the_body_is_plain_text_with_paragraphs_and_no_html(client, member):
 
 
 @pytest.mark.django_db
-def test_a_scheduled_announcement_is_hidden_from_members_and_previewed_by_its_managers(client, member, secretary, branch):
+def test_a_scheduled_announcement_is_hidden_from_members_and_previewed_by_its_managers(
+    client, member, secretary, branch
+):
     a = AnnouncementFactory(organization=branch, published_at=timezone.now() + dt.timedelta(hours=3))
     url = reverse("bulletin:announcement_detail", args=[a.pk])
 
@@ -192,7 +200,9 @@ def test_who_has_not_read_is_for_the_branch_managers_and_supervisors(client, peo
 
 
 @pytest.mark.django_db
-def test_the_receipts_page_lists_exactly_who_has_not_read(client, secretary, member, other_secretary, branch, branch_notice):
+def test_the_receipts_page_lists_exactly_who_has_not_read(
+    client, secretary, member, other_secretary, branch, branch_notice
+):
     reader = member_with_login(branch=branch, username="reader", name="张已读")
     ReadReceipt.objects.create(announcement=branch_notice, user=reader, read_at=timezone.now())
     ReadReceipt.objects.create(announcement=branch_notice, user=other_secretary, read_at=timezone.now())  # not audience
@@ -232,7 +242,9 @@ def form_data(**overrides):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "status"), [("secretary", 200), ("member", 403), ("other_secretary", 200), ("supervisor", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("secretary", 200), ("member", 403), ("other_secretary", 200), ("supervisor", 200)]
+)
 def test_the_new_announcement_form_is_for_those_who_may_publish(client, people, role, status):
     response = client_for(client, people[role]).get(reverse("bulletin:announcement_create"))
     assert response.status_code == status
@@ -260,7 +272,9 @@ def test_a_secretary_publishes_to_the_branch_and_its_people_are_notified(
 @pytest.mark.parametrize("target", ["mine", "other_branch"])
 def test_a_secretary_cannot_publish_to_the_mine_or_another_branch(client, secretary, other_branch, target):
     organization = "" if target == "mine" else other_branch.pk
-    response = client_for(client, secretary).post(reverse("bulletin:announcement_create"), form_data(organization=organization))
+    response = client_for(client, secretary).post(
+        reverse("bulletin:announcement_create"), form_data(organization=organization)
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors["organization"]
@@ -269,13 +283,17 @@ def test_a_secretary_cannot_publish_to_the_mine_or_another_branch(client, secret
 
 @pytest.mark.django_db
 def test_a_member_cannot_publish(client, member, branch):
-    response = client_for(client, member).post(reverse("bulletin:announcement_create"), form_data(organization=branch.pk))
+    response = client_for(client, member).post(
+        reverse("bulletin:announcement_create"), form_data(organization=branch.pk)
+    )
     assert response.status_code == 403
     assert Announcement.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_a_supervisor_publishes_to_the_whole_mine_or_any_branch(client, supervisor, other_branch, member, other_secretary):
+def test_a_supervisor_publishes_to_the_whole_mine_or_any_branch(
+    client, supervisor, other_branch, member, other_secretary
+):
     c = client_for(client, supervisor)
     c.post(reverse("bulletin:announcement_create"), form_data(title="全矿"))
     c.post(reverse("bulletin:announcement_create"), form_data(title="二队", organization=other_branch.pk))

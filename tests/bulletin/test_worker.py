@@ -42,7 +42,12 @@ def wait_for_publishers():
 def publish_through_the_page(client, secretary, branch):
     response = client_for(client, secretary).post(
         reverse("bulletin:announcement_create"),
-        {"title": "关于召开支部党员大会的通知", "body": "周五下午三点，会议室。", "kind": "meeting", "organization": branch.pk},
+        {
+            "title": "关于召开支部党员大会的通知",
+            "body": "周五下午三点，会议室。",
+            "kind": "meeting",
+            "organization": branch.pk,
+        },
     )
     return response, Announcement.objects.get()
 
