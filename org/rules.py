@@ -170,10 +170,6 @@ rules.add_perm("bulletin.change_announcement", sees_all | manages_announcement_b
 rules.add_perm(
     "bulletin.view_announcement",
     rules.is_authenticated
-    & (
-        (is_published & (is_mine_wide | sees_all | in_announcement_branch))
-        | sees_all
-        | manages_announcement_branch
-    ),
+    & ((is_published & (is_mine_wide | sees_all | in_announcement_branch)) | sees_all | manages_announcement_branch),
 )
 rules.add_perm("bulletin.view_receipts", sees_all | manages_announcement_branch)
