@@ -13,8 +13,34 @@ from .factories import BranchFactory, GroupFactory, member_with_login, staff_use
 def _plain_static_storage(settings):
     # Production serves hashed files collected by `collectstatic`; tests find
     # them through the finders instead of needing a collected manifest.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
+def _meeting_defaults(request):
+    """The default meeting types and rules, which a data migration loads.
+
+    A transactional test (live_server, a real worker) flushes every table when it
+    ends, data-migration rows included; put them back for every test that uses the
+    database, whatever ran before it.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from meetings.defaults import load_defaults
+
+    load_defaults(apps)
 
 
 @pytest.fixture
