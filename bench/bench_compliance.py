@@ -94,8 +94,11 @@ def measure() -> list[Measure]:
 
     result = run_engine()
     rows = sql_counts(YEAR)
-    engine_time = best_of(3, run_engine)
-    sql_time = best_of(3, lambda: sql_counts(YEAR))
+    # Best of 3 each, taken in turns so that a busy moment of the machine weighs on both.
+    engine_time = sql_time = float("inf")
+    for _ in range(3):
+        engine_time = min(engine_time, best_of(1, run_engine))
+        sql_time = min(sql_time, best_of(1, lambda: sql_counts(YEAR)))
 
     rules = {r.pk: r for r in result.rules}
     active_groups = {g.pk for gs in result.groups.values() for g in gs}
