@@ -282,8 +282,8 @@ def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> 
 # --- Expected attendees -----------------------------------------------------------------
 
 
-def expected_members(meeting: Meeting, *, on: dt.date) -> list[tuple[Member, bool]]:
-    """Who is expected (应到) on ``on``, with whether they sit on the branch committee.
+def expected_members(meeting: Meeting, *, on: dt.date) -> list[Member]:
+    """Who is expected (应到) on ``on``.
 
     The audience of a combined meeting is the widest of its types' audiences.
     """

@@ -29,6 +29,7 @@ from org.scope import get_scope
 from org.selectors import branches_visible_to
 
 from .. import selectors, services
+from ..checkin import shared_device_checkins
 from ..forms import (
     AgendaItemFormSet,
     AttendanceForm,
@@ -302,6 +303,9 @@ def meeting_detail(request, pk: int):
             and (my_row is not None or expected_unknown)
         ),
         "has_minutes": meeting.minutes_entered_at is not None,
+        "can_checkin_screen": can_manage and meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+        # 代签到: one device checking in several members, shown to those who manage or supervise.
+        "shared_devices": shared_device_checkins(meeting) if can_manage or scope.is_supervisor else [],
         "now": now,
     }
     if ctx["can_submit"]:
