@@ -10,11 +10,15 @@ holds one chunk at a time however many meetings there are.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,10 +36,9 @@ _MEETING_FIELDS = (
     "id",
     "branch__name",
     "group__name",
-    "planned_start",
-    "planned_end",
+    "start",
+    "end",
     "actual_start",
-    "actual_end",
     "topic",
     "place",
     "chair__name",
@@ -87,7 +90,7 @@ class VoteEntry:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerRow:
     """One meeting with every element of its record (domain.md, "Minutes must contain")."""
 
@@ -168,8 +171,8 @@ def meetings_of_year(year: int, *, branch: Organization | None = None) -> QueryS
 # --- Rows -----------------------------------------------------------------------------------
 
 
-def _chunks(iterable: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
+def _chunks(iterable: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
     for item in iterable:
         chunk.append(item)
         if len(chunk) >= size:
@@ -181,33 +184,68 @@ def _chunks(iterable: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 def ledger_rows(meetings: QuerySet[Meeting], *, chunk_size: int = CHUNK_SIZE) -> Iterator[LedgerRow]:
     """The ledger rows of ``meetings`` in date order: 1 query, plus 6 per chunk of meetings."""
-    base = meetings.order_by("planned_start", "id").values(*_MEETING_FIELDS).iterator(chunk_size=chunk_size)
+    base = (
+        meetings.order_by("planned_start", "id")
+        # One converted datetime per column instead of two: the export spends its time per row.
+        .annotate(start=Coalesce("actual_start", "planned_start"), end=Coalesce("actual_end", "planned_end"))
+        .values_list(*_MEETING_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
     for chunk in _chunks(base, chunk_size):
         yield from _rows_for_chunk(chunk)
 
 
-def _rows_for_chunk(chunk: list[dict]) -> list[LedgerRow]:
+def _id_list(ids: list[int]):
+    """``ids`` for an ``__in`` filter, as one parameter where the database can unpack it.
+
+    Django prepares each element of a plain list separately; for chunks of a thousand ids
+    in five queries that was a quarter of the mine export's reading time.
+    """
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
+def _rows_for_chunk(chunk: list[tuple]) -> list[LedgerRow]:
     rows: dict[int, LedgerRow] = {}
-    for m in chunk:
-        rows[m["id"]] = LedgerRow(
-            id=m["id"],
-            branch=m["branch__name"],
-            group=m["group__name"] or "",
-            start=m["actual_start"] or m["planned_start"],
-            end=m["actual_end"] or m["planned_end"],
-            held=m["actual_start"] is not None,
+    for (
+        pk,
+        branch,
+        group,
+        start,
+        end,
+        held,
+        topic,
+        place,
+        chair,
+        recorder,
+        lecturer,
+        lesson_title,
+        guests,
+        resolutions,
+        status,
+    ) in chunk:
+        rows[pk] = LedgerRow(
+            id=pk,
+            branch=branch,
+            group=group or "",
+            start=start,
+            end=end,
+            held=held is not None,
             types=[],
-            topic=m["topic"],
-            place=m["place"],
-            chair=m["chair__name"] or "",
-            recorder=m["recorder__name"] or "",
-            lecturer=m["lecturer__name"] or "",
-            lesson_title=m["lesson_title"],
-            guests=m["guests"],
-            resolutions=m["resolutions"],
-            status=m["status"],
+            topic=topic,
+            place=place,
+            chair=chair or "",
+            recorder=recorder or "",
+            lecturer=lecturer or "",
+            lesson_title=lesson_title,
+            guests=guests,
+            resolutions=resolutions,
+            status=status,
         )
-    ids = list(rows)
+    ids = _id_list(list(rows))
     present = Q(status__in=Attendance.PRESENT_STATUSES)
     probationary = Q(is_probationary=True)
     # order_by() drops Attendance's default ordering, which would join members into the GROUP BY.
@@ -328,7 +366,6 @@ COLUMNS = (
     Column("状态", 8),
 )
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-TIME_FORMAT = "hh:mm"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _EXCEL_CELL_LIMIT = 32767
 
@@ -340,9 +377,22 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:_EXCEL_CELL_LIMIT]
 
 
-def _naive_local(value: dt.datetime) -> dt.datetime:
+def _cell_text(ws, value: str) -> str | WriteOnlyCell | None:
+    """A text cell: None when empty (openpyxl then writes no cell at all), and text starting
+    with "=" forced to a string, since openpyxl would store it as a formula."""
+    if not value:
+        return None
+    value = _text(value)
+    if value[0] != "=":
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def _naive_local(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     # Excel has no time zones: write the wall-clock time of the mine.
-    return timezone.localtime(value).replace(tzinfo=None)
+    return value.astimezone(tz).replace(tzinfo=None)
 
 
 def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
@@ -363,49 +413,45 @@ def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_ti
         header.append(cell)
     ws.append(header)
 
+    tz = timezone.get_current_timezone()
+    t = _cell_text
     count = 0
     for count, row in enumerate(rows, start=1):
-        start = WriteOnlyCell(ws, value=_naive_local(row.start))
+        start = WriteOnlyCell(ws, value=_naive_local(row.start, tz))
         start.number_format = DATETIME_FORMAT
-        end = WriteOnlyCell(ws, value=_naive_local(row.end))
-        end.number_format = TIME_FORMAT
+        # A plain time: openpyxl gives it a time format itself, without a styled cell per row.
+        end = _naive_local(row.end, tz).time()
         lesson = f"{row.lecturer}：{row.lesson_title}" if row.lecturer and row.lesson_title else row.lecturer
-        values = [
-            count,
-            row.branch,
-            row.group,
-            start,
-            end,
-            "、".join(row.types),
-            _text(row.topic),
-            _text(row.place),
-            row.chair,
-            row.recorder,
-            _text(lesson),
-            row.expected,
-            row.expected_full,
-            row.expected_probationary,
-            row.present,
-            row.present_full,
-            row.present_probationary,
-            row.late,
-            row.leave,
-            row.absent,
-            _text("、".join(row.leave_names)),
-            "、".join(row.absent_names),
-            _text(row.agenda_summary()),
-            _text(row.resolutions.replace("\r\n", "\n")),
-            _text(row.votes_summary()),
-            _text(row.guests),
-            row.status_label,
-        ]
-        ws.append([_as_text_cell(ws, v) if isinstance(v, str) and v.startswith("=") else v for v in values])
+        ws.append(
+            [
+                count,
+                t(ws, row.branch),
+                t(ws, row.group),
+                start,
+                end,
+                t(ws, "、".join(row.types)),
+                t(ws, row.topic),
+                t(ws, row.place),
+                t(ws, row.chair),
+                t(ws, row.recorder),
+                t(ws, lesson),
+                row.expected,
+                row.expected_full,
+                row.expected_probationary,
+                row.present,
+                row.present_full,
+                row.present_probationary,
+                row.late,
+                row.leave,
+                row.absent,
+                t(ws, "、".join(row.leave_names)),
+                t(ws, "、".join(row.absent_names)),
+                t(ws, row.agenda_summary()),
+                t(ws, row.resolutions.replace("\r\n", "\n")),
+                t(ws, row.votes_summary()),
+                t(ws, row.guests),
+                row.status_label,
+            ]
+        )
     wb.save(fileobj)
     return count
-
-
-def _as_text_cell(ws, value: str) -> WriteOnlyCell:
-    """openpyxl stores a string starting with "=" as a formula; user text must stay text."""
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    return cell
