@@ -97,7 +97,13 @@ def build(scale: str) -> None:
         _insert(
             Organization,
             [
-                {"name": f"第{b:04d}支部", "kind": "branch", "parent_id": committee.pk, "sort_order": b, "is_active": True}
+                {
+                    "name": f"第{b:04d}支部",
+                    "kind": "branch",
+                    "parent_id": committee.pk,
+                    "sort_order": b,
+                    "is_active": True,
+                }
                 for b in range(n_branches)
             ],
         )
@@ -111,7 +117,9 @@ def build(scale: str) -> None:
             ],
         )
         groups_of: dict[int, list[int]] = {}
-        for gid, parent in Organization.objects.filter(kind="group", parent_id__in=branch_ids).values_list("pk", "parent_id"):
+        for gid, parent in Organization.objects.filter(kind="group", parent_id__in=branch_ids).values_list(
+            "pk", "parent_id"
+        ):
             groups_of.setdefault(parent, []).append(gid)
 
         member_rows = []
@@ -149,11 +157,15 @@ def build(scale: str) -> None:
                 for m in chunk:
                     ms_rows.append({"member_id": m, "organization_id": b, "started_on": today})
                     ms_rows.append({"member_id": m, "organization_id": g, "started_on": today})
-                post_rows.append({"member_id": chunk[1], "organization_id": g, "role": "group_leader", "started_on": today})
+                post_rows.append(
+                    {"member_id": chunk[1], "organization_id": g, "role": "group_leader", "started_on": today}
+                )
             # the committee: five full members of the branch
             full = [m for m in members_of_branch[b] if (m - member_ids[0]) % 10 != 0][:5]
             committee_of[b] = full
-            for m, role in zip(full, ["secretary", "deputy_secretary", "organization", "propaganda", "discipline"], strict=True):
+            for m, role in zip(
+                full, ["secretary", "deputy_secretary", "organization", "propaganda", "discipline"], strict=True
+            ):
                 post_rows.append({"member_id": m, "organization_id": b, "role": role, "started_on": today})
         _insert(Membership, ms_rows)
         _insert(Post, post_rows)
@@ -213,7 +225,9 @@ def build(scale: str) -> None:
             with transaction.atomic():
                 _insert(Meeting, meeting_rows)
                 new_ids = list(
-                    Meeting.objects.filter(branch_id=b, planned_start__year=year).order_by("pk").values_list("pk", flat=True)
+                    Meeting.objects.filter(branch_id=b, planned_start__year=year)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
                 )[-len(meeting_rows) :]
                 links, att_rows = [], []
                 for mid, codes, attendees in zip(new_ids, type_links, attendance, strict=True):

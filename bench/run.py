@@ -43,7 +43,9 @@ class Measure:
     def line(self) -> str:
         value = f"{self.value:.3g}" if isinstance(self.value, float) else str(self.value)
         target = f"{self.target:g}"
-        return f"BENCH {self.name} {value} {self.unit} goal {self.op} {target}" + ("" if self.met else "  (goal missed)")
+        return f"BENCH {self.name} {value} {self.unit} goal {self.op} {target}" + (
+            "" if self.met else "  (goal missed)"
+        )
 
 
 def best_of(n: int, fn) -> float:
@@ -60,7 +62,9 @@ def setup_django() -> str:
     scale = os.environ.get("BENCH_SCALE", "L").upper()
     bench_dir = ROOT / "var" / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{bench_dir / f'mine-{scale}.sqlite3'}"
+    os.environ["DATABASE_URL"] = (
+        os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{bench_dir / f'mine-{scale}.sqlite3'}"
+    )
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanhui.settings")
     import django
@@ -78,7 +82,10 @@ def main() -> int:
 
     started = time.perf_counter()
     built = dataset.ensure(scale)
-    print(f"# data set mine-{scale}: {dataset.describe()}" + (f" (built in {time.perf_counter() - started:.0f} s)" if built else " (cached)"))
+    print(
+        f"# data set mine-{scale}: {dataset.describe()}"
+        + (f" (built in {time.perf_counter() - started:.0f} s)" if built else " (cached)")
+    )
 
     modules = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
     failures = 0
@@ -86,7 +93,7 @@ def main() -> int:
     for name in modules:
         try:
             measures = importlib.import_module(f"bench.{name}").measure()
-        except Exception:  # noqa: BLE001 - report every module, then fail
+        except Exception:
             failures += 1
             print(f"# {name}: could not be measured", file=sys.stderr)
             traceback.print_exc()
