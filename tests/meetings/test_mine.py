@@ -85,7 +85,7 @@ def test_my_meetings_lists_upcoming_with_a_leave_link_and_past_with_my_status(cl
     page = response.text
     upcoming_html = page.split('id="upcoming"')[1].split('id="past"')[0]
     assert "六月主题党日" in upcoming_html
-    assert f"{reverse('meetings:meeting_detail', args=[upcoming.pk])}#leave" in upcoming_html
+    assert reverse("meetings:leave_create", args=[upcoming.pk]) in upcoming_html
     past_html = page.split('id="past"')[1]
     assert "五月支委扩大会" in past_html and "无故缺席" in past_html
     assert "取消的会" in past_html and "会议已取消" in past_html
@@ -96,7 +96,7 @@ def test_my_meetings_offers_check_in_while_the_window_is_open(client, upcoming, 
     with time_machine.travel(upcoming.planned_start - dt.timedelta(minutes=10), tick=False):
         response = client_for(client, member).get(reverse("meetings:my_meetings"))
     assert reverse("meetings:checkin", args=[upcoming.pk]) in response.text
-    assert f"{reverse('meetings:meeting_detail', args=[upcoming.pk])}#leave" in response.text
+    assert reverse("meetings:leave_create", args=[upcoming.pk]) in response.text
 
 
 @pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_my_meetings_shows_a_pending_leave_instead_of_the_leave_link(client, upc
     with time_machine.travel(NOW, tick=False):
         response = client_for(client, member).get(reverse("meetings:my_meetings"))
     assert "请假待审批" in response.text
-    assert "#leave" not in response.text
+    assert reverse("meetings:leave_create", args=[upcoming.pk]) not in response.text
 
 
 @pytest.mark.django_db
