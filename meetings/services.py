@@ -228,7 +228,9 @@ def _notify_attendees(meeting: Meeting, *, subject: str, body: str, dedupe_key: 
 @transaction.atomic
 def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
     """Publish the notice: posted to the branch's bulletin and sent to every expected attendee, once."""
-    meeting = Meeting.objects.select_for_update(of=("self",)).select_related("branch", "group", "lecturer").get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",)).select_related("branch", "group", "lecturer").get(pk=meeting.pk)
+    )
     if meeting.status != Meeting.Status.PLANNED:
         raise ValidationError("该会议的通知已发布。", code="already_notified")
     _validate_notice(meeting)
