@@ -173,3 +173,32 @@ rules.add_perm(
     & ((is_published & (is_mine_wide | sees_all | in_announcement_branch)) | sees_all | manages_announcement_branch),
 )
 rules.add_perm("bulletin.view_receipts", sees_all | manages_announcement_branch)
+
+
+# --- Supervision (evidence, review, findings, rectifications) --------------------------
+# Evidence is seen by whoever may see its meeting; these predicates take the meeting,
+# finding or rectification the evidence belongs to (all carry ``branch_id``).
+
+
+@rules.predicate
+def meeting_is_editable(user, meeting):
+    return meeting is not None and not meeting.is_locked
+
+
+@rules.predicate
+def owns_rectification(user, rectification):
+    return rectification is not None and rectification.owner_id == user.pk
+
+
+rules.add_perm("supervision.upload_evidence", (manages_meeting | records_meeting) & meeting_is_editable)
+rules.add_perm("supervision.view_evidence", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+# The review queue, the flags and the decisions on them belong to the 督导组.
+rules.add_perm("supervision.review_meeting", is_supervisor)
+rules.add_perm("supervision.view_flags", sees_all)
+rules.add_perm("supervision.decide_flag", is_supervisor)
+rules.add_perm("supervision.raise_finding", is_supervisor)
+rules.add_perm("supervision.view_findings_all", sees_all)
+# A finding and its rectification are seen by the 督导组, the committee and the branch's committee.
+rules.add_perm("supervision.view_finding", sees_all | manages_branch)
+rules.add_perm("supervision.answer_rectification", manages_branch | owns_rectification)
+rules.add_perm("supervision.verify_rectification", is_supervisor)

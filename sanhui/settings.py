@@ -176,6 +176,12 @@ STORAGES = {
         )
     },
 }
+# Evidence (photos, videos, scans) is private: no URL, every read goes through a
+# permission-checked view (supervision.views.evidence).
+STORAGES["evidence"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(VAR_DIR / "evidence"), "base_url": None},
+}
 if S3_BUCKET:
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -191,6 +197,10 @@ if S3_BUCKET:
             "querystring_expire": 300,
             "file_overwrite": False,
         },
+    }
+    STORAGES["evidence"] = {
+        "BACKEND": STORAGES["default"]["BACKEND"],
+        "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "evidence"},
     }
 # Tests and runserver find static files through the finders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
@@ -250,6 +260,20 @@ CELERY_BEAT_SCHEDULE = {
     "meetings-send-due-reminders": {
         "task": "meetings.tasks.send_due_reminders",
         "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
+    },
+    # Uploads whose processing task was lost; record checks of submitted meetings.
+    "supervision-sweep-evidence": {
+        "task": "supervision.tasks.sweep_evidence",
+        "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=5 * 60),
+    },
+    "supervision-check-submitted-meetings": {
+        "task": "supervision.tasks.check_submitted_meetings",
+        "schedule": env.int("RECORD_CHECK_SECONDS", default=2 * 60),
+    },
+    # Overdue rectifications (flagged and notified once, escalated once after N days).
+    "supervision-sweep-rectifications": {
+        "task": "supervision.tasks.sweep_rectifications",
+        "schedule": env.int("RECTIFICATION_SWEEP_SECONDS", default=15 * 60),
     },
 }
 # Later apps add their periodic tasks here, one entry each.

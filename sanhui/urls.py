@@ -27,6 +27,7 @@ urlpatterns = [
     path("org/", include("org.urls")),
     path("bulletin/", include("bulletin.urls")),
     path("meetings/", include("meetings.urls")),
+    path("supervision/", include("supervision.urls")),
     path("admin/", admin.site.urls),
 ]
 

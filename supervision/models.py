@@ -1,0 +1,536 @@
+"""Evidence and its integrity checks, reviews of submitted records, findings and rectifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from meetings.models import Meeting
+from org.models import Organization
+
+
+def evidence_storage():
+    """Evidence lives in its own private storage (local folder or S3 bucket), never under MEDIA_URL."""
+    return storages["evidence"]
+
+
+class SupervisionPolicy(models.Model):
+    """The configurable numbers of evidence checks and rectification (one row, edited in the admin)."""
+
+    photo_max_mb = models.PositiveIntegerField(_("会议照片单个文件上限（MB）"), default=20)
+    signin_max_mb = models.PositiveIntegerField(_("签到表单个文件上限（MB）"), default=20)
+    scan_max_mb = models.PositiveIntegerField(_("会议记录扫描件单个文件上限（MB）"), default=50)
+    video_max_mb = models.PositiveIntegerField(_("视频单个文件上限（MB）"), default=500)
+    other_max_mb = models.PositiveIntegerField(_("其他材料单个文件上限（MB）"), default=50)
+    max_image_megapixels = models.PositiveIntegerField(_("图片像素上限（百万像素）"), default=60)
+    capture_tolerance_minutes = models.PositiveIntegerField(_("拍摄时间容差（分钟）"), default=60)
+    gps_max_distance_m = models.PositiveIntegerField(_("拍摄地点与会议地点最大距离（米）"), default=1000)
+    photo_hash_max_distance = models.PositiveSmallIntegerField(
+        _("照片相似判定阈值（感知哈希汉明距离）"),
+        default=10,
+        help_text=_("0–11：越小越严格"),
+    )
+    minutes_similarity_threshold = models.DecimalField(
+        _("会议记录雷同阈值（Jaccard 相似度）"), max_digits=3, decimal_places=2, default=0.80
+    )
+    late_entry_days = models.PositiveSmallIntegerField(_("会后几天以上录入记录视为补录"), default=7)
+    rectification_days = models.PositiveSmallIntegerField(_("整改期限（天）"), default=30)
+    escalation_days = models.PositiveSmallIntegerField(_("逾期几天后再次督办"), default=7)
+
+    class Meta:
+        verbose_name = _("督导检查参数")
+        verbose_name_plural = _("督导检查参数")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(photo_hash_max_distance__lte=11),
+                name="%(app_label)s_%(class)s_hash_distance_max",
+                violation_error_message=_("照片相似判定阈值不能大于 11。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes_similarity_threshold__gt=0) & Q(minutes_similarity_threshold__lte=1),
+                name="%(app_label)s_%(class)s_similarity_range",
+                violation_error_message=_("雷同阈值须在 0 到 1 之间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("督导检查参数"))
+
+    @classmethod
+    def current(cls) -> SupervisionPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def max_bytes(self, category: str) -> int:
+        megabytes = {
+            Evidence.Category.PHOTO: self.photo_max_mb,
+            Evidence.Category.SIGNIN: self.signin_max_mb,
+            Evidence.Category.MINUTES_SCAN: self.scan_max_mb,
+            Evidence.Category.VIDEO: self.video_max_mb,
+            Evidence.Category.OTHER: self.other_max_mb,
+        }[category]
+        return megabytes * 1024 * 1024
+
+    @property
+    def max_image_pixels(self) -> int:
+        return self.max_image_megapixels * 1_000_000
+
+    @property
+    def capture_tolerance(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.capture_tolerance_minutes)
+
+
+class Finding(models.Model):
+    """A problem a supervisor found in a branch's work (optionally in one meeting's record)."""
+
+    class Category(models.TextChoices):
+        CADENCE = "cadence", _("会议频次不足")
+        RECORDS = "records", _("会议记录不规范")
+        FALSE_RECORDS = "false_records", _("记录或材料不实")
+        ATTENDANCE = "attendance", _("党员参会不足")
+        FORMALISM = "formalism", _("形式主义")
+        ASSESSMENT = "assessment", _("考核不合格")
+        OTHER = "other", _("其他")
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("轻微")
+        MODERATE = "moderate", _("一般")
+        SERIOUS = "serious", _("严重")
+
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("支部"),
+        on_delete=models.PROTECT,
+        related_name="findings",
+        limit_choices_to={"kind": Organization.Kind.BRANCH},
+    )
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("相关会议"), null=True, blank=True, on_delete=models.PROTECT, related_name="findings"
+    )
+    category = models.CharField(_("问题类别"), max_length=20, choices=Category.choices)
+    severity = models.CharField(_("严重程度"), max_length=20, choices=Severity.choices, default=Severity.MODERATE)
+    description = models.TextField(_("问题描述"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("提出时间"))
+    # Set by other services that raise findings (e.g. an assessment run): one finding per key.
+    source_key = models.CharField(_("来源键"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("督导发现问题")
+        verbose_name_plural = _("督导发现问题")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key"],
+                condition=~Q(source_key=""),
+                name="%(app_label)s_%(class)s_one_per_source",
+                violation_error_message=_("该来源已提出过问题。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "raised_at"], name="supervision_finding_branch_at")]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.get_category_display()} {self.raised_at:%Y-%m-%d}"
+
+
+class Rectification(models.Model):
+    """The branch's rectification of a finding: owner, deadline, measures, verification.
+
+    ``due_at`` is stored and indexed so the overdue sweep is one indexed query; ``overdue_at``
+    and ``escalated_at`` are set once by conditional updates, so a sweep that runs twice
+    flags and notifies once.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("整改中")
+        OVERDUE = "overdue", _("逾期")
+        SUBMITTED = "submitted", _("已提交")
+        VERIFIED = "verified", _("已通过")
+
+    # States in which the branch may still write its answer.
+    ANSWERABLE_STATUSES = (Status.OPEN, Status.OVERDUE)
+
+    finding = models.OneToOneField(
+        Finding, verbose_name=_("问题"), on_delete=models.CASCADE, related_name="rectification"
+    )
+    branch = models.ForeignKey(
+        Organization, verbose_name=_("支部"), on_delete=models.PROTECT, related_name="rectifications"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("整改责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rectifications_owned",
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(_("整改期限"))
+    measures = models.TextField(_("整改措施"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("验收人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    overdue_at = models.DateTimeField(_("逾期标记时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("再次督办时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("整改")
+        verbose_name_plural = _("整改")
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="supervision_rect_open_due", condition=Q(status="open", overdue_at__isnull=True)
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="supervision_rect_escalate_due",
+                condition=Q(status="overdue", escalated_at__isnull=True),
+            ),
+            models.Index(fields=["branch", "status"], name="supervision_rect_branch_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} 整改（{self.get_status_display()}）"
+
+
+class RectificationEvent(models.Model):
+    """One step of a rectification, kept for its history: opened, answered, rejected with reason, verified."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("下达整改")
+        SUBMITTED = "submitted", _("提交整改情况")
+        REJECTED = "rejected", _("驳回")
+        VERIFIED = "verified", _("验收通过")
+        OVERDUE = "overdue", _("逾期")
+        ESCALATED = "escalated", _("再次督办")
+
+    rectification = models.ForeignKey(
+        Rectification, verbose_name=_("整改"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    text = models.TextField(_("说明"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("整改记录")
+        verbose_name_plural = _("整改记录")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action="rejected") | ~Q(text=""),
+                name="%(app_label)s_%(class)s_rejection_has_reason",
+                violation_error_message=_("驳回须填写理由。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rectification_id} {self.get_action_display()}"
+
+
+class Evidence(models.Model):
+    """An uploaded file: a meeting's photo, video, sign-in sheet or scan, or a finding's or rectification's material.
+
+    ``original`` is the file as uploaded, kept privately and never served (it may carry
+    GPS); ``file`` is the copy that is shown and downloaded (images re-encoded without
+    metadata), ``thumbnail`` its small picture. Both are made by the worker; until then
+    ``status`` is 处理中. Capture time, position and camera are kept as data.
+    """
+
+    class Category(models.TextChoices):
+        PHOTO = "photo", _("会议照片")
+        SIGNIN = "signin", _("签到表")
+        MINUTES_SCAN = "minutes_scan", _("会议记录扫描件")
+        VIDEO = "video", _("视频")
+        OTHER = "other", _("其他材料")
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("图片")
+        VIDEO = "video", _("视频")
+        PDF = "pdf", _("PDF 文档")
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("处理中")
+        READY = "ready", _("可用")
+        FAILED = "failed", _("处理失败")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("会议"), null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    finding = models.ForeignKey(
+        Finding, verbose_name=_("问题"), null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    rectification = models.ForeignKey(
+        Rectification,
+        verbose_name=_("整改"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    kind = models.CharField(_("文件类型"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(_("MIME 类型"), max_length=100)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    original = models.FileField(_("原始文件"), storage=evidence_storage, max_length=200)
+    file = models.FileField(_("展示文件"), storage=evidence_storage, max_length=200, blank=True)
+    thumbnail = models.FileField(_("缩略图"), storage=evidence_storage, max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PROCESSING)
+    error = models.CharField(_("处理错误"), max_length=300, blank=True)
+
+    width = models.PositiveIntegerField(_("宽"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高"), null=True, blank=True)
+    duration_seconds = models.DecimalField(_("时长（秒）"), max_digits=9, decimal_places=2, null=True, blank=True)
+    captured_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
+    gps_latitude = models.DecimalField(_("拍摄纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    gps_longitude = models.DecimalField(_("拍摄经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    camera = models.CharField(_("相机"), max_length=100, blank=True)
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+    processed_at = models.DateTimeField(_("处理完成时间"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["category", "uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(meeting__isnull=False, finding__isnull=True, rectification__isnull=True)
+                    | Q(meeting__isnull=True, finding__isnull=False, rectification__isnull=True)
+                    | Q(meeting__isnull=True, finding__isnull=True, rectification__isnull=False)
+                ),
+                name="%(app_label)s_%(class)s_one_owner",
+                violation_error_message=_("材料须且只能属于一个会议、问题或整改。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "uploaded_at"], name="supervision_evidence_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.original_name}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == self.Kind.IMAGE
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+
+class PhotoFingerprint(models.Model):
+    """A photo's 64-bit perceptual hash, split into four 16-bit chunks for a multi-index lookup.
+
+    Two hashes within Hamming distance d share at least one chunk within distance d // 4
+    (pigeonhole), so a lookup reads a few index ranges instead of scanning every hash.
+    ``meeting`` and ``branch`` are copied from the evidence so a lookup needs no join.
+    """
+
+    evidence = models.OneToOneField(
+        Evidence, verbose_name=_("材料"), primary_key=True, on_delete=models.CASCADE, related_name="fingerprint"
+    )
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
+    # Signed: the 64-bit hash is stored as a two's complement BIGINT.
+    hash = models.BigIntegerField(_("感知哈希"))
+    chunk0 = models.PositiveIntegerField(db_index=True)
+    chunk1 = models.PositiveIntegerField(db_index=True)
+    chunk2 = models.PositiveIntegerField(db_index=True)
+    chunk3 = models.PositiveIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("照片指纹")
+        verbose_name_plural = _("照片指纹")
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id}: {self.hash & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+class MeetingCheck(models.Model):
+    """When a meeting's record was last checked, and its minutes' MinHash signature."""
+
+    meeting = models.OneToOneField(
+        Meeting, verbose_name=_("会议"), primary_key=True, on_delete=models.CASCADE, related_name="integrity_check"
+    )
+    checked_at = models.DateTimeField(_("检查时间"))
+    minutes_signature = models.BinaryField(_("记录 MinHash 签名"), blank=True, default=b"")
+    shingle_count = models.PositiveIntegerField(_("记录片段数"), default=0)
+
+    class Meta:
+        verbose_name = _("记录检查")
+        verbose_name_plural = _("记录检查")
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class MinutesBand(models.Model):
+    """One LSH band of a meeting's minutes signature: meetings sharing a band are candidates."""
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
+    band = models.PositiveSmallIntegerField(_("分段"))
+    value = models.BigIntegerField(_("分段哈希"))
+
+    class Meta:
+        verbose_name = _("记录签名分段")
+        verbose_name_plural = _("记录签名分段")
+        indexes = [models.Index(fields=["band", "value"], name="supervision_minutesband_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "band"],
+                name="%(app_label)s_%(class)s_one_per_band",
+                violation_error_message=_("每个分段只有一个哈希。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}/{self.band}"
+
+
+class Flag(models.Model):
+    """A warning the system raised about a record, in plain Chinese, for supervisors.
+
+    A flag never blocks anything. A supervisor confirms it (it then counts against the
+    branch in the assessment) or dismisses it with a reason; both are kept. ``key`` makes
+    re-running a check idempotent: one flag per meeting and key.
+    """
+
+    class Kind(models.TextChoices):
+        CAPTURE_TIME = "capture_time", _("拍摄时间不符")
+        GPS_FAR = "gps_far", _("拍摄地点不符")
+        DUPLICATE_PHOTO = "duplicate_photo", _("照片重复使用")
+        SIMILAR_MINUTES = "similar_minutes", _("会议记录雷同")
+        LATE_ENTRY = "late_entry", _("会后补录")
+        MISSING_PHOTO = "missing_photo", _("缺少会议照片")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待核实")
+        CONFIRMED = "confirmed", _("已确认")
+        DISMISSED = "dismissed", _("已排除")
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="flags")
+    evidence = models.ForeignKey(
+        Evidence, verbose_name=_("材料"), null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    key = models.CharField(_("去重键"), max_length=100)
+    message = models.TextField(_("说明"))
+    related_meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("相关会议"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    related_evidence = models.ForeignKey(
+        Evidence,
+        verbose_name=_("相关材料"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    score = models.FloatField(_("相似度/距离"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("核实说明"), blank=True)
+    created_at = models.DateTimeField(_("发现时间"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("检查提示")
+        verbose_name_plural = _("检查提示")
+        ordering = ["meeting", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "key"],
+                name="%(app_label)s_%(class)s_one_per_key",
+                violation_error_message=_("该提示已存在。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dismissed") | ~Q(decision_reason=""),
+                name="%(app_label)s_%(class)s_dismiss_has_reason",
+                violation_error_message=_("排除提示须填写理由。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "meeting"], name="supervision_flag_status")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.get_kind_display()}"
+
+
+class Review(models.Model):
+    """A supervisor's decision on a submitted record: approve, return with comments, or reopen for a spot check.
+
+    Every round is kept; ``round`` numbers the submissions (1 for the first submission,
+    2 after the first return, ...).
+    """
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", _("审核通过")
+        RETURN = "return", _("退回修改")
+        REOPEN = "reopen", _("抽查重开")
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="reviews")
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    comment = models.TextField(_("意见"), blank=True)
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("审核记录")
+        verbose_name_plural = _("审核记录")
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="approve") | ~Q(comment=""),
+                name="%(app_label)s_%(class)s_comment_required",
+                violation_error_message=_("退回或抽查重开须填写意见。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} 第{self.round}轮 {self.get_action_display()}"

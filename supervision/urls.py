@@ -1,0 +1,9 @@
+from .views import evidence, findings, review
+
+app_name = "supervision"
+
+urlpatterns = [
+    *evidence.urlpatterns,
+    *review.urlpatterns,
+    *findings.urlpatterns,
+]
