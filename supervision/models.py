@@ -6,8 +6,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -15,9 +18,25 @@ from meetings.models import Meeting
 from org.models import Organization
 
 
+class _EvidenceStorage(LazyObject):
+    """``storages["evidence"]``, looked up on first use (and again after tests change ``STORAGES``)."""
+
+    def _setup(self):
+        self._wrapped = storages["evidence"]
+
+
+_evidence_storage = _EvidenceStorage()
+
+
+@receiver(setting_changed)
+def _reset_evidence_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _evidence_storage._wrapped = empty
+
+
 def evidence_storage():
     """Evidence lives in its own private storage (local folder or S3 bucket), never under MEDIA_URL."""
-    return storages["evidence"]
+    return _evidence_storage
 
 
 class SupervisionPolicy(models.Model):
