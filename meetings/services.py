@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -68,6 +68,37 @@ def _validate_plan(
         raise ValidationError(errors)
 
 
+def _apply_plan(
+    meeting: Meeting,
+    *,
+    group: Organization | None,
+    types: Sequence[MeetingType],
+    topic: str,
+    agenda: str,
+    requirements: str,
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    place: str,
+    lecturer: Member | None,
+    lesson_title: str,
+    theme_tags: Iterable[ThemeTag],
+) -> None:
+    """Write a plan's fields (validated by ``_validate_plan``) and save, for a new meeting or a change."""
+    meeting.group = group
+    meeting.topic = topic.strip()
+    meeting.agenda = agenda
+    meeting.requirements = requirements
+    meeting.planned_start = planned_start
+    meeting.planned_end = planned_end
+    meeting.place = place.strip()
+    meeting.lecturer = lecturer
+    meeting.lesson_title = lesson_title.strip()
+    meeting.full_clean()
+    meeting.save()
+    meeting.types.set(types)
+    meeting.theme_tags.set(theme_tags)
+
+
 @transaction.atomic
 def meeting_plan(
     *,
@@ -96,23 +127,21 @@ def meeting_plan(
         lecturer=lecturer,
         lesson_title=lesson_title,
     )
-    meeting = Meeting(
-        branch=branch,
+    meeting = Meeting(branch=branch, created_by=user)
+    _apply_plan(
+        meeting,
         group=group,
-        topic=topic.strip(),
+        types=types,
+        topic=topic,
         agenda=agenda,
         requirements=requirements,
         planned_start=planned_start,
         planned_end=planned_end,
-        place=place.strip(),
+        place=place,
         lecturer=lecturer,
-        lesson_title=lesson_title.strip(),
-        created_by=user,
+        lesson_title=lesson_title,
+        theme_tags=theme_tags,
     )
-    meeting.full_clean()
-    meeting.save()
-    meeting.types.set(types)
-    meeting.theme_tags.set(theme_tags)
     return meeting
 
 
@@ -148,19 +177,20 @@ def meeting_update_plan(
         lesson_title=lesson_title,
     )
     moved = (meeting.planned_start, meeting.planned_end, meeting.place) != (planned_start, planned_end, place.strip())
-    meeting.group = group
-    meeting.topic = topic.strip()
-    meeting.agenda = agenda
-    meeting.requirements = requirements
-    meeting.planned_start = planned_start
-    meeting.planned_end = planned_end
-    meeting.place = place.strip()
-    meeting.lecturer = lecturer
-    meeting.lesson_title = lesson_title.strip()
-    meeting.full_clean()
-    meeting.save()
-    meeting.types.set(types)
-    meeting.theme_tags.set(theme_tags)
+    _apply_plan(
+        meeting,
+        group=group,
+        types=types,
+        topic=topic,
+        agenda=agenda,
+        requirements=requirements,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        place=place,
+        lecturer=lecturer,
+        lesson_title=lesson_title,
+        theme_tags=theme_tags,
+    )
     if meeting.status == Meeting.Status.NOTIFIED:
         _validate_notice(meeting)
         meeting_sync_expected(meeting=meeting)
@@ -656,7 +686,13 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
         raise ValidationError("您已为本次会议提交过请假申请。")
     leave = LeaveRequest(meeting=meeting, member=member, reason=reason.strip(), created_at=now)
     leave.full_clean()
-    leave.save()
+    try:
+        # A savepoint: two simultaneous requests both pass the check above; the unique
+        # constraint stops the second, which gets the same message instead of a 500.
+        with transaction.atomic():
+            leave.save()
+    except IntegrityError:
+        raise ValidationError("您已为本次会议提交过请假申请。") from None
     secretary = branch_secretary_on(meeting.branch, on=_local_date(now))
     if secretary is not None and secretary.user_id:
         notify(
