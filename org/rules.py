@@ -202,3 +202,19 @@ rules.add_perm("supervision.view_findings_all", sees_all)
 rules.add_perm("supervision.view_finding", sees_all | manages_branch)
 rules.add_perm("supervision.answer_rectification", manages_branch | owns_rectification)
 rules.add_perm("supervision.verify_rectification", is_supervisor)
+
+
+# --- Assessment (participation) --------------------------------------------------------
+# A member's participation: their own, their branch committee's (current membership, read
+# from prefetched ``memberships``), the 党委 level's. The trend: the 党委 level sees the mine
+# and every branch (no object = the whole mine); a branch's people see their own branch.
+
+rules.add_perm("assessment.export_hr", sees_all)
+rules.add_perm("assessment.view_member_score", sees_all | is_self | member_in_managed_branch)
+# A branch's list of members' participation in a run (object: the branch).
+rules.add_perm("assessment.view_branch_participation", sees_all | manages_branch)
+rules.add_perm(
+    "assessment.view_trend",
+    rules.is_authenticated & (sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch),
+)
+rules.add_perm("assessment.set_baseline", is_committee)
