@@ -1,0 +1,171 @@
+"""Reads of the review pages: the queue of submitted records, one record with everything a supervisor checks,
+and the history of its review rounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from meetings.models import AgendaItem, Attendance, Meeting, MeetingType, Speech
+from meetings.selectors import meetings_base
+from org.models import Organization
+
+from ..models import Evidence, Flag, Review
+from ..services.review import HISTORY_REASON_PREFIX
+
+
+def _count_of(model, **filters):
+    """The number of ``model`` rows of each meeting, as a subquery (joins would multiply each other's counts)."""
+    rows = (
+        model.objects.filter(meeting=OuterRef("pk"), **filters)
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def open_flags(**filters) -> QuerySet[Flag]:
+    return Flag.objects.filter(status=Flag.Status.OPEN, **filters)
+
+
+def review_queue(
+    *,
+    branch: Organization | None = None,
+    meeting_type: MeetingType | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+    has_open_flags: bool | None = None,
+) -> QuerySet[Meeting]:
+    """Submitted records of every branch, oldest submission first, with their evidence and open-flag counts.
+
+    ``period`` is [first day, day after the last) of the period the meeting counts for (归属期间).
+    """
+    qs = (
+        Meeting.objects.filter(status=Meeting.Status.SUBMITTED)
+        .select_related("branch", "group")
+        .prefetch_related("types")
+        .annotate(
+            evidence_count=_count_of(Evidence),
+            open_flag_count=_count_of(Flag, status=Flag.Status.OPEN),
+        )
+    )
+    if branch is not None:
+        qs = qs.filter(branch=branch)
+    if meeting_type is not None:
+        # Exists rather than a join: a meeting appears once whatever else it is.
+        qs = qs.filter(Exists(Meeting.types.through.objects.filter(meeting=OuterRef("pk"), meetingtype=meeting_type)))
+    if period is not None:
+        qs = qs.filter(counts_for__gte=period[0], counts_for__lt=period[1])
+    if has_open_flags is not None:
+        flagged = Exists(open_flags(meeting=OuterRef("pk")))
+        qs = qs.filter(flagged if has_open_flags else ~flagged)
+    return qs.order_by("submitted_at", "id")
+
+
+def review_detail_queryset() -> QuerySet[Meeting]:
+    """A meeting with its minutes, attendance, evidence, flags and reviews, in a fixed number of queries."""
+    return meetings_base().prefetch_related(
+        Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("member__name", "id")),
+        Prefetch(
+            "agenda_items",
+            queryset=AgendaItem.objects.prefetch_related(
+                Prefetch("speeches", queryset=Speech.objects.select_related("speaker"))
+            ),
+        ),
+        "votes",
+        Prefetch("evidence", queryset=Evidence.objects.order_by("category", "uploaded_at", "id")),
+        Prefetch(
+            "flags",
+            queryset=Flag.objects.select_related("related_meeting__branch", "decided_by__member").order_by(
+                "status", "kind", "id"
+            ),
+        ),
+        Prefetch("reviews", queryset=Review.objects.select_related("by__member").order_by("at", "id")),
+    )
+
+
+def flags_by_evidence(flags: list[Flag]) -> dict[int, list[Flag]]:
+    grouped: dict[int, list[Flag]] = defaultdict(list)
+    for flag in flags:
+        if flag.evidence_id is not None:
+            grouped[flag.evidence_id].append(flag)
+    return dict(grouped)
+
+
+def latest_return(meeting: Meeting) -> Review | None:
+    """The supervisor's last return of ``meeting`` with its comment, for the branch's meeting page (one query)."""
+    return (
+        Review.objects.filter(meeting_id=meeting.pk, action=Review.Action.RETURN)
+        .select_related("by__member")
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+# --- The history of the rounds -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundEvent:
+    kind: str  # "submit", "resubmit" or a Review.Action
+    label: str
+    at: dt.datetime | None
+    by: str = ""
+    comment: str = ""
+
+
+@dataclass
+class ReviewRound:
+    number: int
+    events: list[RoundEvent] = field(default_factory=list)
+
+
+def review_rounds(meeting: Meeting, *, reviews: list[Review] | None = None) -> list[ReviewRound]:
+    """Every round of the record: when it was submitted, and each decision on it, by whom and why.
+
+    A submission is written by ``meeting_submit`` with a conditional update that keeps no
+    history row, and a resubmission overwrites ``submitted_at``; the history row that each
+    decision writes holds the ``submitted_at`` of its round, so earlier rounds are read from there.
+    Pass ``reviews`` (ordered by time) when they are prefetched.
+    """
+    if reviews is None:
+        reviews = list(Review.objects.filter(meeting_id=meeting.pk).select_related("by__member").order_by("at", "id"))
+    snapshots = list(
+        Meeting.history.filter(id=meeting.pk, history_change_reason__startswith=HISTORY_REASON_PREFIX)
+        .order_by("history_date", "history_id")
+        .values_list("submitted_at", flat=True)
+    )
+    if len(snapshots) != len(reviews):
+        # Decisions made outside these services (or history pruned): pair nothing rather than mispair.
+        snapshots = [None] * len(reviews)
+    returns = sum(1 for r in reviews if r.action == Review.Action.RETURN)
+    pending_round = returns + 1 if meeting.status == Meeting.Status.SUBMITTED else None
+    rounds: dict[int, ReviewRound] = {}
+    for review, submitted_at in zip(reviews, snapshots, strict=True):
+        current = rounds.get(review.round)
+        if current is None:
+            current = rounds[review.round] = ReviewRound(review.round)
+            current.events.append(_submission(review.round, submitted_at))
+        current.events.append(
+            RoundEvent(
+                kind=review.action,
+                label=review.get_action_display(),
+                at=review.at,
+                by=review.by.display_name if review.by else "",
+                comment=review.comment,
+            )
+        )
+    if pending_round is not None and pending_round not in rounds:
+        rounds[pending_round] = ReviewRound(pending_round, [_submission(pending_round, meeting.submitted_at)])
+    return [rounds[n] for n in sorted(rounds)]
+
+
+def _submission(number: int, at: dt.datetime | None) -> RoundEvent:
+    if number == 1:
+        return RoundEvent(kind="submit", label="提交审核", at=at)
+    return RoundEvent(kind="resubmit", label="修改后重新提交", at=at)
