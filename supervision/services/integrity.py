@@ -1,16 +1,552 @@
-"""Placeholder until the integrity checks land: the signatures are the contract the evidence service calls."""
+"""Integrity checks of meeting records: flags in plain Chinese for supervisors, never blocking anything.
+
+Two entry points run the checks:
+
+* ``evidence_checks`` after the worker has processed one photo of a meeting (capture
+  time, GPS position, the same photo in another meeting);
+* ``meeting_checks`` when a record is submitted (``meetings_check_due``, a beat task):
+  minutes copied from another meeting, minutes entered long after the meeting, a
+  required photo missing — and the photo checks again for every photo, because the
+  meeting's times and place may have been corrected since the photos were processed.
+
+A flag is identified by (meeting, key), unique in the database, so a check that runs
+twice finds its flag and makes no second one. A flag that a supervisor has confirmed or
+dismissed is never touched again by a check; an open flag whose cause has gone (the
+meeting time was corrected, the other photo deleted) is removed by the next run.
+
+Duplicates are flagged on both meetings: when one session is passed off as two
+meetings, either record may be the false one, and the supervisor reading the older
+record needs to know as much as the one reading the newer.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
+
+from meetings.models import AgendaItem, Meeting
+from supervision import hashindex, minhash
+from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
+from supervision.selectors.integrity import similar_photos_many
+
+logger = logging.getLogger(__name__)
+
+PHOTO_KINDS = (Flag.Kind.CAPTURE_TIME, Flag.Kind.GPS_FAR, Flag.Kind.DUPLICATE_PHOTO)
+RECORD_KINDS = (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.LATE_ENTRY, Flag.Kind.MISSING_PHOTO)
+
+# A photo reused across many meetings needs a handful of flags to be seen, not hundreds.
+MAX_DUPLICATE_MEETINGS = 5
+MAX_SIMILAR_MINUTES = 5
+# Minutes shorter than this many shingles (a topic and a line or two) say too little to
+# call two records copies of each other.
+MIN_SHINGLES = 20
+# Candidates whose estimated similarity is this far below the threshold still get an
+# exact comparison (the 128-value estimate errs by about ±0.035 at 0.8).
+ESTIMATE_SLACK = 0.15
+EARTH_RADIUS_M = 6_371_008.8
+
+
+# --- Fingerprints -----------------------------------------------------------------------
+
 
 def fingerprint_store(*, evidence, phash: int) -> None:
-    """Index a processed photo's perceptual hash (placeholder: does nothing yet)."""
+    """Index a processed meeting photo's perceptual hash (an unsigned 64-bit integer).
+
+    Only meeting photos are indexed: sign-in sheets and scans are pages of the same
+    form, alike by design, and would match each other.
+    """
+    if evidence.meeting_id is None or evidence.category != Evidence.Category.PHOTO:
+        return
+    c0, c1, c2, c3 = hashindex.chunks(phash)
+    PhotoFingerprint.objects.update_or_create(
+        evidence_id=evidence.pk,
+        defaults={
+            "meeting_id": evidence.meeting_id,
+            "hash": hashindex.to_signed(phash),
+            "chunk0": c0,
+            "chunk1": c1,
+            "chunk2": c2,
+            "chunk3": c3,
+        },
+    )
 
 
-def evidence_checks(*, evidence, now) -> list:
-    """Checks of one processed file of a meeting (placeholder: raises no flag yet)."""
-    return []
+# --- Flags wanted and their synchronisation ------------------------------------------------
 
 
-def meetings_check_due(*, now) -> int:
-    return 0
+@dataclass
+class _Wanted:
+    meeting_id: int
+    key: str
+    kind: str
+    message: str
+    evidence_id: int | None = None
+    related_meeting_id: int | None = None
+    related_evidence_id: int | None = None
+    score: float | None = None
+
+    def values(self) -> dict:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "evidence_id": self.evidence_id,
+            "related_meeting_id": self.related_meeting_id,
+            "related_evidence_id": self.related_evidence_id,
+            "score": self.score,
+        }
+
+
+def _keyed(wanted: list[_Wanted]) -> Q:
+    per_meeting: dict[int, list[str]] = defaultdict(list)
+    for w in wanted:
+        per_meeting[w.meeting_id].append(w.key)
+    condition = Q(pk__in=[])
+    for meeting_id, keys in per_meeting.items():
+        condition |= Q(meeting_id=meeting_id, key__in=keys)
+    return condition
+
+
+def _sync_flags(wanted: list[_Wanted], *, stale: Q | None, now: dt.datetime) -> list[Flag]:
+    """Make the wanted flags exist, once each; refresh open ones; remove open flags in ``stale`` not wanted.
+
+    Confirmed and dismissed flags are left as the supervisor decided them: never
+    reopened, never rewritten, never removed by a check.
+    """
+    by_key: dict[tuple[int, str], _Wanted] = {}
+    for w in wanted:
+        by_key.setdefault((w.meeting_id, w.key), w)
+    wanted = list(by_key.values())
+    keyed = _keyed(wanted)
+    existing = {(f.meeting_id, f.key): f for f in Flag.objects.filter(keyed)} if wanted else {}
+
+    missing = [
+        Flag(meeting_id=w.meeting_id, key=w.key, created_at=now, **w.values())
+        for k, w in by_key.items()
+        if k not in existing
+    ]
+    flags = dict(existing)
+    if missing:
+        # ignore_conflicts: a check running at the same moment may have made the same flag.
+        Flag.objects.bulk_create(missing, ignore_conflicts=True)
+        flags = {(f.meeting_id, f.key): f for f in Flag.objects.filter(keyed)}
+        new = [f for k, f in flags.items() if k not in existing]
+        get_history_manager_for_model(Flag).bulk_history_create(new, default_date=now)
+
+    for k, flag in existing.items():
+        values = by_key[k].values()
+        if flag.status != Flag.Status.OPEN or all(getattr(flag, name) == v for name, v in values.items()):
+            continue
+        if Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(**values):
+            for name, v in values.items():
+                setattr(flag, name, v)
+
+    if stale is not None:
+        gone = Flag.objects.filter(stale, status=Flag.Status.OPEN)
+        if wanted:
+            gone = gone.exclude(keyed)
+        gone.delete()
+    return [flags[k] for k in by_key if k in flags]
+
+
+# --- Photo checks --------------------------------------------------------------------------
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return timezone.localtime(value)
+
+
+def _minute(value: dt.datetime) -> str:
+    return f"{_local(value):%Y-%m-%d %H:%M}"
+
+
+def _window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime]:
+    """When the meeting took place: the minutes' times, else the plan's."""
+    start = meeting.actual_start or meeting.planned_start
+    end = meeting.actual_end or meeting.planned_end
+    if end <= start:  # actual start entered, actual end not: keep the planned length
+        end = start + (meeting.planned_end - meeting.planned_start)
+    return start, end
+
+
+def _window_text(start: dt.datetime, end: dt.datetime) -> str:
+    if _local(start).date() == _local(end).date():
+        return f"{_minute(start)}–{_local(end):%H:%M}"
+    return f"{_minute(start)} 至 {_minute(end)}"
+
+
+def _meeting_name(meeting: Meeting, *, seen_from: Meeting) -> str:
+    branch = "本支部" if meeting.branch_id == seen_from.branch_id else str(meeting.branch.name)
+    return f"{branch} {meeting.held_on:%Y-%m-%d} "
+
+
+def _capture_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _Wanted | None:
+    # A photo without a capture time raises nothing: WeChat and most messaging apps strip
+    # EXIF, so a flag would sit on most honest photos and bury the ones that matter. The
+    # gallery shows "拍摄时间：无" to the supervisor all the same.
+    if photo.captured_at is None:
+        return None
+    start, end = _window(meeting)
+    tolerance = policy.capture_tolerance
+    if start - tolerance <= photo.captured_at <= end + tolerance:
+        return None
+    off = (start - photo.captured_at) if photo.captured_at < start else (photo.captured_at - end)
+    return _Wanted(
+        meeting_id=meeting.pk,
+        key=f"capture_time:{photo.pk}",
+        kind=Flag.Kind.CAPTURE_TIME,
+        message=(
+            f"照片拍摄时间（{_minute(photo.captured_at)}）不在会议时间（{_window_text(start, end)}）内"
+            f"（允许前后 {policy.capture_tolerance_minutes} 分钟）"
+        ),
+        evidence_id=photo.pk,
+        score=round(off.total_seconds() / 60),
+    )
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _distance_text(metres: float) -> str:
+    if metres < 1000:
+        return f"约 {metres:.0f} 米"
+    return f"约 {metres / 1000:.1f} 公里"
+
+
+def _gps_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _Wanted | None:
+    if None in (meeting.latitude, meeting.longitude, photo.gps_latitude, photo.gps_longitude):
+        return None
+    metres = haversine_m(
+        float(meeting.latitude), float(meeting.longitude), float(photo.gps_latitude), float(photo.gps_longitude)
+    )
+    if metres <= policy.gps_max_distance_m:
+        return None
+    place = f"（{meeting.place}）" if meeting.place else ""
+    return _Wanted(
+        meeting_id=meeting.pk,
+        key=f"gps_far:{photo.pk}",
+        kind=Flag.Kind.GPS_FAR,
+        message=f"拍摄地点距会议地点{place}{_distance_text(metres)}",
+        evidence_id=photo.pk,
+        score=round(metres),
+    )
+
+
+def _similarity_percent(value: float) -> int:
+    # Floor, so that "100%" means identical and nothing merely close to it.
+    return math.floor(value * 100 + 1e-9)
+
+
+def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], policy: SupervisionPolicy) -> list[_Wanted]:
+    """Flags for photos of ``meeting`` found in other meetings, and the mirror flags on those meetings."""
+    if not photos:
+        return []
+    matches = similar_photos_many(
+        [phash for _photo, phash in photos],
+        max_distance=policy.photo_hash_max_distance,
+        exclude_meeting_id=meeting.pk,
+        limit=50,
+    )
+    # The closest photo of each other meeting, per photo of this one.
+    closest: dict[int, dict[int, tuple[int, int]]] = {}
+    for photo, phash in photos:
+        per_meeting: dict[int, tuple[int, int]] = {}
+        for m in matches[phash]:
+            if m.meeting_id not in per_meeting and len(per_meeting) < MAX_DUPLICATE_MEETINGS:
+                per_meeting[m.meeting_id] = (m.distance, m.evidence_id)
+        closest[photo.pk] = per_meeting
+    other_ids = {mid for per in closest.values() for mid in per}
+    if not other_ids:
+        return []
+    others = Meeting.objects.select_related("branch").in_bulk(other_ids)
+    wanted = []
+    for photo, _phash in photos:
+        for other_id, (distance, other_evidence_id) in closest[photo.pk].items():
+            other = others[other_id]
+            similarity = 1 - distance / hashindex.BITS
+            how = "相同" if distance == 0 else "几乎相同"
+            percent = _similarity_percent(similarity)
+            wanted.append(
+                _Wanted(
+                    meeting_id=meeting.pk,
+                    key=f"duplicate_photo:{photo.pk}:{other_id}",
+                    kind=Flag.Kind.DUPLICATE_PHOTO,
+                    message=f"此照片与{_meeting_name(other, seen_from=meeting)}的会议照片{how}（相似度 {percent}%）",
+                    evidence_id=photo.pk,
+                    related_meeting_id=other_id,
+                    related_evidence_id=other_evidence_id,
+                    score=similarity,
+                )
+            )
+            wanted.append(
+                _Wanted(
+                    meeting_id=other_id,
+                    key=f"duplicate_photo:{other_evidence_id}:{meeting.pk}",
+                    kind=Flag.Kind.DUPLICATE_PHOTO,
+                    message=f"此照片与{_meeting_name(meeting, seen_from=other)}的会议照片{how}（相似度 {percent}%）",
+                    evidence_id=other_evidence_id,
+                    related_meeting_id=meeting.pk,
+                    related_evidence_id=photo.pk,
+                    score=similarity,
+                )
+            )
+    # One flag per key, the closest pair first (several photos here may match one there).
+    wanted.sort(key=lambda w: -w.score)
+    return wanted
+
+
+def _photo_flags(meeting: Meeting, photos: list[tuple[Evidence, int | None]], policy) -> list[_Wanted]:
+    wanted = []
+    for photo, _phash in photos:
+        for check in (_capture_flag, _gps_flag):
+            flag = check(meeting, photo, policy)
+            if flag is not None:
+                wanted.append(flag)
+    hashed = [(photo, phash) for photo, phash in photos if phash is not None]
+    wanted.extend(_duplicate_flags(meeting, hashed, policy))
+    return wanted
+
+
+def evidence_checks(*, evidence, now: dt.datetime) -> list[Flag]:
+    """Checks of one processed photo of a meeting: capture time, GPS position, the same photo elsewhere.
+
+    Returns the flags that apply to this photo (new or already there, whatever their
+    status). Any other file raises nothing.
+    """
+    if evidence.meeting_id is None or evidence.category != Evidence.Category.PHOTO:
+        return []
+    policy = SupervisionPolicy.current()
+    meeting = Meeting.objects.select_related("branch").get(pk=evidence.meeting_id)
+    stored = PhotoFingerprint.objects.filter(evidence_id=evidence.pk).values_list("hash", flat=True).first()
+    phash = None if stored is None else hashindex.to_unsigned(stored)
+    with transaction.atomic():
+        flags = _sync_flags(
+            _photo_flags(meeting, [(evidence, phash)], policy),
+            stale=Q(meeting_id=meeting.pk, evidence_id=evidence.pk, kind__in=PHOTO_KINDS),
+            now=now,
+        )
+    return [f for f in flags if f.meeting_id == meeting.pk]
+
+
+# --- Record checks -------------------------------------------------------------------------
+
+
+def minutes_segments(meeting: Meeting) -> list[str]:
+    """The text of a record that a copy would repeat: topic, lesson, agenda titles, speeches, resolutions.
+
+    Reads ``agenda_items`` and their ``speeches`` through the prefetch cache when present.
+    """
+    segments = [meeting.topic, meeting.lesson_title, meeting.resolutions]
+    for item in meeting.agenda_items.all():
+        segments.append(item.title)
+        segments.extend(speech.points for speech in item.speeches.all())
+    return [s for s in segments if s]
+
+
+def _with_minutes(queryset):
+    return queryset.prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speeches")))
+
+
+def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | None:
+    if meeting.minutes_entered_at is None or meeting.actual_end is None:
+        return None
+    delay = meeting.minutes_entered_at - meeting.actual_end
+    if delay <= dt.timedelta(days=policy.late_entry_days):
+        return None
+    return _Wanted(
+        meeting_id=meeting.pk,
+        key="late_entry",
+        kind=Flag.Kind.LATE_ENTRY,
+        message=(
+            f"会议记录在会后 {delay.days} 天才录入（会议结束于 {_minute(meeting.actual_end)}，"
+            f"记录录入于 {_minute(meeting.minutes_entered_at)}）"
+        ),
+        score=delay.days,
+    )
+
+
+def _missing_photo_flag(meeting: Meeting, photos: list[Evidence]) -> _Wanted | None:
+    needing = [t.name for t in meeting.types.all() if t.requires_photo]
+    if not needing or photos:
+        return None
+    return _Wanted(
+        meeting_id=meeting.pk,
+        key="missing_photo",
+        kind=Flag.Kind.MISSING_PHOTO,
+        message=f"会议类型（{'、'.join(needing)}）要求上传会议照片，但未上传",
+    )
+
+
+def _similar_minutes_flags(
+    meeting: Meeting, own: set[str], sig: tuple[int, ...], band_values: list[int], policy: SupervisionPolicy
+) -> list[_Wanted]:
+    """Other meetings whose minutes share a band, compared exactly when their signatures come close."""
+    condition = Q(pk__in=[])
+    for band, value in enumerate(band_values):
+        condition |= Q(band=band, value=value)
+    candidate_ids = set(
+        MinutesBand.objects.filter(condition).exclude(meeting_id=meeting.pk).values_list("meeting_id", flat=True)
+    )
+    if not candidate_ids:
+        return []
+    threshold = float(policy.minutes_similarity_threshold)
+    close = []
+    for other_id, stored in MeetingCheck.objects.filter(meeting_id__in=candidate_ids).values_list(
+        "meeting_id", "minutes_signature"
+    ):
+        other_sig = minhash.unpack(stored)
+        if other_sig is not None and minhash.estimate(sig, other_sig) >= threshold - ESTIMATE_SLACK:
+            close.append(other_id)
+    if not close:
+        return []
+    others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(close)
+    scored = []
+    for other in others.values():
+        similarity = minhash.jaccard(own, minhash.shingles(minutes_segments(other)))
+        if similarity >= threshold:
+            scored.append((similarity, other))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].pk))
+    wanted = []
+    for similarity, other in scored[:MAX_SIMILAR_MINUTES]:
+        percent = _similarity_percent(similarity)
+        for here, there in ((meeting, other), (other, meeting)):
+            wanted.append(
+                _Wanted(
+                    meeting_id=here.pk,
+                    key=f"similar_minutes:{there.pk}",
+                    kind=Flag.Kind.SIMILAR_MINUTES,
+                    message=f"会议记录与{_meeting_name(there, seen_from=here)}的会议记录高度相似（相似度 {percent}%）",
+                    related_meeting_id=there.pk,
+                    score=similarity,
+                )
+            )
+    return wanted
+
+
+def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, now) -> None:
+    MeetingCheck.objects.update_or_create(
+        meeting_id=meeting.pk,
+        defaults={
+            "checked_at": now,
+            "minutes_signature": minhash.pack(sig) if sig else b"",
+            "shingle_count": count,
+        },
+    )
+    MinutesBand.objects.filter(meeting_id=meeting.pk).delete()
+    MinutesBand.objects.bulk_create(
+        [MinutesBand(meeting_id=meeting.pk, band=band, value=value) for band, value in enumerate(band_values)]
+    )
+
+
+def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datetime) -> list[Flag]:
+    with transaction.atomic():
+        # The row lock serialises two runs on one meeting (an overlapping beat), so the
+        # minutes' bands are replaced by one run at a time.
+        meeting = (
+            _with_minutes(Meeting.objects.select_for_update(of=("self",)).select_related("branch"))
+            .prefetch_related("types")
+            .get(pk=meeting_id)
+        )
+        photos = list(
+            Evidence.objects.filter(meeting_id=meeting.pk, category=Evidence.Category.PHOTO)
+            .exclude(status=Evidence.Status.FAILED)
+            .select_related("fingerprint")
+            .order_by("pk")
+        )
+        ready = []
+        for photo in photos:
+            if photo.status != Evidence.Status.READY:
+                continue  # still processing: its own evidence_checks will follow
+            fingerprint = getattr(photo, "fingerprint", None)
+            ready.append((photo, None if fingerprint is None else hashindex.to_unsigned(fingerprint.hash)))
+
+        wanted = _photo_flags(meeting, ready, policy)
+        for flag in (_late_entry_flag(meeting, policy), _missing_photo_flag(meeting, photos)):
+            if flag is not None:
+                wanted.append(flag)
+
+        own = minhash.shingles(minutes_segments(meeting))
+        sig, band_values = None, []
+        if len(own) >= MIN_SHINGLES:
+            sig = minhash.signature(own)
+            band_values = minhash.bands(sig)
+            wanted.extend(_similar_minutes_flags(meeting, own, sig, band_values, policy))
+        _index_minutes(meeting, sig, band_values, len(own), now)
+
+        flags = _sync_flags(
+            wanted,
+            stale=Q(meeting_id=meeting.pk, kind__in=RECORD_KINDS)
+            | Q(meeting_id=meeting.pk, kind__in=PHOTO_KINDS, evidence_id__in=[p.pk for p, _ in ready]),
+            now=now,
+        )
+    return [f for f in flags if f.meeting_id == meeting.pk]
+
+
+def meeting_checks(*, meeting, now: dt.datetime) -> list[Flag]:
+    """Run every check of one record and note when (``MeetingCheck.checked_at``). Returns its flags."""
+    return _meeting_checks(meeting.pk, policy=SupervisionPolicy.current(), now=now)
+
+
+def meetings_check_due(*, now: dt.datetime) -> int:
+    """Check every submitted record not checked since it was (re)submitted. Returns how many were checked.
+
+    Safe to run twice or at once: a checked record is no longer due, and flags are keyed.
+    """
+    policy = SupervisionPolicy.current()
+    due = list(
+        Meeting.objects.filter(status=Meeting.Status.SUBMITTED)
+        .filter(Q(integrity_check__isnull=True) | Q(integrity_check__checked_at__lt=F("submitted_at")))
+        .order_by("submitted_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    checked = 0
+    for meeting_id in due:
+        try:
+            _meeting_checks(meeting_id, policy=policy, now=now)
+        except Exception:
+            # One bad record must not hold up the checks of all the others; it stays due.
+            logger.exception("integrity checks of meeting %s failed", meeting_id)
+            continue
+        checked += 1
+    return checked
+
+
+# --- Decisions -----------------------------------------------------------------------------
+
+
+def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetime) -> Flag:
+    """A supervisor confirms a flag or dismisses it (with a reason); both are kept with who and when.
+
+    The change is a conditional update from 待核实, so a double submit acts once: the
+    repeat of the same decision returns the flag as decided; a different decision on an
+    already decided flag is refused.
+    """
+    reason = (reason or "").strip()
+    status = Flag.Status.CONFIRMED if confirm else Flag.Status.DISMISSED
+    if not confirm and not reason:
+        raise ValidationError({"reason": "排除提示须填写理由。"}, code="reason_required")
+    changed = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
+        status=status, decided_by=user, decided_at=now, decision_reason=reason
+    )
+    flag.refresh_from_db()
+    if changed:
+        get_history_manager_for_model(Flag).bulk_history_create(
+            [flag], update=True, default_user=user, default_date=now
+        )
+        return flag
+    if flag.status == status and flag.decided_by_id == getattr(user, "pk", None):
+        return flag
+    raise ValidationError(f"该提示已由他人核实（{flag.get_status_display()}）。", code="already_decided")
