@@ -135,7 +135,7 @@ def test_a_return_tells_the_secretary_and_the_recorder_once_with_the_comment(rec
         assert notice.url == f"/meetings/{record.pk}/"
     assert not notices(supervisor)
     # Written again (a retried task, a second call): the dedupe key per review keeps it to one.
-    assert review._notify_return(returned, now=T_RETURN) == 0
+    review._notify_return(returned, now=T_RETURN)
     assert len(notices(secretary)) == len(notices(member)) == 1
 
 
