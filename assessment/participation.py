@@ -1,0 +1,455 @@
+"""Member participation (个人参与): counts and score per member and run, eligibility for 评优, and the trend.
+
+What counts, everywhere in this module (the member pages, the HR export and the trend):
+
+- a meeting counts when it was held (held / submitted / approved / returned) and its date
+  (actual start, else planned start, in the mine's local time) falls in the period;
+- a member's expected meetings (应参加) are their Attendance rows of those meetings whose
+  status has been recorded. A row still blank belongs to minutes not yet written: it is
+  neither attendance nor absence, so it is left out until recorded (the same rule as the
+  meetings app's "my attendance": 出席率 = 出席 ÷（出席 + 请假 + 缺席）);
+- attended = present + late; leave (请假) is never an absence;
+- a 预备党员 counts like a full member: they attend and are scored, only voting differs.
+
+Everything here is set-based: a fixed number of queries whatever the number of members.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from bulletin.models import Announcement
+from bulletin.selectors import announcements_for_user
+from meetings.models import Attendance, Meeting
+from org.models import Member, Membership, Organization
+
+from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
+
+RECORDED_STATUSES = (
+    Attendance.Status.PRESENT,
+    Attendance.Status.LATE,
+    Attendance.Status.LEAVE,
+    Attendance.Status.ABSENT,
+)
+CENT = Decimal("0.01")
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
+
+
+def _held_in(start: dt.date, end: dt.date, prefix: str = "") -> Q:
+    """Held meetings whose date (actual start, else planned) lies in [start, end) local time.
+
+    Spelled as two branches rather than on a Coalesce so that each side can use an index.
+    """
+    lo, hi = local_midnight(start), local_midnight(end)
+    return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & (
+        Q(**{f"{prefix}actual_start__gte": lo, f"{prefix}actual_start__lt": hi})
+        | Q(
+            **{
+                f"{prefix}actual_start__isnull": True,
+                f"{prefix}planned_start__gte": lo,
+                f"{prefix}planned_start__lt": hi,
+            }
+        )
+    )
+
+
+# --- The score of one member -----------------------------------------------------------------
+
+
+def participation_points(*, scheme: Scheme, absent: int, late: int) -> Decimal:
+    """The participation score from the scheme's rules, never below 0.
+
+    One unexcused absence costs ``member_one_absence_deduction``, two cost
+    ``member_two_absences_deduction``, ``member_zero_at_absences`` or more leave 0. When
+    the scheme sets the zero point above 3, the counts in between keep the two-absence
+    deduction: the steepest tier the scheme names short of zero (no extrapolation).
+    """
+    if absent >= scheme.member_zero_at_absences:
+        return Decimal("0.00")
+    points = scheme.member_max_points
+    if absent == 1:
+        points -= scheme.member_one_absence_deduction
+    elif absent >= 2:
+        points -= scheme.member_two_absences_deduction
+    points -= scheme.member_late_deduction * late
+    return max(points, Decimal("0")).quantize(CENT)
+
+
+def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, branch_failing: bool) -> list[str]:
+    """Why the member may not be put forward for 评优 (empty when they may), in Chinese."""
+    reasons = []
+    if expected == 0:
+        # A rate of 0 / 0 proves nothing either way; commendation needs shown participation.
+        reasons.append("期间内无应参加的会议，无法计算出勤率")
+    elif attended * 100 < scheme.eligibility_min_attendance_percent * expected:
+        rate = (Decimal(attended) * 100 / Decimal(expected)).quantize(Decimal("0.1"))
+        reasons.append(f"出勤率 {rate}% 低于 {scheme.eligibility_min_attendance_percent}%")
+    if scheme.eligibility_no_unexcused_absence and absent:
+        reasons.append(f"无故缺席 {absent} 次")
+    if scheme.eligibility_branch_not_failing and branch_failing:
+        reasons.append("所在支部考核不合格")
+    return reasons
+
+
+# --- Computing a run's member scores ---------------------------------------------------------
+
+
+def _branch_by_member(start: dt.date, end: dt.date) -> dict[int, tuple[int, str]]:
+    """Each member's branch in [start, end) and their status: one query.
+
+    A member who moved during the period is counted in the branch of their most recent
+    branch membership that overlaps the period (latest start, then latest row): the branch
+    they ended the period in, which is the one that knows them for 评优 and HR. Their
+    meetings in both branches still count, since attendance is the member's own.
+    """
+    rows = (
+        Membership.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=start),
+            organization__kind=Organization.Kind.BRANCH,
+            started_on__lt=end,
+        )
+        .order_by("member_id", "started_on", "id")
+        .values_list("member_id", "organization_id", "member__status")
+    )
+    result: dict[int, tuple[int, str]] = {}
+    for member_id, branch_id, status in rows:
+        result[member_id] = (branch_id, status)  # ordered, so the latest membership wins
+    return result
+
+
+def _attendance_counts(start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:
+    """Per member: expected, attended, late, leave, absent in [start, end): one grouped query."""
+    rows = (
+        Attendance.objects.filter(_held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
+        .values("member_id")
+        .annotate(
+            expected=Count("id"),
+            attended=Count("id", filter=Q(status__in=Attendance.PRESENT_STATUSES)),
+            late=Count("id", filter=Q(status=Attendance.Status.LATE)),
+            on_leave=Count("id", filter=Q(status=Attendance.Status.LEAVE)),
+            absent=Count("id", filter=Q(status=Attendance.Status.ABSENT)),
+        )
+        .order_by()
+    )
+    return {row.pop("member_id"): row for row in rows}
+
+
+def _lessons_given(start: dt.date, end: dt.date) -> dict[int, int]:
+    rows = (
+        Meeting.objects.filter(_held_in(start, end), lecturer__isnull=False)
+        .values("lecturer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["lecturer_id"]: row["n"] for row in rows}
+
+
+_ZERO = {"expected": 0, "attended": 0, "late": 0, "on_leave": 0, "absent": 0}
+
+
+@transaction.atomic
+def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.datetime) -> int:
+    """Replace ``run``'s MemberScore rows with every member's participation in the run's period.
+
+    Who is scored: every member with a branch membership overlapping the period who is
+    on the roll, and anyone else (transferred out, …) who was expected at a meeting of the
+    period. ``failing_branch_ids``: the branches failing this run (for eligibility).
+    Returns the number of rows written. Queries: scheme, memberships, attendance,
+    lessons, delete, insert — whatever the number of members (the insert is split in
+    batches only past the database's parameter limit).
+    ``now`` is accepted for symmetry with the run's other services; the period decides.
+    """
+    if run.is_locked:
+        raise ValidationError("已发布的考核不能重新计算。")
+    scheme = Scheme.objects.get(pk=run.scheme_id)
+    start, end = run.period_start, run.period_end
+    branches = _branch_by_member(start, end)
+    counts = _attendance_counts(start, end)
+    lessons = _lessons_given(start, end)
+
+    scores = []
+    for member_id, (branch_id, status) in branches.items():
+        c = counts.get(member_id, _ZERO)
+        if status not in Member.ON_ROLL_STATUSES and not c["expected"]:
+            continue
+        reasons = eligibility(
+            scheme=scheme,
+            expected=c["expected"],
+            attended=c["attended"],
+            absent=c["absent"],
+            branch_failing=branch_id in failing_branch_ids,
+        )
+        scores.append(
+            MemberScore(
+                run=run,
+                member_id=member_id,
+                branch_id=branch_id,
+                expected=c["expected"],
+                attended=c["attended"],
+                late=c["late"],
+                on_leave=c["on_leave"],
+                absent=c["absent"],
+                lessons_given=lessons.get(member_id, 0),
+                points=participation_points(scheme=scheme, absent=c["absent"], late=c["late"]),
+                eligible=not reasons,
+                ineligible_reason="；".join(reasons)[:200],
+            )
+        )
+    MemberScore.objects.filter(run=run).delete()
+    MemberScore.objects.bulk_create(scores)
+    return len(scores)
+
+
+# --- Selectors of the member pages ------------------------------------------------------------
+
+
+def member_history(member_id: int) -> QuerySet[MemberScore]:
+    """A member's participation in every published run, newest first."""
+    return (
+        MemberScore.objects.filter(member_id=member_id, run__status=Run.Status.PUBLISHED)
+        .select_related("run", "branch")
+        .order_by("-run__period_start", "run__kind")
+    )
+
+
+def branch_participation(*, run: Run, branch_id: int) -> QuerySet[MemberScore]:
+    """The members of one branch in one run, by name."""
+    return (
+        MemberScore.objects.filter(run=run, branch_id=branch_id)
+        .select_related("member")
+        .order_by("member__name", "member_id")
+    )
+
+
+def latest_published_branch_score(branch_id: int) -> BranchScore | None:
+    """The branch's score in the latest published run, with its items and every deduction (3 queries)."""
+    deductions = Deduction.objects.select_related(
+        "meeting", "finding", "rectification", "flag__meeting", "review__meeting"
+    ).order_by("period_start", "id")
+    items = ItemScore.objects.select_related("item").prefetch_related(Prefetch("deductions", queryset=deductions))
+    return (
+        BranchScore.objects.filter(branch_id=branch_id, run__status=Run.Status.PUBLISHED)
+        .select_related("run", "branch")
+        .prefetch_related(Prefetch("items", queryset=items.order_by("item__order", "item_id")))
+        .order_by("-run__period_end", "-run__published_at", "-run_id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    label: str
+    url_name: str
+    pk: int
+
+
+def deduction_link(user, deduction: Deduction) -> RecordLink | None:
+    """The record behind a deduction, if ``user`` may open it (no query: the scope is cached)."""
+    if deduction.meeting_id and user.has_perm("meetings.view_meeting", deduction.meeting):
+        return RecordLink("会议", "meetings:meeting_detail", deduction.meeting_id)
+    if deduction.finding_id and user.has_perm("supervision.view_finding", deduction.finding):
+        return RecordLink("督导问题", "supervision:finding_detail", deduction.finding_id)
+    if deduction.rectification_id and user.has_perm("supervision.view_finding", deduction.rectification):
+        return RecordLink("整改", "supervision:finding_detail", deduction.rectification.finding_id)
+    for source in (deduction.flag, deduction.review):
+        if source is not None and user.has_perm("meetings.view_meeting", source.meeting):
+            return RecordLink("会议", "meetings:meeting_detail", source.meeting_id)
+    return None
+
+
+def latest_announcements(user, *, now: dt.datetime, limit: int = 5) -> list[Announcement]:
+    return list(announcements_for_user(user, now=now).order_by("-pinned", "-published_at", "-id")[:limit])
+
+
+# --- Participation trend -----------------------------------------------------------------------
+
+
+def month_number(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_start(number: int) -> dt.date:
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
+def _month_bucket(first: int, last: int) -> Case:
+    """The local month number of the meeting's date, as a CASE over month boundaries.
+
+    Boundaries are computed here in Asia/Shanghai, so the database needs no time zone
+    support; faster than TruncMonth on SQLite (see meetings.compliance). The two fields
+    are bucketed separately (actual start, else planned) for the same reason as ``_held_in``.
+    """
+
+    bounds = [(n, local_midnight(month_start(n + 1))) for n in range(first, last)]
+    actual = [When(meeting__actual_start__lt=bound, then=Value(n)) for n, bound in bounds]
+    planned = [When(meeting__planned_start__lt=bound, then=Value(n)) for n, bound in bounds]
+    return Case(
+        When(
+            meeting__actual_start__isnull=False,
+            then=Case(*actual, default=Value(last), output_field=IntegerField()),
+        ),
+        default=Case(*planned, default=Value(last), output_field=IntegerField()),
+        output_field=IntegerField(),
+    )
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Attended over expected in some months, and the change against a baseline rate."""
+
+    expected: int
+    attended: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Percent, one decimal."""
+        if not self.expected:
+            return None
+        return (Decimal(self.attended) * 100 / Decimal(self.expected)).quantize(Decimal("0.1"))
+
+    def points_change(self, baseline: Rate | None) -> Decimal | None:
+        """Percentage points above (or below) the baseline: 65% against 50% is +15.0."""
+        if baseline is None or self.rate is None or baseline.rate is None:
+            return None
+        return self._exact(self) * 100 - self._exact(baseline) * 100
+
+    def relative_change(self, baseline: Rate | None) -> Decimal | None:
+        """Percent change against the baseline (rate ÷ baseline − 1): 65% against 50% is +30.0."""
+        if baseline is None or self.rate is None or not baseline.attended:
+            return None
+        return ((self._exact(self) / self._exact(baseline) - 1) * 100).quantize(Decimal("0.1"))
+
+    @staticmethod
+    def _exact(r: Rate) -> Decimal:
+        return Decimal(r.attended) / Decimal(r.expected)
+
+
+@dataclass(frozen=True)
+class MonthRate(Rate):
+    month: dt.date = dt.date.min
+
+    @property
+    def label(self) -> str:
+        return f"{self.month.year}年{self.month.month}月"
+
+
+@dataclass(frozen=True)
+class Trend:
+    months: list[MonthRate]
+    total: Rate  # all months of the range together
+    baseline: ParticipationBaseline | None
+    baseline_rate: Rate | None
+
+    @property
+    def points_change(self) -> Decimal | None:
+        p = self.total.points_change(self.baseline_rate)
+        return None if p is None else p.quantize(Decimal("0.1"))
+
+    @property
+    def relative_change(self) -> Decimal | None:
+        return self.total.relative_change(self.baseline_rate)
+
+
+def _attendance_in(start: dt.date, end: dt.date, branch_id: int | None) -> QuerySet[Attendance]:
+    qs = Attendance.objects.filter(_held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
+    if branch_id is not None:
+        qs = qs.filter(meeting__branch_id=branch_id)
+    return qs
+
+
+_RATE_COUNTS = {
+    "expected": Count("id"),
+    "attended": Count("id", filter=Q(status__in=Attendance.PRESENT_STATUSES)),
+}
+
+
+def monthly_rates(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> list[MonthRate]:
+    """The participation rate of each month in [start, end) (first days of months): one grouped query.
+
+    Every month of the range is listed, with 0 / 0 where nothing was held.
+    """
+    first, last = month_number(start), month_number(end)
+    rows = (
+        _attendance_in(start, end, branch_id)
+        .annotate(month=_month_bucket(first, last))
+        .values("month")
+        .annotate(**_RATE_COUNTS)
+        .order_by()
+    )
+    by_month = {row["month"]: row for row in rows}
+    return [
+        MonthRate(
+            month=month_start(n),
+            expected=by_month.get(n, {}).get("expected", 0),
+            attended=by_month.get(n, {}).get("attended", 0),
+        )
+        for n in range(first, last)
+    ]
+
+
+def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Rate:
+    """The participation rate of [start, end) as a whole: one aggregate query."""
+    row = _attendance_in(start, end, branch_id).aggregate(**_RATE_COUNTS)
+    return Rate(expected=row["expected"] or 0, attended=row["attended"] or 0)
+
+
+def current_baseline() -> ParticipationBaseline | None:
+    return ParticipationBaseline.objects.order_by("-set_at", "-pk").first()
+
+
+def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Trend:
+    """Monthly rates of [start, end), their total, and the baseline's rate (3 queries)."""
+    months = monthly_rates(start=start, end=end, branch_id=branch_id)
+    total = Rate(expected=sum(m.expected for m in months), attended=sum(m.attended for m in months))
+    baseline = current_baseline()
+    baseline_rate = (
+        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id) if baseline is not None else None
+    )
+    return Trend(months=months, total=total, baseline=baseline, baseline_rate=baseline_rate)
+
+
+@transaction.atomic
+def baseline_set(*, start: dt.date, end: dt.date, user, now: dt.datetime) -> ParticipationBaseline:
+    """Set the mine's baseline period [start, end) (whole months, over by ``now``'s month); one row kept."""
+    if start.day != 1 or end.day != 1:
+        raise ValidationError("基准期须为整月。")
+    if end <= start:
+        raise ValidationError("基准期结束须晚于开始。")
+    this_month = timezone.localtime(now).date().replace(day=1)
+    if end > month_start(month_number(this_month) + 1):
+        raise ValidationError("基准期不能晚于本月。")
+    # One row: the first one is locked and updated, so two committee members saving at
+    # once leave one baseline rather than two.
+    baseline = ParticipationBaseline.objects.select_for_update().order_by("pk").first()
+    if baseline is None:
+        baseline = ParticipationBaseline(start=start, end=end, set_by=user, set_at=now)
+        baseline.full_clean()
+        baseline.save()
+    else:
+        baseline.start, baseline.end, baseline.set_by, baseline.set_at = start, end, user, now
+        baseline.full_clean()
+        baseline.save(update_fields=["start", "end", "set_by", "set_at"])
+    ParticipationBaseline.objects.exclude(pk=baseline.pk).delete()
+    return baseline
+
+
+def visible_trend_branches(user) -> Iterable[Organization]:
+    """Branches offered in the trend's branch picker: all for 党委 level, else one's own."""
+    from org.scope import get_scope
+
+    scope = get_scope(user)
+    qs = Organization.objects.branches().active().order_by("sort_order", "id")
+    if scope.sees_all_branches:
+        return qs
+    return qs.filter(pk__in=scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids)

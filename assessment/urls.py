@@ -1,0 +1,5 @@
+from .views import members
+
+app_name = "assessment"
+
+urlpatterns = [*members.urlpatterns]
