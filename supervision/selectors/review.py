@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from meetings.models import AgendaItem, Attendance, Meeting, MeetingType, Speech
@@ -16,6 +16,14 @@ from org.models import Organization
 
 from ..models import Evidence, Flag, Review
 from ..services.review import HISTORY_REASON_PREFIX
+from .integrity import with_open_flag_count
+
+# Open flags first, then confirmed, then dismissed: the supervisor works from the top.
+_FLAG_ORDER = Case(
+    When(status=Flag.Status.OPEN, then=Value(0)),
+    When(status=Flag.Status.CONFIRMED, then=Value(1)),
+    default=Value(2),
+)
 
 
 def _count_of(model, **filters):
@@ -51,9 +59,9 @@ def review_queue(
         .prefetch_related("types")
         .annotate(
             evidence_count=_count_of(Evidence),
-            open_flag_count=_count_of(Flag, status=Flag.Status.OPEN),
         )
     )
+    qs = with_open_flag_count(qs)
     if branch is not None:
         qs = qs.filter(branch=branch)
     if meeting_type is not None:
@@ -82,7 +90,7 @@ def review_detail_queryset() -> QuerySet[Meeting]:
         Prefetch(
             "flags",
             queryset=Flag.objects.select_related("related_meeting__branch", "decided_by__member").order_by(
-                "status", "kind", "id"
+                _FLAG_ORDER, "kind", "id"
             ),
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("by__member").order_by("at", "id")),

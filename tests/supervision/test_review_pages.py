@@ -65,7 +65,15 @@ def add_evidence(meeting, n, *, status=Evidence.Status.READY, **fields):
     return Evidence.objects.create(**values)
 
 
-def add_flag(meeting, key, *, evidence=None, kind=Flag.Kind.CAPTURE_TIME, message="照片拍摄时间不在会议时间内", **fields):
+def add_flag(
+    meeting,
+    key,
+    *,
+    evidence=None,
+    kind=Flag.Kind.CAPTURE_TIME,
+    message="照片拍摄时间不在会议时间内",
+    **fields,
+):
     return Flag.objects.create(
         meeting=meeting,
         evidence=evidence,
@@ -332,7 +340,7 @@ def test_a_speech_with_dissent_and_the_votes_show_on_the_review_page(client, bra
 
     html = client_for(client, supervisor).get(url("review_detail", meeting.pk)).content.decode()
 
-    assert "李党员：建议延后考察。 <span class=\"badge bg-warning text-dark\">不同意见</span>" in html
+    assert '李党员：建议延后考察。 <span class="badge bg-warning text-dark">不同意见</span>' in html
     assert "一般表决：年度计划：赞成 2，反对 0，弃权 0" in html and "<strong>通过</strong>" in html
 
 
@@ -348,9 +356,12 @@ def test_the_branch_sees_the_latest_return_comment_through_the_include(record, s
     assert "会议记录被退回修改（第 1 轮审核）" in html
     assert "请补充会议照片。" in html and "supervisor · 2026-05-14 10:00" in html
     record.status = Meeting.Status.SUBMITTED
-    assert render_to_string(
-        "supervision/_review_comments.html", {"meeting": record, "latest_return": latest_return(record)}
-    ).strip() == ""
+    assert (
+        render_to_string(
+            "supervision/_review_comments.html", {"meeting": record, "latest_return": latest_return(record)}
+        ).strip()
+        == ""
+    )
 
 
 # --- The queue's filters ----------------------------------------------------------------------
@@ -508,3 +519,54 @@ def test_the_detail_makes_the_same_queries_for_few_or_many_photos_flags_and_spee
     assert html.count('class="list-group-item flag"') == 2 * items
     assert html.count('class="speech"') == 2 * items
     assert html.count('class="col-6 col-md-4" id="evidence-') == items
+
+
+# --- Decisions on flags -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_supervisor_dismisses_a_flag_only_with_a_reason_and_the_reason_is_kept(client, supervisor, record):
+    flag = add_flag(record, "capture:1")
+    c = client_for(client, supervisor)
+    target = url("flag_decide", flag.pk)
+
+    refused = c.post(target, {"decision": "dismiss", "reason": " "}, follow=True)
+    flag.refresh_from_db()
+    assert "排除提示须填写理由。" in messages_of(refused)
+    assert flag.status == Flag.Status.OPEN
+
+    done = c.post(target, {"decision": "dismiss", "reason": "照片为相机时钟未校准，已核实"}, follow=True)
+
+    assert done.redirect_chain[-1][0] == f"{url('review_detail', record.pk)}#flag-{flag.pk}"
+    assert "已排除该提示，理由已记录。" in messages_of(done)
+    flag.refresh_from_db()
+    assert (flag.status, flag.decided_by, flag.decision_reason) == (
+        Flag.Status.DISMISSED,
+        supervisor,
+        "照片为相机时钟未校准，已核实",
+    )
+    html = done.content.decode()
+    assert "已排除：照片为相机时钟未校准，已核实" in html
+    assert target not in html  # decided: no more buttons
+
+
+@pytest.mark.django_db
+def test_a_supervisor_confirms_a_flag_without_a_reason(client, supervisor, record):
+    flag = add_flag(record, "late", kind=Flag.Kind.LATE_ENTRY, message="会后 10 天才录入记录")
+
+    response = client_for(client, supervisor).post(url("flag_decide", flag.pk), {"decision": "confirm"}, follow=True)
+
+    assert "已确认该提示。" in messages_of(response)
+    flag.refresh_from_db()
+    assert (flag.status, flag.decided_by) == (Flag.Status.CONFIRMED, supervisor)
+
+
+@pytest.mark.django_db
+def test_a_decision_that_is_neither_confirm_nor_dismiss_is_refused(client, supervisor, record):
+    flag = add_flag(record, "capture:1")
+
+    response = client_for(client, supervisor).post(url("flag_decide", flag.pk), {"decision": "delete"}, follow=True)
+
+    assert messages_of(response) == ["请选择确认或排除。"]
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.OPEN
