@@ -1,1 +1,485 @@
-"""Placeholder until the evidence services land."""
+"""Evidence: upload (validated, stored under server names), processing by the worker, deletion.
+
+An upload is checked in the request only as far as it must be to refuse bad input with a
+clear message (size, type by magic bytes, pixel limit, damaged image); the thumbnail, the
+clean copy that is served, the metadata and the fingerprint are made by the worker
+(``evidence_process``), so the page shows 处理中 until then. A broker that is down delays
+processing, never fails an upload: ``evidence_process_stale`` picks up what was left.
+
+Files live in the private ``evidence`` storage under names the server makes up:
+``originals/``, ``files/`` (served) and ``thumbnails/``, then ``YYYY/MM/<uuid hex><ext>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from meetings.models import Meeting
+
+from .. import imaging
+from ..models import Evidence, Finding, Rectification, SupervisionPolicy, evidence_storage
+from . import integrity
+
+logger = logging.getLogger(__name__)
+
+LOCKED_MESSAGE = "该会议记录已提交或已审核通过（或已取消），已锁定，不能再上传或删除材料。"
+VERIFIED_MESSAGE = "该整改已验收通过，不能再上传或删除材料。"
+DUPLICATE_MESSAGE = "该文件已上传过，已跳过（未重复保存）。"
+DUPLICATE_IN_BATCH_MESSAGE = "与本次选择的另一个文件内容相同，已跳过。"
+EMPTY_MESSAGE = "文件为空。"
+PROCESSING_FAILED_MESSAGE = "文件已损坏或格式无法识别，处理失败。请检查后重新上传。"
+ORIGINAL_MISSING_MESSAGE = "原始文件丢失，无法处理，请重新上传。"
+
+# A row still 处理中 this long after its upload lost its task (broker down, worker killed).
+STALE_AFTER = dt.timedelta(minutes=5)
+# A worker that claimed a row and has not finished in this time is presumed dead; the row may be claimed again.
+LEASE = dt.timedelta(minutes=15)
+SWEEP_BATCH = 50
+CHUNK = 1024 * 1024
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class UploadResult:
+    saved: list[Evidence] = field(default_factory=list)
+    # (file name as the user chose it, why it was refused or skipped)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def size_message(category: str, limit: int) -> str:
+    label = Evidence.Category(category).label
+    return f"文件过大：「{label}」单个文件不能超过 {limit // (1024 * 1024)} MB。"
+
+
+# --- Owners and their locks --------------------------------------------------------------
+
+
+def _owner_filter(*, meeting, finding, rectification) -> dict:
+    owners = {"meeting": meeting, "finding": finding, "rectification": rectification}
+    given = {k: v for k, v in owners.items() if v is not None}
+    if len(given) != 1:
+        raise ValueError("evidence belongs to exactly one meeting, finding or rectification")
+    return given
+
+
+def ensure_owner_editable(*, meeting=None, finding=None, rectification=None) -> None:
+    """Refuse changes to the evidence of a locked record (submitted, approved, cancelled) or verified rectification."""
+    if meeting is not None and meeting.is_locked:
+        raise ValidationError(LOCKED_MESSAGE, code="locked")
+    if rectification is not None and rectification.status == Rectification.Status.VERIFIED:
+        raise ValidationError(VERIFIED_MESSAGE, code="locked")
+
+
+def _lock_owner(owner: dict):
+    """Re-read the owner row under a lock: a record submitted meanwhile must not gain files."""
+    ((key, obj),) = owner.items()
+    model = {"meeting": Meeting, "finding": Finding, "rectification": Rectification}[key]
+    fresh = model.objects.select_for_update().get(pk=obj.pk)
+    ensure_owner_editable(**{key: fresh})
+    return fresh
+
+
+# --- Upload ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    upload: object
+    name: str
+    size: int
+    sha256: str
+    sniffed: imaging.Sniffed
+    stored: str = ""
+
+
+def _storage_name(folder: str, now: dt.datetime, stem: str, extension: str) -> str:
+    local = timezone.localtime(now)
+    return f"{folder}/{local:%Y/%m}/{stem}{extension}"
+
+
+def _digest(upload) -> tuple[str, int]:
+    """SHA-256 and length, read in chunks from the uploaded file (a temporary file on disk for large uploads)."""
+    h = hashlib.sha256()
+    size = 0
+    upload.seek(0)
+    for chunk in upload.chunks(CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return h.hexdigest(), size
+
+
+def _display_name(upload) -> str:
+    name = PurePosixPath(str(getattr(upload, "name", "") or "file")).name or "file"
+    return name[-255:]
+
+
+def _check(upload, *, category: str, policy: SupervisionPolicy) -> _Candidate | str:
+    """The file's candidate row, or why it is refused."""
+    limit = policy.max_bytes(category)
+    if upload.size is not None and upload.size > limit:
+        return size_message(category, limit)
+    if not upload.size:
+        return EMPTY_MESSAGE
+    upload.seek(0)
+    try:
+        sniffed = imaging.check_upload(upload, category=category, max_pixels=policy.max_image_pixels)
+    except imaging.UploadRejected as rejected:
+        return rejected.message
+    digest, size = _digest(upload)
+    if size > limit:
+        return size_message(category, limit)
+    return _Candidate(upload=upload, name=_display_name(upload), size=size, sha256=digest, sniffed=sniffed)
+
+
+def evidence_upload(
+    *,
+    files: Iterable,
+    category: str,
+    user,
+    now: dt.datetime,
+    meeting: Meeting | None = None,
+    finding: Finding | None = None,
+    rectification: Rectification | None = None,
+) -> UploadResult:
+    """Store several files as evidence of one owner; refuse the bad ones by name, keep the good ones.
+
+    Each file is checked (size limit of ``category``, type by magic bytes, pixel limit,
+    damage), stored under a server name and recorded 处理中; the worker takes it from there.
+    The same bytes already attached to the owner are skipped (a double submit), as are
+    repeats inside one batch. Raises ``ValidationError`` if the owner is locked.
+    """
+    if category not in Evidence.Category.values:
+        raise ValidationError("请选择材料类别。", code="category")
+    owner = _owner_filter(meeting=meeting, finding=finding, rectification=rectification)
+    ensure_owner_editable(**owner)
+    policy = SupervisionPolicy.current()
+    result = UploadResult()
+
+    candidates: list[_Candidate] = []
+    seen: set[str] = set()
+    for upload in files:
+        checked = _check(upload, category=category, policy=policy)
+        if isinstance(checked, str):
+            result.rejected.append((_display_name(upload), checked))
+        elif checked.sha256 in seen:
+            result.rejected.append((checked.name, DUPLICATE_IN_BATCH_MESSAGE))
+        else:
+            seen.add(checked.sha256)
+            candidates.append(checked)
+    if not candidates:
+        return result
+
+    storage = evidence_storage()
+    # Stored before the transaction so the owner's row is locked only for the few inserts;
+    # whatever does not end up in a committed row is deleted again below.
+    try:
+        for c in candidates:
+            name = _storage_name("originals", now, uuid.uuid4().hex, c.sniffed.extension)
+            c.upload.seek(0)
+            c.stored = storage.save(name, c.upload)
+        with transaction.atomic():
+            _lock_owner(owner)
+            existing = set(
+                Evidence.objects.filter(**owner, sha256__in=[c.sha256 for c in candidates]).values_list(
+                    "sha256", flat=True
+                )
+            )
+            for c in candidates:
+                if c.sha256 in existing:
+                    result.rejected.append((c.name, DUPLICATE_MESSAGE))
+                    continue
+                ev = Evidence(
+                    **owner,
+                    category=category,
+                    kind=c.sniffed.kind,
+                    content_type=c.sniffed.content_type,
+                    original_name=c.name,
+                    size=c.size,
+                    sha256=c.sha256,
+                    original=c.stored,
+                    status=Evidence.Status.PROCESSING,
+                    uploaded_by=user,
+                    uploaded_at=now,
+                )
+                # Owners and uploader are already loaded; validating them would cost a query each.
+                ev.full_clean(
+                    exclude=["meeting", "finding", "rectification", "uploaded_by"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+                ev.save()
+                result.saved.append(ev)
+                transaction.on_commit(partial(_enqueue_processing, ev.pk))
+    except BaseException:
+        _delete_files(c.stored for c in candidates if c.stored)
+        raise
+    kept = {ev.original.name for ev in result.saved}
+    _delete_files(c.stored for c in candidates if c.stored and c.stored not in kept)
+    return result
+
+
+def _enqueue_processing(evidence_id: int) -> None:
+    """Hand the row to the worker; a broker that is down leaves it to the sweep instead of failing the upload."""
+    from ..tasks import process_evidence  # the tasks module imports this one
+
+    try:
+        process_evidence.delay(evidence_id)
+    except Exception:
+        logger.warning("could not enqueue processing of evidence %s; the sweep will pick it up", evidence_id)
+
+
+# --- Processing (the worker) -------------------------------------------------------------
+
+
+def _claim(evidence_id: int, now: dt.datetime) -> bool:
+    """Take the row for processing unless another worker holds an unexpired lease on it.
+
+    While a row is 处理中, ``processed_at`` holds the time it was claimed (the lease); it
+    becomes the completion time when the row turns 可用 or 处理失败.
+    """
+    return bool(
+        Evidence.objects.filter(pk=evidence_id, status=Evidence.Status.PROCESSING)
+        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - LEASE))
+        .update(processed_at=now)
+    )
+
+
+@contextlib.contextmanager
+def _local_original(storage, name: str) -> Iterator:
+    """The original as a seekable local file: the stored file itself on disk, a temporary copy from S3."""
+    try:
+        path = storage.path(name)
+    except NotImplementedError:
+        path = None
+    if path is not None:
+        with open(path, "rb") as f:
+            yield f
+        return
+    with storage.open(name, "rb") as src, tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        shutil.copyfileobj(src, tmp, CHUNK)
+        tmp.seek(0)
+        yield tmp
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or timezone.is_aware(value):
+        return value
+    # EXIF times carry no zone; cameras at the mine are set to local time.
+    return value.replace(tzinfo=SHANGHAI)
+
+
+def _coordinate(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+@dataclass
+class _Outcome:
+    """What the decoders made of a file: the row's new field values and the files still to store."""
+
+    fields: dict = field(default_factory=dict)
+    # field name -> (folder, extension, content to store)
+    files: dict[str, tuple[str, str, File]] = field(default_factory=dict)
+    phash: int | None = None
+
+
+def _image_outcome(src, policy: SupervisionPolicy) -> _Outcome:
+    src.seek(0)
+    summary = imaging.photo_summary(src, max_pixels=policy.max_image_pixels)
+    src.seek(0)
+    clean = imaging.photo_clean_copy(src, max_pixels=policy.max_image_pixels)
+    lat, lon = summary.gps if summary.gps else (None, None)
+    return _Outcome(
+        fields={
+            "width": summary.width,
+            "height": summary.height,
+            "captured_at": _aware(summary.captured_at),
+            "gps_latitude": _coordinate(lat),
+            "gps_longitude": _coordinate(lon),
+            "camera": (summary.camera or "")[:100],
+        },
+        files={
+            # JPEG, or PNG where the picture has transparency.
+            "file": ("files", ".png" if clean.startswith(PNG_SIGNATURE) else ".jpg", ContentFile(clean)),
+            "thumbnail": ("thumbnails", ".jpg", ContentFile(summary.thumbnail)),
+        },
+        phash=summary.phash,
+    )
+
+
+def _video_outcome(src, extension: str, scratch: contextlib.ExitStack) -> _Outcome:
+    src.seek(0)
+    info = imaging.probe_video(src)
+    src.seek(0)
+    # Closed (and so removed) by the caller's ExitStack once the copy is stored.
+    tmp = scratch.enter_context(tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR))  # noqa: SIM115
+    imaging.video_clean_copy(src, tmp)
+    tmp.seek(0)
+    duration = info.duration_seconds
+    return _Outcome(
+        fields={"duration_seconds": None if duration is None else Decimal(str(duration)).quantize(Decimal("0.01"))},
+        files={"file": ("files", extension, File(tmp))},
+    )
+
+
+def _store(outcome: _Outcome, *, stem: str, now: dt.datetime, new_files: list[str]) -> None:
+    storage = evidence_storage()
+    for field_name, (folder, extension, content) in outcome.files.items():
+        name = storage.save(_storage_name(folder, now, stem, extension), content)
+        new_files.append(name)
+        outcome.fields[field_name] = name
+
+
+def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
+    """Make the served copy, thumbnail and metadata of one upload; True if this call did it.
+
+    Idempotent and safe to run twice at once: a row is claimed with a conditional update
+    and finished only if this worker still holds the claim. A file found damaged only now
+    turns 处理失败 with a message; any other error (storage, database) propagates and
+    leaves the claim to expire, so that the sweep tries again.
+    """
+    if not _claim(evidence_id, now):
+        return False
+    ev = Evidence.objects.get(pk=evidence_id)
+    original = PurePosixPath(ev.original.name)
+    policy = SupervisionPolicy.current()
+    new_files: list[str] = []
+    try:
+        with contextlib.ExitStack() as scratch:
+            try:
+                src = scratch.enter_context(_local_original(evidence_storage(), ev.original.name))
+            except FileNotFoundError:
+                return _finish_failed(ev, claimed_at=now, error=ORIGINAL_MISSING_MESSAGE)
+            try:
+                if ev.kind == Evidence.Kind.IMAGE:
+                    outcome = _image_outcome(src, policy)
+                elif ev.kind == Evidence.Kind.VIDEO:
+                    outcome = _video_outcome(src, original.suffix, scratch)
+                else:
+                    # A PDF is served as uploaded: checked at upload, it carries no camera position.
+                    outcome = _Outcome(fields={"file": ev.original.name})
+            except imaging.UploadRejected as rejected:
+                return _finish_failed(ev, claimed_at=now, error=rejected.message)
+            except Exception:
+                # Decoders raise many kinds of errors on damaged input; storage is not touched in here.
+                logger.warning("evidence %s could not be processed", evidence_id, exc_info=True)
+                return _finish_failed(ev, claimed_at=now, error=PROCESSING_FAILED_MESSAGE)
+            _store(outcome, stem=original.stem, now=now, new_files=new_files)
+        done = _finish_ready(ev, claimed_at=now, outcome=outcome)
+    except BaseException:
+        _delete_files(new_files)
+        raise
+    if not done:
+        _delete_files(new_files)
+    return done
+
+
+def _locked_claimed(evidence_id: int, claimed_at: dt.datetime) -> Evidence | None:
+    """The row, locked, if it is still 处理中 under this worker's claim (not deleted, not reclaimed)."""
+    return (
+        Evidence.objects.select_for_update()
+        .select_related("meeting")
+        .filter(pk=evidence_id, status=Evidence.Status.PROCESSING, processed_at=claimed_at)
+        .first()
+    )
+
+
+@transaction.atomic
+def _finish_ready(ev: Evidence, *, claimed_at: dt.datetime, outcome: _Outcome) -> bool:
+    fresh = _locked_claimed(ev.pk, claimed_at)
+    if fresh is None:
+        return False
+    for name, value in outcome.fields.items():
+        setattr(fresh, name, value)
+    fresh.status = Evidence.Status.READY
+    fresh.error = ""
+    fresh.processed_at = claimed_at
+    fresh.save(update_fields=[*outcome.fields, "status", "error", "processed_at"])
+    if fresh.meeting_id is not None and fresh.kind == Evidence.Kind.IMAGE:
+        # In the same transaction: a photo is 可用 only once it is indexed and checked.
+        integrity.fingerprint_store(evidence=fresh, phash=outcome.phash)
+        integrity.evidence_checks(evidence=fresh, now=claimed_at)
+    return True
+
+
+@transaction.atomic
+def _finish_failed(ev: Evidence, *, claimed_at: dt.datetime, error: str) -> bool:
+    fresh = _locked_claimed(ev.pk, claimed_at)
+    if fresh is None:
+        return False
+    fresh.status = Evidence.Status.FAILED
+    fresh.error = error[:300]
+    fresh.processed_at = claimed_at
+    fresh.save(update_fields=["status", "error", "processed_at"])
+    return True
+
+
+def evidence_process_stale(*, now: dt.datetime) -> int:
+    """Process uploads left 处理中 (task lost, worker killed); returns how many this sweep finished."""
+    ids = list(
+        Evidence.objects.filter(status=Evidence.Status.PROCESSING, uploaded_at__lt=now - STALE_AFTER)
+        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - LEASE))
+        .order_by("uploaded_at", "id")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    done = 0
+    for evidence_id in ids:
+        try:
+            done += evidence_process(evidence_id=evidence_id, now=now)
+        except Exception:
+            # One row whose storage fails must not stop the others; its claim expires and it is tried again.
+            logger.exception("sweep could not process evidence %s", evidence_id)
+    return done
+
+
+# --- Deletion ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def evidence_delete(*, evidence: Evidence, user, now: dt.datetime) -> None:
+    """Delete one file of an editable record; its stored files go once the deletion is committed."""
+    owner = {
+        "meeting": evidence.meeting if evidence.meeting_id else None,
+        "finding": evidence.finding if evidence.finding_id else None,
+        "rectification": evidence.rectification if evidence.rectification_id else None,
+    }
+    _lock_owner({k: v for k, v in owner.items() if v is not None})
+    evidence.delete()
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    storage = evidence_storage()
+    for name in dict.fromkeys(n for n in names if n):
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.exception("could not delete evidence file %s", name)
+
+
+@receiver(post_delete, sender=Evidence, dispatch_uid="supervision_evidence_delete_files")
+def _delete_files_of_deleted_row(sender, instance: Evidence, **kwargs) -> None:
+    """Whatever deletes a row (the service, a cascade from its meeting, the admin), its files follow on commit."""
+    names = [instance.original.name, instance.file.name, instance.thumbnail.name]
+    transaction.on_commit(partial(_delete_files, names))

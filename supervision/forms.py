@@ -1,0 +1,37 @@
+"""Forms of the evidence pages: input and layout only; the checks of the files live in ``services.evidence``."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import Evidence
+
+# What the phone's picker offers (camera, gallery, files). A hint only: the server decides by content.
+ACCEPT = "image/*,video/mp4,video/quicktime,video/webm,application/pdf,.pdf,.mp4,.mov,.webm"
+MAX_FILES = 30
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (the picker's files and the camera's photo both post as ``files``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            raise forms.ValidationError("请选择要上传的文件。", code="required")
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"一次最多上传 {MAX_FILES} 个文件，请分批上传。", code="too_many")
+        # Size and type are the service's to judge, per file, so that one bad file does not refuse the others.
+        return files
+
+
+class EvidenceUploadForm(forms.Form):
+    category = forms.ChoiceField(label="材料类别", choices=Evidence.Category.choices)
+    files = MultipleFileField(label="选择文件")
