@@ -39,30 +39,37 @@ Decisions worth knowing:
 * Effective pixel limit: ``max_pixels``, and never more than Pillow's own
   ``DecompressionBombError`` limit (2 x ``Image.MAX_IMAGE_PIXELS``).
 
-Perceptual hash (``phash``), measured on ../shared/samples/photos (20 JPEGs)
-and 9 modified copies of each (resize 50 %; JPEG quality 60; crop 5 % from
-the left, top, right or bottom edge; crop 2.5 % from each side; crop 5 % +
-resize 50 % + quality 60; crop 2.5 % each side + resize + quality 60), by
-``python bench/bench_photo.py --hash-table``:
+Perceptual hash (``phash``), measured on ../shared/samples/photos (20 JPEGs,
+190 pairs of different photos) and 9 modified copies of each, 180 in all
+(resize 50 %; JPEG quality 60; crop 5 % from the left, top, right or bottom
+edge; crop 2.5 % from each side; crop 5 % + resize 50 % + quality 60; crop
+2.5 % each side + resize + quality 60). Every hash is taken from the 320 px
+thumbnail; distances in bits of 64:
 
-==========================================  ==================  =================
-hash (64 bits, all from the 320 px thumb)   different photos     modified copies
-                                            min / 5th pct        max / >10 of 180
-==========================================  ==================  =================
-dHash 9x8                                   16 / --              18 / several
-pHash, 32x32 DCT, 8x8 lowest, median        22 / 24              14 / 12
-SimHash of the 63 AC coefficients            12 / 17              12 / --
-DCT over a frame 1.25x the image (chosen)   18 / 24              10 / 0
-==========================================  ==================  =================
+=========================================  =====================  ======================
+hash                                       different photos:      modified copies:
+                                           min / 5th pct / median  max / over 8 / over 10
+=========================================  =====================  ======================
+dHash 9x8                                  16 / -- / 31           18 / -- / --
+pHash: 32x32 DCT, lowest 8x8, median       22 / 24 / 32           14 / 29 / 12
+SimHash (random planes) of those 63 AC     12 / 17 / 32           12 / -- / --
+the same cosines over a frame 1.25x        18 / 25 / 31           10 /  9 /  0
+the image, mean removed (chosen)
+=========================================  =====================  ======================
 
-The classic pHash keeps different photos far apart but a one-edge 5 % crop
-moves its highest frequencies (3.5 cycles per image) by up to a radian of
-phase, so such copies reach 14, over the policy's default threshold of 10.
-Evaluating the same 8x8 cosines over a virtual frame 1.25 times the image
-(frequency factor ``PHASH_FREQUENCY`` = 0.8) keeps the basis low enough that a
-5 % crop moves it little, while different photos stay at 18 or more (the nine
-gps_DSCN* shots of one scene: 18–38). Exact numbers for the chosen hash are in
-``tests/supervision/test_imaging.py`` and printed by the command above.
+The classic pHash keeps different photos far apart, but a 5 % crop from one
+edge stretches and shifts its highest cosines (3.5 cycles per image) by up to
+a radian of phase, so such copies reached 14, over the policy's default
+threshold of 10. Evaluating the 8x8 cosines over a virtual frame 1.25 times
+the image (``PHASH_FREQUENCY`` = 0.8) makes them vary more slowly across the
+picture, so a few percent of crop moves them less: every copy is within 10
+(one-edge 5 % crops reach exactly 10 on 5 of 80; resize and recompression
+alone stay within 3), while different photos stay at 18 or more (the nine
+gps_DSCN* shots of one scene: 18 to 37). At the default threshold 10 the
+one-edge 5 % crop has no margin left; 11 (the policy's maximum) would give one
+bit of margin and still leave 7 bits to the closest different photos.
+Reproduce with ``.venv/bin/python -m bench.bench_photo --hash-table``; the
+tests pin these bounds.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import itertools
 import math
 import operator
 import re
@@ -735,6 +743,9 @@ _COSINES = [
     [math.cos(math.pi * k * PHASH_FREQUENCY * (2 * i + 1) / (2 * PHASH_SIZE)) for i in range(PHASH_SIZE)]
     for k in range(8)
 ]
+# At a frequency factor below 1 the cosines no longer sum to zero, so each coefficient would carry
+# a share of the mean brightness; that share (mean x these products) is taken out again.
+_COSINE_SUMS = [sum(cy) * sum(cx) for cy in _COSINES for cx in _COSINES]
 
 
 def phash(im: Image.Image) -> int:
@@ -744,8 +755,12 @@ def phash(im: Image.Image) -> int:
     n = PHASH_SIZE
     rows = [[sum(map(operator.mul, pixels[r * n : (r + 1) * n], c)) for c in _COSINES] for r in range(n)]
     columns = list(zip(*rows, strict=True))
-    coefficients = [sum(map(operator.mul, cy, column)) for cy in _COSINES for column in columns]
-    median = sorted(coefficients[1:])[31]  # of the 63 AC terms; the DC term always lies above it
+    mean = sum(pixels) / len(pixels)
+    coefficients = [
+        sum(map(operator.mul, cy, column)) - mean * bias
+        for (cy, column), bias in zip(itertools.product(_COSINES, columns), _COSINE_SUMS, strict=True)
+    ]
+    median = sorted(coefficients[1:])[31]  # of the 63 AC terms
     value = 0
     for c in coefficients:
         value = (value << 1) | (c > median)
