@@ -437,14 +437,10 @@ def _similar_minutes_flags(
 
 
 def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, now) -> None:
-    MeetingCheck.objects.update_or_create(
-        meeting_id=meeting.pk,
-        defaults={
-            "checked_at": now,
-            "minutes_signature": minhash.pack(sig) if sig else b"",
-            "shingle_count": count,
-        },
-    )
+    values = {"checked_at": now, "minutes_signature": minhash.pack(sig) if sig else b"", "shingle_count": count}
+    # No race between update and create: the caller holds the meeting's row lock.
+    if not MeetingCheck.objects.filter(meeting_id=meeting.pk).update(**values):
+        MeetingCheck.objects.create(meeting_id=meeting.pk, **values)
     MinutesBand.objects.filter(meeting_id=meeting.pk).delete()
     MinutesBand.objects.bulk_create(
         [MinutesBand(meeting_id=meeting.pk, band=band, value=value) for band, value in enumerate(band_values)]
