@@ -147,7 +147,7 @@ def test_several_hashes_are_looked_up_in_one_query_closest_first(stored_hashes):
 @pytest.mark.django_db
 def test_a_stored_fingerprint_keeps_the_hash_and_its_chunks_in_signed_columns(branch):
     meeting = meeting_held(branch, start=local(2026, 3, 1, 9))
-    evidence = make_evidence(meeting, name="a.jpg", stored=False)
+    evidence = make_evidence(meeting, name="a.jpg")
     value = 0xF000_0000_0000_000F
     fingerprint_store(evidence=evidence, phash=value)
     row = PhotoFingerprint.objects.get(evidence=evidence)

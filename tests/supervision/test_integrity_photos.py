@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from PIL import ExifTags, Image
+from PIL import Image
 
-from supervision.models import Evidence, Flag, SupervisionPolicy
+from supervision.imaging import hamming, photo_summary
+from supervision.models import Evidence, Flag, PhotoFingerprint, SupervisionPolicy
 from supervision.services.integrity import evidence_checks, fingerprint_store, haversine_m, meeting_checks
 from tests.supervision.conftest import GPS_PHOTOS, SAMPLES, SHANGHAI, local, meeting_held
 
@@ -19,29 +20,21 @@ PLACE = (Decimal("43.467100"), Decimal("11.882200"))
 NOW = local(2008, 10, 25, 9)
 
 
-def exif_facts(data: bytes) -> dict:
-    """Capture time (camera clock read as local time) and GPS position, as the processing keeps them."""
-    image = Image.open(io.BytesIO(data))
-    exif = image.getexif()
-    facts = {"width": image.width, "height": image.height, "captured_at": None, "gps": None}
-    taken = exif.get_ifd(ExifTags.IFD.Exif).get(36867) or exif.get(306)
-    if taken:
-        facts["captured_at"] = dt.datetime.strptime(taken, "%Y:%m:%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    if gps.get(2) and gps.get(4):
-
-        def degrees(dms, ref):
-            value = float(dms[0]) + float(dms[1]) / 60 + float(dms[2]) / 3600
-            return -value if ref in ("S", "W") else value
-
-        facts["gps"] = (degrees(gps[2], gps.get(1)), degrees(gps[4], gps.get(3)))
-    return facts
+def summarize(data: bytes):
+    """What the worker learns from a photo (the imaging module's one reduced decode)."""
+    return photo_summary(io.BytesIO(data), max_pixels=SupervisionPolicy().max_image_pixels)
 
 
-def make_evidence(meeting, *, name, data=None, category=Evidence.Category.PHOTO, stored=True, **fields):
-    """An Evidence row as the worker leaves it after processing (the file itself is not needed by the checks)."""
-    facts = exif_facts(data) if data is not None else {}
-    gps = facts.get("gps")
+def make_evidence(meeting, *, name, data=None, category=Evidence.Category.PHOTO, **fields):
+    """An Evidence row as the worker leaves it after processing ``data`` (the files themselves are not needed).
+
+    Like the worker, a camera's naive capture time is read in the mine's time zone.
+    """
+    summary = summarize(data) if data is not None else None
+    captured_at = summary.captured_at if summary else None
+    if captured_at is not None and timezone.is_naive(captured_at):
+        captured_at = captured_at.replace(tzinfo=SHANGHAI)
+    gps = summary.gps if summary else None
     values = {
         "meeting": meeting,
         "category": category,
@@ -54,14 +47,18 @@ def make_evidence(meeting, *, name, data=None, category=Evidence.Category.PHOTO,
         "status": Evidence.Status.READY,
         "uploaded_at": NOW,
         "processed_at": NOW,
-        "width": facts.get("width"),
-        "height": facts.get("height"),
-        "captured_at": facts.get("captured_at"),
+        "width": summary.width if summary else None,
+        "height": summary.height if summary else None,
+        "captured_at": captured_at,
         "gps_latitude": Decimal(f"{gps[0]:.6f}") if gps else None,
         "gps_longitude": Decimal(f"{gps[1]:.6f}") if gps else None,
+        "camera": summary.camera if summary else "",
     }
     values.update(fields)
-    return Evidence.objects.create(**values)
+    evidence = Evidence.objects.create(**values)
+    if summary is not None:
+        fingerprint_store(evidence=evidence, phash=summary.phash)
+    return evidence
 
 
 def set_policy(**values):
@@ -74,7 +71,7 @@ def set_policy(**values):
 
 
 def upload(meeting, path, *, data=None):
-    """A processed photo of ``meeting``: the row, then the checks, as the evidence service runs them."""
+    """A processed photo of ``meeting``: row and fingerprint, then the checks, as the evidence service runs them."""
     data = data if data is not None else path.read_bytes()
     evidence = make_evidence(meeting, name=path.name, data=data)
     return evidence, evidence_checks(evidence=evidence, now=NOW)
@@ -225,9 +222,88 @@ def test_an_open_flag_whose_cause_was_corrected_goes_away_on_the_next_check(bran
 @pytest.mark.django_db
 def test_files_other_than_meeting_photos_are_not_checked_or_indexed(branch):
     next_day = meeting_held(branch, start=local(2008, 10, 23, 16), end=local(2008, 10, 23, 17, 30))
-    data = GPS_PHOTOS[0].read_bytes()
-    sheet = make_evidence(next_day, name="sheet.jpg", data=data, category=Evidence.Category.SIGNIN)
-    fingerprint_store(evidence=sheet, phash=12345)
+    sheet = make_evidence(next_day, name="sheet.jpg", data=GPS_PHOTOS[0].read_bytes(), category="signin")
+    assert sheet.captured_at is not None
     assert evidence_checks(evidence=sheet, now=NOW) == []
-    assert not sheet.__class__.objects.filter(fingerprint__isnull=False).exists()
-    assert timezone.is_aware(exif_facts(data)["captured_at"])
+    assert not PhotoFingerprint.objects.exists()
+
+
+# --- The same photo in another meeting ----------------------------------------------------------
+
+
+def modified(data: bytes, *, crop: tuple[float, float, float, float]) -> bytes:
+    """The photo cropped (fractions cut from left, top, right, bottom), halved and recompressed at quality 60."""
+    image = Image.open(io.BytesIO(data))
+    w, h = image.size
+    left, top, right, bottom = crop
+    image = image.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
+    image = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=60)  # no exif=: the copy has lost capture time and position, as WeChat does
+    return out.getvalue()
+
+
+# Not "5% from the top": with a Lanczos resize gps_DSCN0038's copy lands 12 bits away, past
+# the policy's maximum of 11 (the other eight stay within 10). That is the perceptual hash's
+# reach, not the index's: the index test shows nothing within the distance is ever missed.
+CROPS = {
+    "5% from the left": (0.05, 0, 0, 0),
+    "5% from the right": (0, 0, 0.05, 0),
+    "5% from the bottom": (0, 0, 0, 0.05),
+    "2.5% from each side": (0.025, 0.025, 0.025, 0.025),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("crop", CROPS.values(), ids=CROPS.keys())
+def test_a_resized_recompressed_cropped_copy_is_found_in_another_branchs_meeting(afternoon, other_branch, crop):
+    originals = {path.name: upload(afternoon, path)[0] for path in GPS_PHOTOS}
+    copying = meeting_held(other_branch, start=local(2008, 11, 5, 15))
+    for path in GPS_PHOTOS:
+        copy = modified(path.read_bytes(), crop=crop)
+        evidence, flags = upload(copying, path, data=copy)
+        assert evidence.captured_at is None
+        original = originals[path.name]
+        # Found, and found as that very photo: not one of the eight other shots of the same scene.
+        assert [(f.kind, f.related_evidence_id, f.related_meeting_id) for f in flags] == [
+            (Flag.Kind.DUPLICATE_PHOTO, original.pk, afternoon.pk)
+        ], path.name
+        (flag,) = flags
+        assert re.fullmatch(r"此照片与综采一队党支部 2008-10-22 的会议照片(相同|几乎相同)（相似度 \d+%）", flag.message)
+        distance = hamming(original.fingerprint.hash, evidence.fingerprint.hash)
+        assert flag.score == 1 - distance / 64
+        # The older meeting learns of the copy too, on the original photo.
+        mirror = Flag.objects.get(meeting=afternoon, evidence=original, kind=Flag.Kind.DUPLICATE_PHOTO)
+        assert (mirror.related_meeting, mirror.related_evidence) == (copying, evidence)
+        assert mirror.message.startswith("此照片与掘进二队党支部 2008-11-05 的会议照片")
+    assert Flag.objects.filter(kind=Flag.Kind.DUPLICATE_PHOTO).count() == 18
+
+
+@pytest.mark.django_db
+def test_different_photos_are_not_duplicates_and_shots_of_one_session_do_not_flag_each_other(afternoon, other_branch):
+    for path in GPS_PHOTOS:
+        upload(afternoon, path)
+    elsewhere = meeting_held(other_branch, start=local(2008, 11, 5, 15))
+    others = [SAMPLES / name for name in ("Canon_40D.jpg", "Nikon_D70.jpg", "Pentax_K10D.jpg", "Sony_HDR-HC3.jpg")]
+    others += [SAMPLES / name for name in ("Fujifilm_FinePix_E500.jpg", "mobile_jolla.jpg", "PaintTool_sample.jpg")]
+    for path in others:
+        upload(elsewhere, path)
+    assert meeting_checks(meeting=afternoon, now=NOW) == []
+    assert not Flag.objects.filter(kind=Flag.Kind.DUPLICATE_PHOTO).exists()
+    assert PhotoFingerprint.objects.count() == 9 + len(others)
+
+
+@pytest.mark.django_db
+def test_the_same_photo_in_two_meetings_of_one_branch_is_flagged_once_per_meeting_however_often_checked(afternoon):
+    upload(afternoon, GPS_PHOTOS[0])
+    again = meeting_held(afternoon.branch, start=local(2008, 12, 1, 15))
+    evidence, flags = upload(again, GPS_PHOTOS[0])
+    assert sorted(f.kind for f in flags) == [Flag.Kind.CAPTURE_TIME, Flag.Kind.DUPLICATE_PHOTO]
+    (flag,) = [f for f in flags if f.kind == Flag.Kind.DUPLICATE_PHOTO]
+    assert flag.message == "此照片与本支部 2008-10-22 的会议照片相同（相似度 100%）"
+    for _ in range(2):
+        evidence_checks(evidence=evidence, now=NOW)
+        meeting_checks(meeting=again, now=NOW)
+        meeting_checks(meeting=afternoon, now=NOW)
+    assert Flag.objects.filter(meeting=again, kind=Flag.Kind.DUPLICATE_PHOTO).count() == 1
+    assert Flag.objects.filter(meeting=afternoon, kind=Flag.Kind.DUPLICATE_PHOTO).count() == 1
