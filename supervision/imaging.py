@@ -163,7 +163,7 @@ MP4 = Sniffed(VIDEO, "video/mp4", ".mp4")
 MOV = Sniffed(VIDEO, "video/quicktime", ".mov")
 WEBM = Sniffed(VIDEO, "video/webm", ".webm")
 PDF_FILE = Sniffed(PDF, "application/pdf", ".pdf")
-PIL_FORMATS = {".jpg": ("JPEG", "MPO"), ".png": ("PNG",), ".webp": ("WEBP",)}
+PIL_FORMATS = {".jpg": ("JPEG",), ".png": ("PNG",), ".webp": ("WEBP",)}
 
 
 # --- Sniffing -------------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def _open_image(fileobj, *, max_pixels: int, formats: tuple[str, ...] | None = N
         # Pillow warns above MAX_IMAGE_PIXELS; our own limit below decides (and is lower by default).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(fileobj, formats=formats or ("JPEG", "MPO", "PNG", "WEBP"))
+            im = Image.open(fileobj, formats=formats or ("JPEG", "PNG", "WEBP"))
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(None, max_pixels) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
@@ -398,20 +398,27 @@ _JPEG_SEGMENTS = set(range(0xC0, 0xD0)) | {0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF} |
 _SCAN_MARKER = re.compile(rb"\xff[^\x00\xff]")
 
 
+# Frames whose scans are counted in 8x8 blocks (sequential and progressive, Huffman or arithmetic);
+# lossless and hierarchical frames are walked but their restart markers are not counted.
+_JPEG_BLOCK_FRAMES = {0xC0, 0xC1, 0xC2, 0xC9, 0xCA}
+_JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
 def _check_jpeg_structure(fileobj) -> None:
     """Walks the markers of a JPEG from SOI to EOI, scanning each scan's entropy-coded data for markers.
 
     libjpeg recovers from damaged data with a warning that Pillow drops; this finds the damage
-    that shows as markers: undefined markers, restart markers out of order, a missing EOI.
+    that shows as markers: undefined markers, restart markers out of order or too few for the
+    scan's size (data cut out), a missing EOI, too many scans.
     """
     r = _Reader(fileobj, 2)
     restart_interval = 0
+    frame = None  # (width, height, {component id: (h, v)}, block based)
     scans = 0
     marker = None
     while True:
         if marker is None:
-            byte = r.exactly(1)
-            if byte != b"\xff":
+            if r.exactly(1) != b"\xff":
                 raise _damaged_image()
             marker = 0xFF
             while marker == 0xFF:
@@ -428,23 +435,49 @@ def _check_jpeg_structure(fileobj) -> None:
         length = struct.unpack(">H", r.exactly(2))[0]
         if length < 2:
             raise _damaged_image()
-        if marker == 0xDD:
-            restart_interval = struct.unpack(">H", r.exactly(2))[0]
-            r.skip(length - 4)
+        if marker in (0xDD, 0xDA) or marker in _JPEG_FRAMES:
+            payload = r.exactly(length - 2)
         else:
             r.skip(length - 2)
-        if marker != 0xDA:
             marker = None
             continue
-        scans += 1
-        if scans > MAX_JPEG_SCANS:
-            raise _damaged_image()
-        marker = _scan_entropy_data(r, restart_interval)
+        if marker == 0xDD:
+            restart_interval = struct.unpack(">H", payload[:2])[0]
+            marker = None
+        elif marker != 0xDA:
+            height, width, count = struct.unpack(">HHB", payload[1:6])
+            sampling = {payload[6 + 3 * i]: divmod(payload[7 + 3 * i], 16) for i in range(count)}
+            frame = (width, height, sampling, marker in _JPEG_BLOCK_FRAMES)
+            marker = None
+        else:
+            scans += 1
+            if scans > MAX_JPEG_SCANS or frame is None:
+                raise _damaged_image()
+            expected = None
+            if restart_interval and frame[3] and frame[1]:
+                units = _jpeg_scan_units(frame, [payload[1 + 2 * i] for i in range(payload[0])])
+                expected = _ceil_div(units, restart_interval) - 1
+            marker = _scan_entropy_data(r, restart_interval, expected)
 
 
-def _scan_entropy_data(r: _Reader, restart_interval: int) -> int:
+def _jpeg_scan_units(frame, component_ids: list[int]) -> int:
+    """MCUs in a scan: interleaved scans count MCUs of the largest sampling, single-component scans count blocks."""
+    width, height, sampling, _blocks = frame
+    h_max = max(h for h, v in sampling.values())
+    v_max = max(v for h, v in sampling.values())
+    if len(component_ids) > 1:
+        return _ceil_div(width, 8 * h_max) * _ceil_div(height, 8 * v_max)
+    h, v = sampling.get(component_ids[0], (h_max, v_max))
+    return _ceil_div(_ceil_div(width * h, h_max), 8) * _ceil_div(_ceil_div(height * v, v_max), 8)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _scan_entropy_data(r: _Reader, restart_interval: int, expected_restarts: int | None) -> int:
     """Reads a scan's entropy-coded data up to the marker that ends it; returns that marker."""
-    expected_rst = 0
+    restarts = 0
     buf = b""
     while True:
         piece = r.read(CHUNK)
@@ -458,11 +491,14 @@ def _scan_entropy_data(r: _Reader, restart_interval: int) -> int:
                 break
             code = buf[m.start() + 1]
             if 0xD0 <= code <= 0xD7:
-                if not restart_interval or code != 0xD0 + expected_rst:
+                if not restart_interval or code != 0xD0 + restarts % 8:
                     raise _damaged_image()
-                expected_rst = (expected_rst + 1) % 8
+                restarts += 1
                 pos = m.end()
                 continue
+            # Some encoders end a scan with one restart marker too many; fewer means data was lost.
+            if expected_restarts is not None and restarts not in (expected_restarts, expected_restarts + 1):
+                raise _damaged_image()
             # Rewind the reader to just after the marker code, so the header walk goes on from there.
             r.skip(m.end() - len(buf))
             return code
