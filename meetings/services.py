@@ -710,6 +710,9 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
 def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, note: str = "") -> LeaveRequest:
     """The secretary approves or refuses; an approval flows into the attendance list."""
     new_status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REJECTED
+    if Meeting.objects.get(pk=leave.meeting_id).is_locked:
+        # A submitted or approved record is locked: a request left pending stays as it was.
+        raise ValidationError("会议记录已提交或已审核通过，不能再处理请假申请。", code="locked")
     changed = LeaveRequest.objects.filter(pk=leave.pk, status=LeaveRequest.Status.PENDING).update(
         status=new_status, decided_by=user, decided_at=now, decision_note=note.strip()
     )
@@ -717,7 +720,7 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
         raise ValidationError("该请假申请已处理。")
     leave.refresh_from_db()
     meeting = leave.meeting
-    if approve and not meeting.is_locked:
+    if approve:
         meeting.attendances.filter(member_id=leave.member_id).exclude(status__in=Attendance.PRESENT_STATUSES).update(
             status=Attendance.Status.LEAVE, leave_reason=leave.reason
         )

@@ -341,14 +341,7 @@ def test_an_approved_record_cannot_be_edited_by_anyone_through_any_view(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "role",
-    [
-        pytest.param(
-            role, marks=pytest.mark.xfail(strict=True, reason="meetings.services.leave_decide ignores the lock")
-        )
-        if role in ("secretary", "superuser")
-        else role
-        for role in ROLES
-    ],
+    ROLES,
 )
 def test_a_leave_request_left_pending_cannot_be_decided_once_the_record_is_approved(
     client, approved, secretary, member, supervisor, superuser, _evidence_storage, role
