@@ -374,6 +374,11 @@ def run_return_to_draft(*, run: Run, user, now: dt.datetime) -> Run:
     return _flip(run, source=Run.Status.REVIEW, target=Run.Status.DRAFT, user=user, now=now, reason="退回草稿")
 
 
+def _day(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
 def _secretaries(branch_ids, *, on: dt.date) -> dict[int, object]:
     """The login of each branch's current 书记 (the latest appointed if two overlap): one query."""
     posts = (
@@ -447,7 +452,7 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     n = 1
     if failing and deadline is not None:
         parts.append(
-            f"{n}. 不合格党支部须于 {timezone.localtime(deadline):%Y年%m月%d日} 前完成整改，书记为第一责任人，"
+            f"{n}. 不合格党支部须于 {_day(deadline)}前完成整改，书记为第一责任人，"
             "在系统中提交整改措施和佐证材料，经督导组验收。"
         )
         n += 1
@@ -567,10 +572,7 @@ def notices_recheck(*, now: dt.datetime) -> int:
                 body += f"\n\n{RECHECK_HEADING}"
             for s in claimed:
                 verified = s.rectification.verified_at or now
-                body += (
-                    f"\n{s.branch.name}：整改已于 {timezone.localtime(verified):%Y年%m月%d日} 经督导组验收通过，"
-                    "回头看确认问题已整改到位。"
-                )
+                body += f"\n{s.branch.name}：整改已于 {_day(verified)}经督导组验收通过，回头看确认问题已整改到位。"
             announcement_update(
                 announcement=notice,
                 title=notice.title,
