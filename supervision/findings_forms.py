@@ -46,8 +46,12 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
+            files = [single(d, initial) for d in data if d]
+        else:
+            files = [single(data, initial)] if data else []
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
 
 
 class DateInput(forms.DateInput):
@@ -160,6 +164,13 @@ class AnswerForm(_CrispyForm):
     )
     evidence_category = forms.ChoiceField(label="材料类别", choices=ANSWER_CATEGORIES, required=False)
     files = MultipleFileField(label="整改佐证材料", help_text="可一次选择多个文件（照片、PDF、视频）。")
+
+
+class EvidenceForm(_CrispyForm):
+    """More evidence for a finding."""
+
+    evidence_category = forms.ChoiceField(label="材料类别", choices=ANSWER_CATEGORIES)
+    files = MultipleFileField(label="佐证材料", required=True, error_messages={"required": "请选择要上传的文件。"})
 
 
 class RejectForm(_CrispyForm):

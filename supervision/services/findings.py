@@ -12,8 +12,7 @@ assessment names its failing branches that way): the same key raises one finding
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,7 +27,7 @@ from meetings.models import Meeting
 from org.models import Organization, Post, StaffRole
 from org.selectors import active_on, branch_secretary_on
 
-from ..models import Evidence, Finding, Rectification, RectificationEvent, SupervisionPolicy
+from ..models import Finding, Rectification, RectificationEvent, SupervisionPolicy
 
 Status = Rectification.Status
 Action = RectificationEvent.Action
@@ -104,33 +103,6 @@ def deadline_end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
-# --- Evidence ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Attachments:
-    """Files to attach and the evidence category they are stored under."""
-
-    files: Sequence
-    category: str = Evidence.Category.OTHER
-
-
-def _attach(attachments: Attachments | None, *, user, now: dt.datetime, **owner):
-    """Store the files through the evidence service; a rejected file refuses the whole change.
-
-    Called inside the change's transaction, so the refusal rolls back the finding or the
-    answer together with the files already saved.
-    """
-    if attachments is None or not attachments.files:
-        return None
-    from .evidence import evidence_upload
-
-    result = evidence_upload(files=attachments.files, category=attachments.category, user=user, now=now, **owner)
-    if result.rejected:
-        raise ValidationError({"files": [str(r) for r in result.rejected]})
-    return result
-
-
 # --- Raise ------------------------------------------------------------------------------
 
 
@@ -147,7 +119,6 @@ def finding_raise(
     owner=None,
     due_at: dt.datetime | None = None,
     source_key: str = "",
-    attachments: Attachments | None = None,
 ) -> Finding:
     """Record a finding and open its rectification: owner the branch's 书记 by default, deadline one month.
 
@@ -184,8 +155,9 @@ def finding_raise(
         raised_at=now,
         source_key=source_key,
     )
-    # The source key's uniqueness is settled by the database below, not by a read here.
-    finding.full_clean(validate_constraints=False)
+    # The source key's uniqueness is settled by the database below, not by a read here. A finding
+    # raised by another service (an assessment run) may have no person behind it.
+    finding.full_clean(exclude=["raised_by"] if user is None else None, validate_constraints=False)
     try:
         with transaction.atomic():
             finding.save()
@@ -202,7 +174,6 @@ def finding_raise(
     rectification.full_clean()
     rectification.save()
     _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{timezone.localtime(due_at):%Y-%m-%d %H:%M}")
-    _attach(attachments, user=user, now=now, finding=finding)
 
     recipients = branch_committee_users(branch, on=on) + ([owner] if owner is not None else [])
     notify(
@@ -229,9 +200,13 @@ def rectification_submit(
     measures: str,
     user,
     now: dt.datetime,
-    attachments: Attachments | None = None,
 ) -> Rectification:
-    """The branch reports its measures (整改中 or 逾期 → 已提交); the supervisors are told."""
+    """The branch reports its measures (整改中 or 逾期 → 已提交); the supervisors are told.
+
+    Its evidence is attached beforehand through ``services.evidence.evidence_upload``
+    (which stores files outside any transaction of ours, so a refused answer leaves no
+    file behind that no row knows of).
+    """
     measures = (measures or "").strip()
     if not measures:
         raise ValidationError({"measures": ["请填写整改措施。"]})
@@ -243,7 +218,6 @@ def rectification_submit(
         raise ValidationError(ALREADY_VERIFIED if current == Status.VERIFIED else ALREADY_SUBMITTED, code="state")
     rectification = Rectification.objects.select_related("branch", "finding").get(pk=rectification.pk)
     _event(rectification, Action.SUBMITTED, at=now, by=user, text=measures)
-    _attach(attachments, user=user, now=now, rectification=rectification)
     notify(
         recipients=supervisor_users(),
         subject=f"整改情况待验收：{rectification.branch.name}",

@@ -28,9 +28,10 @@ from org.models import Organization, Post
 from org.selectors import active_on
 
 from .. import findings_export
-from ..findings_forms import AnswerForm, BranchChoiceForm, FindingFilterForm, FindingForm, RejectForm
+from ..findings_forms import AnswerForm, BranchChoiceForm, EvidenceForm, FindingFilterForm, FindingForm, RejectForm
 from ..models import Evidence, Finding, Rectification, SupervisionPolicy
 from ..selectors import findings as selectors
+from ..services import evidence as evidence_services
 from ..services import findings as services
 
 RAISE = "supervision.raise_finding"
@@ -82,12 +83,22 @@ def _attach_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def _attachments(form) -> services.Attachments | None:
+# A file already attached (a double submit, the same file chosen twice) is not a failure.
+_ALREADY_THERE = {evidence_services.DUPLICATE_MESSAGE, evidence_services.DUPLICATE_IN_BATCH_MESSAGE}
+
+
+def _upload(form, *, user, now, **owner) -> list[str]:
+    """Store the form's files as evidence of ``owner``; the reasons the refused ones were refused.
+
+    The evidence service commits what it accepts on its own, so a file kept stays attached
+    (and shown) whatever happens to the rest of the form.
+    """
     files = form.cleaned_data.get("files") or []
     if not files:
-        return None
+        return []
     category = form.cleaned_data.get("evidence_category") or Evidence.Category.OTHER
-    return services.Attachments(files=files, category=category)
+    result = evidence_services.evidence_upload(files=files, category=category, user=user, now=now, **owner)
+    return [f"{name}：{why}" for name, why in result.rejected if why not in _ALREADY_THERE]
 
 
 # --- The ledger ------------------------------------------------------------------------------
@@ -243,15 +254,17 @@ def finding_create(request):
                     user=request.user,
                     now=now,
                     source_key=f"form:{token}",
-                    attachments=_attachments(form),
                 )
             except ValidationError as error:
                 _attach_errors(form, error)
             else:
                 if finding.raised_at != now:
                     messages.info(request, "该问题已经提出过，没有重复提出。")
-                else:
-                    messages.success(request, "问题已提出，整改通知已发送给支部。")
+                    return redirect("supervision:finding_detail", finding.pk)
+                messages.success(request, "问题已提出，整改通知已发送给支部。")
+                refused = _upload(form, user=request.user, now=now, finding=finding)
+                if refused:
+                    messages.warning(request, "以下材料未能上传，请在问题页面重新上传：" + "；".join(refused))
                 return redirect("supervision:finding_detail", finding.pk)
         elif form.is_valid():
             form.add_error(None, "该表单已失效，请刷新页面后重新提交。")
@@ -269,10 +282,17 @@ def _answer_form(rect: Rectification, can_answer: bool) -> AnswerForm | None:
     return AnswerForm(initial={"measures": rect.measures}) if can_answer else None
 
 
-def _detail(request, finding: Finding, *, answer_form=None, reject_form=None, status: int = 200):
+def _detail(request, finding: Finding, *, answer_form=None, reject_form=None, evidence_form=None):
     now = timezone.now()
     rect = getattr(finding, "rectification", None)
-    context = {"finding": finding, "rect": rect, "now": now}
+    can_add_evidence = request.user.has_perm(RAISE)
+    context = {
+        "finding": finding,
+        "rect": rect,
+        "now": now,
+        "can_add_evidence": can_add_evidence,
+        "evidence_form": evidence_form if evidence_form is not None else (EvidenceForm() if can_add_evidence else None),
+    }
     if rect is not None:
         events = list(rect.events.all())
         status_text, status_css = selectors.status_label(
@@ -290,7 +310,7 @@ def _detail(request, finding: Finding, *, answer_form=None, reject_form=None, st
             answer_form=answer_form if answer_form is not None else _answer_form(rect, can_answer),
             reject_form=reject_form if reject_form is not None else (RejectForm() if can_decide else None),
         )
-    return render(request, "supervision/finding_detail.html", context, status=status)
+    return render(request, "supervision/finding_detail.html", context)
 
 
 @login_required
@@ -303,23 +323,31 @@ def finding_detail(request, pk: int):
 @require_POST
 def rectification_answer(request, pk: int):
     rect = _get_rectification_for_user(request, pk, ANSWER)
+    if rect.status not in Rectification.ANSWERABLE_STATUSES:
+        # A second submit of the form: its files must not land on an answer already sent.
+        verified = rect.status == Status.VERIFIED
+        messages.info(request, services.ALREADY_VERIFIED if verified else services.ALREADY_SUBMITTED)
+        return redirect("supervision:finding_detail", rect.finding_id)
     form = AnswerForm(request.POST, request.FILES)
     if form.is_valid():
+        now = timezone.now()
         try:
-            services.rectification_submit(
-                rectification=rect,
-                measures=form.cleaned_data["measures"],
-                user=request.user,
-                now=timezone.now(),
-                attachments=_attachments(form),
-            )
+            refused = _upload(form, user=request.user, now=now, rectification=rect)
+            if refused:
+                # The answer waits until its evidence is complete; the files kept are listed on the page.
+                form.add_error("files", refused)
+            else:
+                services.rectification_submit(
+                    rectification=rect, measures=form.cleaned_data["measures"], user=request.user, now=now
+                )
         except ValidationError as error:
             if _state_error(request, error):
                 return redirect("supervision:finding_detail", rect.finding_id)
             _attach_errors(form, error)
         else:
-            messages.success(request, "整改情况已提交，等待督导组验收。")
-            return redirect("supervision:finding_detail", rect.finding_id)
+            if not refused:
+                messages.success(request, "整改情况已提交，等待督导组验收。")
+                return redirect("supervision:finding_detail", rect.finding_id)
     return _detail(request, _get_finding_for_user(request, rect.finding_id), answer_form=form)
 
 
@@ -358,11 +386,33 @@ def rectification_reject(request, pk: int):
     return _detail(request, _get_finding_for_user(request, rect.finding_id), reject_form=form)
 
 
+@login_required
+@require_POST
+def finding_evidence_add(request, pk: int):
+    """A supervisor adds evidence to a finding (files refused when it was raised, or found later)."""
+    finding = _get_finding_for_user(request, pk)
+    if not request.user.has_perm(RAISE):
+        raise PermissionDenied
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            refused = _upload(form, user=request.user, now=timezone.now(), finding=finding)
+        except ValidationError as error:
+            _attach_errors(form, error)
+        else:
+            if not refused:
+                messages.success(request, "材料已上传，处理完成后即可查看。")
+                return redirect("supervision:finding_detail", finding.pk)
+            form.add_error("files", refused)
+    return _detail(request, finding, evidence_form=form)
+
+
 urlpatterns = [
     path("findings/", finding_list, name="finding_list"),
     path("findings/new/", finding_create, name="finding_create"),
     path("findings/export.xlsx", finding_export, name="finding_export"),
     path("findings/<int:pk>/", finding_detail, name="finding_detail"),
+    path("findings/<int:pk>/evidence/", finding_evidence_add, name="finding_evidence_add"),
     path("rectifications/mine/", my_rectifications, name="my_rectifications"),
     path("rectifications/<int:pk>/answer/", rectification_answer, name="rectification_answer"),
     path("rectifications/<int:pk>/verify/", rectification_verify, name="rectification_verify"),

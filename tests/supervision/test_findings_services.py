@@ -178,6 +178,23 @@ def test_the_same_source_key_raises_one_finding_and_opens_one_rectification(bran
 
 
 @pytest.mark.django_db
+def test_another_service_raises_a_finding_without_a_person_behind_it(branch, secretary):
+    finding = services.finding_raise(
+        branch=branch,
+        category=Finding.Category.ASSESSMENT,
+        severity=Finding.Severity.SERIOUS,
+        description="2026 年第一季度考核不合格。",
+        user=None,
+        now=NOW,
+        source_key="assessment:2026-Q1:1",
+    )
+
+    assert finding.raised_by is None
+    assert finding.rectification.owner == secretary
+    assert finding.rectification.events.get().by is None
+
+
+@pytest.mark.django_db
 def test_different_source_keys_and_empty_keys_raise_separate_findings(branch, secretary, supervisor):
     raise_finding(branch, supervisor, source_key="a")
     raise_finding(branch, supervisor, source_key="b")
