@@ -207,7 +207,12 @@ class MonthRangeForm(forms.Form):
 class TrendFilterForm(MonthRangeForm):
     start = MonthField(label="起始月份", required=False)
     end = MonthField(label="截止月份", required=False)
-    branch = forms.IntegerField(label="支部", required=False, min_value=1)
+    branch = forms.IntegerField(
+        label="支部",
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "支部参数无效。", "min_value": "支部参数无效。"},
+    )
 
 
 class BaselineForm(MonthRangeForm):

@@ -17,7 +17,7 @@
       borderColor: "#c8102e",
       backgroundColor: "rgba(200, 16, 46, 0.15)",
       spanGaps: false,
-      tension: 0.2,
+      tension: 0,
       pointRadius: 3
     }
   ];
