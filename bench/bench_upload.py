@@ -89,7 +89,6 @@ def serve_child() -> None:
     django.setup()
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-    from django.core.handlers.wsgi import get_wsgi_application
     from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
@@ -121,7 +120,9 @@ def serve_child() -> None:
         def log_message(self, *args):
             pass
 
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
+    from sanhui.wsgi import application
+
+    server = make_server("127.0.0.1", 0, application, handler_class=Quiet)
     print(
         json.dumps(
             {
@@ -191,7 +192,7 @@ def measure() -> list[Measure]:
         }
         env.pop("REDIS_URL", None)
         small, big = tmp / "warm-up.mp4", tmp / "meeting-200mb.mp4"
-        write_mp4(small, 1)
+        write_mp4(small, 3)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: the same temporary-file path as the big one
         size = write_mp4(big, SIZE_MB)
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD.format(root=str(ROOT))],
@@ -201,7 +202,10 @@ def measure() -> list[Measure]:
             text=True,
         )
         try:
-            ready = json.loads(child.stdout.readline())
+            line = child.stdout.readline()
+            if not line:
+                raise RuntimeError("the web worker child did not start (see its traceback above)")
+            ready = json.loads(line)
             warm = post_file(ready["port"], ready["path"], ready["session"], small, category="video")
             status = post_file(ready["port"], ready["path"], ready["session"], big, category="video")
             result = json.loads(child.stdout.readline())
