@@ -436,6 +436,7 @@ def test_the_ledger_shows_each_role_what_it_may_see(client, people, finding, rol
         rows = page(response).find_class("finding-row")
         sees = role == "secretary" or (role == "supervisor" and name == "supervision:finding_list")
         assert len(rows) == (1 if sees else 0)
+        assert bool(page(response).xpath('//*[@id="finding-create"]')) == (role == "supervisor")
 
 
 @pytest.mark.django_db
@@ -511,3 +512,26 @@ def test_the_secretary_of_two_branches_gets_a_branch_filter_and_others_do_not(cl
     c = client_for(client, people["secretary"])
     options = page(c.get(reverse("supervision:finding_list"))).get_element_by_id("id_branch").value_options
     assert options == ["", str(branch.pk), str(other_branch.pk)]
+
+
+@pytest.mark.django_db
+def test_a_committee_member_of_the_mine_sees_every_branch_but_neither_raises_nor_decides(
+    client, branch, submitted, other_branch
+):
+    from org.models import StaffRole
+    from tests.factories import staff_user
+
+    committee = staff_user(username="committee", role=StaffRole.Role.COMMITTEE)
+    rect = submitted.rectification
+    before = snapshot(rect)
+    c = client_for(client, committee)
+
+    ledger = c.get(reverse("supervision:finding_list"))
+    assert ledger.content.decode().count('class="finding-row"') == 1
+    assert not page(ledger).xpath('//*[@id="finding-create"]')
+    detail = page(c.get(reverse("supervision:finding_detail", args=[submitted.pk])))
+    assert not detail.xpath('//*[@id="decide-card"]') and not detail.xpath('//*[@id="finding-evidence-form"]')
+    assert c.get(reverse("supervision:finding_create") + f"?branch={branch.pk}").status_code == 403
+    assert c.post(reverse("supervision:rectification_verify", args=[rect.pk])).status_code == 403
+    assert c.post(reverse("supervision:rectification_reject", args=[rect.pk]), {"reason": "x"}).status_code == 403
+    assert snapshot(rect) == before
