@@ -271,6 +271,29 @@ def test_a_png_whose_compressed_data_is_damaged_is_rejected():
     assert "已损坏或不完整" in rejected(io.BytesIO(bytes(data)))
 
 
+def test_an_interlaced_png_passes_the_stream_check():
+    # Pillow cannot write Adam7, so the seven passes are laid out here: unfiltered rows of each sub-image.
+    im = Image.effect_noise((13, 7), 60).convert("RGB")
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+    raw = b"".join(
+        b"\x00" + b"".join(bytes(im.getpixel((x, y))) for x in range(x0, 13, dx))
+        for x0, y0, dx, dy in passes
+        if x0 < 13
+        for y in range(y0, 7, dy)
+    )
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 13, 7, 8, 2, 0, 0, 1))
+        + png_chunk(b"IDAT", zlib.compress(raw))
+        + png_chunk(b"IEND", b"")
+    )
+    with Image.open(io.BytesIO(data)) as decoded:
+        assert decoded.convert("RGB").tobytes() == im.tobytes()
+    assert check_upload(io.BytesIO(data), category="photo", max_pixels=MAX_PIXELS).extension == ".png"
+    short = data.replace(png_chunk(b"IDAT", zlib.compress(raw)), png_chunk(b"IDAT", zlib.compress(raw[:-3])))
+    assert "已损坏或不完整" in rejected(io.BytesIO(short))
+
+
 def test_a_png_without_iend_is_rejected():
     data = image_file(gradient(), "PNG").getvalue()
     assert "已损坏或不完整" in rejected(io.BytesIO(data[:-12]))
