@@ -154,6 +154,21 @@ def _check(upload, *, category: str, policy: SupervisionPolicy) -> _Candidate | 
     return _Candidate(upload=upload, name=_display_name(upload), size=size, sha256=digest, sniffed=sniffed)
 
 
+def evidence_rejections(*, files: Iterable, category: str) -> list[tuple[str, str]]:
+    """The files an upload of ``category`` would refuse, by name and reason, without storing anything.
+
+    For callers that must refuse a whole change when any file is bad (a finding with its
+    evidence): check first, so that no file is stored by a transaction that then rolls back.
+    """
+    policy = SupervisionPolicy.current()
+    rejected = []
+    for upload in files:
+        checked = _check(upload, category=category, policy=policy)
+        if isinstance(checked, str):
+            rejected.append((_display_name(upload), checked))
+    return rejected
+
+
 def evidence_upload(
     *,
     files: Iterable,

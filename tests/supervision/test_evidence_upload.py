@@ -553,3 +553,14 @@ def test_deleting_a_meeting_deletes_the_files_of_its_evidence(
 
     assert not Evidence.objects.exists()
     assert stored_files(_evidence_storage) == []
+
+
+@pytest.mark.django_db
+def test_the_rejections_can_be_known_before_anything_is_stored(_evidence_storage):
+    rejected = services.evidence_rejections(
+        files=[upload("好.jpg", sample("Canon_40D.jpg")), upload("坏.jpg", sample("corrupted.jpg"))],
+        category=Evidence.Category.PHOTO,
+    )
+
+    assert [name for name, _message in rejected] == ["坏.jpg"]
+    assert stored_files(_evidence_storage) == []

@@ -394,8 +394,8 @@ def test_the_page_refreshes_itself_while_a_file_is_processing_and_stops_after_a_
     services.evidence_process(evidence_id=ev.pk, now=NOW)
     done = c.get(url, {"refresh": "4"}).content.decode()
 
-    assert '<meta http-equiv="refresh" content="5;url=?refresh=1">' in first
-    assert "url=?refresh=4" in later
+    assert f'<meta http-equiv="refresh" content="5;url={url}?refresh=1">' in first
+    assert f"url={url}?refresh=4" in later
     assert 'http-equiv="refresh"' not in given_up and "刷新页面" in given_up
     assert 'http-equiv="refresh"' not in done
     assert "处理中" not in done.split('id="evidence-gallery"')[1]
@@ -476,3 +476,113 @@ def test_the_time_of_an_upload_is_the_servers(client, secretary, meeting):
     ev = Evidence.objects.get()
     assert before <= ev.uploaded_at <= dt.datetime.now(tz=dt.UTC)
     assert ev.category == Evidence.Category.SIGNIN
+
+
+# --- Evidence of findings and rectifications ---------------------------------------------
+
+
+@pytest.fixture
+def finding(branch, supervisor):
+    from supervision.models import Finding
+
+    return Finding.objects.create(
+        branch=branch, category="records", description="会议记录不完整", raised_by=supervisor, raised_at=NOW
+    )
+
+
+@pytest.fixture
+def rectification(finding, secretary):
+    from supervision.models import Rectification
+
+    return Rectification.objects.create(
+        finding=finding, branch=finding.branch, owner=secretary, due_at=NOW + dt.timedelta(days=30), created_at=NOW
+    )
+
+
+def finding_evidence(user, **owner):
+    (ev,) = services.evidence_upload(
+        files=[upload("整改照片.png", png_bytes())], category="other", user=user, now=NOW, **owner
+    ).saved
+    assert services.evidence_process(evidence_id=ev.pk, now=NOW)
+    return ev
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("owner", ["finding", "rectification"])
+def test_a_findings_evidence_is_served_to_the_supervisors_and_the_branch_committee_only(
+    client, people, finding, rectification, role, owner
+):
+    ev = finding_evidence(people["supervisor"], **{owner: finding if owner == "finding" else rectification})
+    url = reverse("supervision:evidence_file", args=[ev.pk])
+
+    response = client_for(client, people[role]).get(url)
+
+    if role in {"secretary", "supervisor"}:
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+    elif role == "anonymous":
+        assert refused(response, role, url)
+    else:
+        # An ordinary member does not see the branch's findings; neither does another branch.
+        assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_rectifications_owner_deletes_its_evidence_and_returns_to_the_finding(
+    client, secretary, member, finding, rectification, _evidence_storage, django_capture_on_commit_callbacks
+):
+    ev = finding_evidence(secretary, rectification=rectification)
+    url = reverse("supervision:evidence_delete", args=[ev.pk])
+
+    assert client_for(client, member).post(url).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(client, secretary).post(url)
+
+    assert response.status_code == 302
+    assert response.url == reverse("supervision:finding_detail", args=[finding.pk])
+    assert not Evidence.objects.exists()
+    assert stored_files(_evidence_storage) == []
+
+
+@pytest.mark.django_db
+def test_a_verified_rectification_takes_no_more_evidence_and_keeps_what_it_has(
+    secretary, rectification, _evidence_storage
+):
+    from django.core.exceptions import ValidationError
+
+    ev = finding_evidence(secretary, rectification=rectification)
+    rectification.status = "verified"
+    rectification.save(update_fields=["status"])
+    before = snapshot(_evidence_storage)
+
+    with pytest.raises(ValidationError):
+        services.evidence_upload(
+            files=[upload("b.png", png_bytes(color=(1, 2, 3)))],
+            category="other",
+            user=secretary,
+            now=NOW,
+            rectification=rectification,
+        )
+    with pytest.raises(ValidationError):
+        services.evidence_delete(
+            evidence=Evidence.objects.select_related("rectification").get(pk=ev.pk), user=secretary, now=NOW
+        )
+
+    assert snapshot(_evidence_storage) == before
+
+
+@pytest.mark.django_db
+def test_a_refused_upload_answered_while_files_process_refreshes_the_gallery_not_the_upload(client, secretary, meeting):
+    services.evidence_upload(
+        files=[upload("a.jpg", sample("Canon_40D.jpg"))], category="photo", user=secretary, now=NOW, meeting=meeting
+    )
+
+    response = client_for(client, secretary).post(
+        reverse("supervision:evidence_upload", args=[meeting.pk]),
+        {"category": "photo", "files": [upload("bomb.png", pixel_bomb_png())]},
+    )
+
+    assert response.status_code == 400
+    page = reverse("supervision:meeting_evidence", args=[meeting.pk])
+    assert f'content="5;url={page}?refresh=1"' in response.content.decode()
