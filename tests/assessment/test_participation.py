@@ -422,8 +422,9 @@ def _mine_of(size):
     return make_run()
 
 
-@pytest.mark.parametrize("size", [3, 30])
-def test_computing_costs_the_same_queries_for_3_or_30_members(db, django_assert_num_queries, size):
+# 100 members are more than one bulk_create batch on SQLite (999 parameters, 83 rows of 12 columns).
+@pytest.mark.parametrize("size", [3, 30, 100])
+def test_computing_costs_the_same_queries_for_3_30_or_100_members(db, django_assert_num_queries, size):
     run = _mine_of(size)
 
     # scheme, memberships, attendance, lessons, delete, insert, and the savepoint pair of the atomic block
@@ -431,3 +432,7 @@ def test_computing_costs_the_same_queries_for_3_or_30_members(db, django_assert_
         written = member_scores_compute(run=run, failing_branch_ids=set(), now=NOW)
 
     assert written == size
+    assert MemberScore.objects.filter(run=run).count() == size
+    # the i-th member was present, late, on leave or absent in turn: 10, 9.5, 10, 7 points
+    expected_total = sum(Decimal(["10", "9.5", "10", "7"][i % 4]) for i in range(size))
+    assert sum(MemberScore.objects.filter(run=run).values_list("points", flat=True)) == expected_total
