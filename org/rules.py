@@ -186,8 +186,13 @@ def meeting_is_editable(user, meeting):
 
 
 @rules.predicate
-def owns_rectification(user, rectification):
-    return rectification is not None and rectification.owner_id == user.pk
+def owns_rectification(user, obj):
+    """The rectification's owner (整改责任人); ``obj`` is a rectification or its finding."""
+    if obj is None:
+        return False
+    if not hasattr(obj, "owner_id"):  # a finding: its rectification (select_related it to save a query)
+        obj = getattr(obj, "rectification", None)
+    return obj is not None and obj.owner_id == user.pk
 
 
 rules.add_perm("supervision.upload_evidence", (manages_meeting | records_meeting) & meeting_is_editable)
@@ -198,8 +203,8 @@ rules.add_perm("supervision.view_flags", sees_all)
 rules.add_perm("supervision.decide_flag", is_supervisor)
 rules.add_perm("supervision.raise_finding", is_supervisor)
 rules.add_perm("supervision.view_findings_all", sees_all)
-# A finding and its rectification are seen by the 督导组, the committee and the branch's committee.
-rules.add_perm("supervision.view_finding", sees_all | manages_branch)
+# A finding and its rectification are seen by the 督导组, the committee, the branch's committee and its owner.
+rules.add_perm("supervision.view_finding", sees_all | manages_branch | owns_rectification)
 rules.add_perm("supervision.answer_rectification", manages_branch | owns_rectification)
 rules.add_perm("supervision.verify_rectification", is_supervisor)
 
