@@ -1,5 +1,6 @@
 """supervision.imaging on real files: the sample camera photos, and images, videos and PDFs built here."""
 
+import base64
 import datetime as dt
 import io
 import itertools
@@ -14,6 +15,7 @@ from supervision.imaging import (
     PhotoSummary,
     Sniffed,
     UploadRejected,
+    VideoInfo,
     check_upload,
     hamming,
     photo_clean_copy,
@@ -105,6 +107,50 @@ def webm(*, duration: float | None = 4567.0, scale: int = 1_000_000, unknown_siz
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _unpack(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text))
+
+
+# Written by ffmpeg 5.1 (a real muxer, not this file's idea of the format): 0.4 s of a 16x16 red picture.
+# -f mov -metadata location=+31.2304+121.4737/  (udta/\xa9xyz)
+# -f mov -movflags use_metadata_tags -metadata com.apple.quicktime.location.ISO6709=...  (meta/keys + ilst, as iPhones)
+# -c:v libvpx to WebM (Segment/Info/Duration)
+FFMPEG_MOV_XYZ = _unpack(
+    "eNp9VM9vHDUU9iYNSmkkQptKOUTIKhFCarI7M7tJ00iDWkLLHqiohOgJafDansx0PT/W9v4Kh/bQA+KAEEIcOCFu/AWckHrgwIkzRVwQEoIL"
+    "qBeuy+fJht2mVT1j+73n733Pfs8zhJC12I7LnqWUkAVyPJPlYSok9HuZYBbzey8sTSbv/nrjr+//eNT+7sutn+mjV//+ZxTstug25YWW1Ieo"
+    "m97VHdphUrY8DwvtOgCNW7dvvL3dotfvHAApJMfCQVGOlYwtDTyvuR14QQBjYm2532gMh8P6ANELxfJ6oQ8bLko9sZkCpihtWuRmn3LWYTz0"
+    "qJZx6FMhO6rg3dDbx0NZztTYSKfRTIYiZdT0O5A8Wpox4BgjLUK/7gGCgWbpSIrIcTmPSLP8UIb+LuWJLjIWwdWnVkulUgPE3mhPcAuB9zKM"
+    "QjJxVOQyDPwt36cxMzYqTTct4TQl6JVREcdGOiebaDgYLKqi6LIESjSzGZVyOTN4NNdVCJ5mzLptpLmVWjGAYO+ovmbjiBdZyaoNITdWszQH"
+    "BYCaOUysWSYd1VCmh4ktIXXlGMthsHMiRlmahzvUcJlL3ndUlbtLiZYmcYnmIdcxzTrIg8sklDBo1j3ac9FDr74LsXQ01cxG4e5VCMbKMmzR"
+    "tERSUTrkvIUC9UKP3Mc1uyA/frD/8idkYf3xQ3Lt3z2yPP4Q5qXrX9E3viBkcSkrigEMKhskgjzRFv8kpPYZqRH3zlrtSdRp/Rp5blvA28W5"
+    "u5A/sN0q5uLTbIhLnh/nmXFXp52QTSmswbwhlbEzjylv5Vv7PcPFhUAzcfrsr1dE9yaVsp0IpZ2QJUoPqs921lbuuC+pzXKhJEC1T1GgGPa1"
+    "QVaRzm9z64RIgKivFZ0nOvcWs+x/HrIpjnk2BG7I3JFXpn7uMJeM7SjI3xhrxBzmczbg/nyabt68dbvKveureNoQ2yeIlXeApyrtuP/As4q2"
+    "PnGJ2ALqoPbmwxcnv5GLh5h/+ai26qpXDV8/vnS3Rs4kP730o8tdyUw5je76urFVOU52hG0sO3kNO5+3u74BGz9lW5hbOzp1nXLMZ4+5eDHn"
+    "t4n+Wl9YV+JXvh2Nj8j593+43PTrQdNrXfYDfChXmlca/wE52Dkc"
+)
+FFMPEG_MOV_APPLE_KEYS = _unpack(
+    "eNp9VEFvHDUU9iYtSmkkgkilHHIwJQdENrOe2c0mWTGoJbQsElUrVeoJafDansyw9sys7d3NlkM59FD1gBBCHDghOPIDOCH1yIkzRVwQEoIL"
+    "qBeuy/NkNzsNVT1j+/n5e9+z37ONEFqP7aQYWIwRWkInPVoZp1zA+J7i1EJ/+4Xz0+nNX6/99cMfj7vff1n/GT9+7e9/joN2C+9glmuBfRB1"
+    "kxzs4h4VokUITHQ9ADRu3Lr27k4LX71zCEguGEwc5sVEitjigJDmTkCCAJSJtUWn0RiPx94IvOeSZl6ujxrOi5dYJQGTFzbNM9PBjPYoCwnW"
+    "Ig59zEVP5qwfkg58mGZUToxwI6xEyFOKzbAHEsGFmQAc2kjz0PcIQKDBKj0WPHJcziLSNDsSod/GLNG5ohGY+thqIWVqALF/vM+ZBYENFLRc"
+    "UH43z0QY+HXfxzE1NipMPy3AaEYwKKI8jo1wRjbRYGBgUuZ5nyYwiBY6I1MmFgqCM126YKmi1i0jzazQkgII9D051HQSsVwVtFwQxMZqmmZA"
+    "AUBNHSbWVAlHNRbpUWILkPpiAtNhsDsXI5Vm4S42TGSCDR1Vae5CooVJXKBZyHSMVQ/i4CIJgzBoegQPnPeQeG0QC0dT9vQ4bB+AYKwowhZO"
+    "CwgqpA5i3oIEDUKCPoFj9op4cL/z8kO0tPHkEbry7z5amXwI6vNXv8JvfYHQ8kOV5yNQSDVKOHqqLP+JUO0zVEPuX5Ta06iz4yvouWUJ/j7s"
+    "uw/yB7Zf+lz+Pxv4Rc/380y/a7OK0Jbg1kC/KaSxC4sZb2lb+13BwQUBK35276+XRPem5WAn4VI7QSVSj8pruyird9xN6tKMSwGg2qeQoBj0"
+    "6yNVklaXWZ8TcSAaaomrRBffoZae8qAtfsKzyeGEVLa8OrNzm7lsbE+C/I2xhlcwn9MR86thun79xq0y9q6uwdcFsTtHrL4PeCzTnnsHnpW0"
+    "jakLRB1Qh7W3H704/Q1dOoL+l49ray57ZfP1k8sf1dC55KeXfnSxK6gpZt5d3TC2TMd8RbCMFSevw8qrelc3QcfO6JYqc3fPHKcM+gsnXCyv"
+    "2G1B/W7IrUvxt0qUvSuvzrNQppSf6k/Lm3Bjq4uqOxDcQY8WhRTeYJiyvk2V8OBFdFcu8967fbO9Rw4A20lPzlsws30DXnc6T8N20/eCJmlt"
+    "+wHc0r3m3jYhu/A6ksZ/1QZSqg=="
+)
+FFMPEG_WEBM = _unpack(
+    "eNqTcr2/eL5TWyOj03cg/tTI4vS5kcOpqaU8NSnXqb2Ryam1kUkiuCGdkQEEGK8J+s4u2eW7uzt4dYuo58q04DWNCyE8sZB12UDeMd/dPUCe"
+    "UMjh9OA1TYw8EK5M8O5sEPfAG4g5DJEMtAIgVy3Qur6xmd/JwbehxSexLC3cEUy5dHY4VEIUgRx7cB3ULRbXGxmLj3ZA9TPOaWRQ2jqnuTQv"
+    "paORoa01LD4swKK5kVH5cXML9+tDDA86NzQK7GoUmNXIBPLkxeLic8kHupMR+tNPzHBd3O7q5+zv4hrk0t4NtDpZISczqaygIv3EItfFHS6h"
+    "QY4hnv5+Lu1TDAyswEjPxAAKGBjknbeV3nzeyLB4byMDQ8MHJoa5jFoCDAIMDO4cra0drS0dTExMpauYfzD/YuL1lWD49zfv8//HM80Njvzv"
+    "y/3/MdGGT+PE/4+BDIunNjKcYNjIyMAqsIZBgkEiQv8LAwcDAygmJu7u39zIsL0LGOMfmxiTPjQyAwDnC54b"
+)
 
 
 class CountingFile(io.BytesIO):
@@ -586,6 +632,26 @@ def test_the_clean_copy_blanks_loci_in_a_track_and_apple_location_keys():
     assert len(clean) == len(data)
     assert b"Shanghai" not in clean and LOCATION not in clean and b"loci" not in clean
     assert b"Apple" in clean and b"com.apple.quicktime.location.ISO6709" in clean
+
+
+@pytest.mark.parametrize("data", [FFMPEG_MOV_XYZ, FFMPEG_MOV_APPLE_KEYS], ids=["xyz", "apple-keys"])
+def test_ffmpeg_written_movs_are_probed_and_copied_without_their_location(data):
+    assert b"+31.2304+121.4737" in data
+    f = io.BytesIO(data)
+    assert check_upload(f, category="video", max_pixels=MAX_PIXELS).extension == ".mov"
+    assert probe_video(f).duration_seconds == pytest.approx(0.4)
+    dst = io.BytesIO()
+    video_clean_copy(f, dst)
+    clean = dst.getvalue()
+    assert len(clean) == len(data) and b"31.2304" not in clean
+    assert check_upload(io.BytesIO(clean), category="video", max_pixels=MAX_PIXELS).extension == ".mov"
+    assert probe_video(io.BytesIO(clean)).duration_seconds == pytest.approx(0.4)
+
+
+def test_an_ffmpeg_written_webm_is_probed_for_its_duration():
+    f = io.BytesIO(FFMPEG_WEBM)
+    assert check_upload(f, category="video", max_pixels=MAX_PIXELS).extension == ".webm"
+    assert probe_video(f) == VideoInfo("webm", pytest.approx(0.4))
 
 
 def test_a_truncated_mp4_is_rejected():
