@@ -377,7 +377,9 @@ def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
     """
     if not _claim(evidence_id, now):
         return False
-    ev = Evidence.objects.get(pk=evidence_id)
+    ev = Evidence.objects.filter(pk=evidence_id).first()
+    if ev is None:  # deleted since the claim
+        return False
     original = PurePosixPath(ev.original.name)
     policy = SupervisionPolicy.current()
     new_files: list[str] = []

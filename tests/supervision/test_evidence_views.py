@@ -292,13 +292,16 @@ def test_a_file_larger_than_every_limit_is_cut_off_while_it_streams_and_the_othe
     every_limit_1_mb()
     too_big = png_bytes() + b"\x00" * (1024 * 1024 + 300_000)  # 1.3 MB: over the largest limit (1 MB)
 
-    response = client_for(client, secretary).post(
+    c = client_for(client, secretary)
+    response = c.post(
         reverse("supervision:evidence_upload", args=[meeting.pk]),
         {"category": "photo", "files": [upload("大.png", too_big), upload("小.png", png_bytes())]},
-        follow=True,
     )
 
-    html = response.content.decode()
+    # Cut off by the upload handler as it passed 1 MB, before it reached the service.
+    assert response.wsgi_request.evidence_oversized == ["大.png"]
+    assert [f.name for f in response.wsgi_request.FILES.getlist("files")] == ["小.png"]
+    html = c.get(response.url).content.decode()
     assert "大.png：文件过大：「会议照片」单个文件不能超过 1 MB。" in html
     assert list(Evidence.objects.values_list("original_name", flat=True)) == ["小.png"]
     assert len(stored_files(_evidence_storage)) == 1
@@ -314,6 +317,7 @@ def test_a_single_file_over_the_limit_is_refused_with_413(client, secretary, mee
     )
 
     assert response.status_code == 413
+    assert response.wsgi_request.evidence_oversized == ["long.mp4"]
     assert "long.mp4：文件过大：「视频」单个文件不能超过 1 MB。" in response.content.decode()
     assert not Evidence.objects.exists()
 
@@ -331,6 +335,7 @@ def test_a_request_longer_than_the_limit_is_refused_from_its_content_length(
 
     assert response.status_code == 413
     assert "超过单次上传上限 2 MB，请分批上传" in response.content.decode()
+    assert not hasattr(response.wsgi_request, "_files")  # the body was never parsed
     assert not Evidence.objects.exists()
     assert stored_files(_evidence_storage) == []
 
