@@ -52,6 +52,18 @@ NOT_IN_REVIEW = "该考核不在委员会审核中。"
 ALREADY_PUBLISHED = "该考核已发布，不能再修改。"
 RECHECK_HEADING = "四、回头看"
 BATCH = 500
+BRANCH_FIELDS = ["total", "grade", "is_failing", "vetoed", "rank", "previous_rank", "previous_total"]
+ITEM_FIELDS = ["points", "deducted", "veto_triggered"]
+LINE_FIELDS = [
+    "points",
+    "reason",
+    "period_start",
+    "meeting_id",
+    "review_id",
+    "flag_id",
+    "finding_id",
+    "rectification_id",
+]
 
 
 # --- Schemes ------------------------------------------------------------------------------
@@ -161,6 +173,10 @@ def _deduction(item_score_id: int, line: Line) -> Deduction:
     )
 
 
+def _line_values(deduction: Deduction) -> tuple:
+    return tuple(getattr(deduction, f) for f in LINE_FIELDS)
+
+
 def _record_history(run_pk: int, *, user, now: dt.datetime, reason: str) -> None:
     """A row of the run's history for a step taken by a conditional update (which writes none)."""
     run = Run.objects.get(pk=run_pk)
@@ -176,7 +192,8 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
 
     Manual scores and their comments survive (they are inputs); the same records and the
     same ``now`` give the same numbers. Rows are updated in place, so item scores keep their
-    ids and history. A fixed number of queries plus the batches of the bulk writes.
+    ids and history, and only rows whose values changed are written. A fixed number of
+    queries plus the batches of the bulk writes.
     """
     run = Run.objects.select_for_update().select_related("scheme").get(pk=run.pk)
     if run.status != Run.Status.DRAFT:
@@ -184,17 +201,25 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
     branches = list(Organization.objects.branches().active().order_by("sort_order", "id"))
     scored = {b.pk for b in branches}
 
-    existing = dict(BranchScore.objects.filter(run=run).values_list("branch_id", "pk"))
-    existing_items: dict[tuple[int, int], int] = {}
+    existing = {
+        row[0]: row[1:] for row in BranchScore.objects.filter(run=run).values_list("branch_id", "pk", *BRANCH_FIELDS)
+    }
+    existing_items: dict[tuple[int, int], tuple] = {}
     manual: dict[tuple[int, int], Manual] = {}
-    for pk, branch_id, item_id, manual_points, comment, veto, entered_at in ItemScore.objects.filter(
-        branch_score__run=run
-    ).values_list(
-        "pk", "branch_score__branch_id", "item_id", "manual_points", "comment", "veto_triggered", "entered_at"
-    ):
-        existing_items[(branch_id, item_id)] = pk
+    rows = ItemScore.objects.filter(branch_score__run=run).values_list(
+        "branch_score__branch_id", "item_id", "pk", *ITEM_FIELDS, "manual_points", "comment", "entered_at"
+    )
+    for branch_id, item_id, pk, points, deducted, veto, manual_points, comment, entered_at in rows:
+        existing_items[(branch_id, item_id)] = (pk, points, deducted, veto)
         if entered_at is not None and manual_points is not None:
             manual[(branch_id, item_id)] = Manual(points=manual_points, comment=comment, veto_triggered=veto)
+    existing_lines: dict[int, list[tuple]] = defaultdict(list)
+    for item_score_id, *line in (
+        Deduction.objects.filter(item_score__branch_score__run=run)
+        .order_by("id")
+        .values_list("item_score_id", *LINE_FIELDS)
+    ):
+        existing_lines[item_score_id].append(tuple(line))
 
     scores = compute_scores(
         scheme=run.scheme,
@@ -206,57 +231,60 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
         previous=_previous_results(run),
     )
 
-    # Branches closed since the last computation leave the run.
-    gone = [pk for branch_id, pk in existing.items() if branch_id not in scored]
-    if gone:
+    # Only what changed is written: a recompute of unchanged records writes nothing but the time.
+    gone = [old[0] for branch_id, old in existing.items() if branch_id not in scored]
+    if gone:  # branches closed since the last computation leave the run
         BranchScore.objects.filter(pk__in=gone).delete()
-    Deduction.objects.filter(item_score__branch_score__run=run).delete()
-
-    branch_rows, new_branch_rows = [], []
+    changed_branches, new_branches = [], []
     for r in scores.results:
+        values = (r.total, r.grade, r.is_failing, r.vetoed, r.rank, r.previous_rank, r.previous_total)
+        old = existing.get(r.branch.pk)
         row = BranchScore(
-            pk=existing.get(r.branch.pk),
-            run=run,
-            branch=r.branch,
-            total=r.total,
-            grade=r.grade,
-            is_failing=r.is_failing,
-            vetoed=r.vetoed,
-            rank=r.rank,
-            previous_rank=r.previous_rank,
-            previous_total=r.previous_total,
+            pk=old[0] if old else None, run=run, branch=r.branch, **dict(zip(BRANCH_FIELDS, values, strict=True))
         )
-        (branch_rows if row.pk else new_branch_rows).append(row)
-    BranchScore.objects.bulk_update(
-        branch_rows,
-        ["total", "grade", "is_failing", "vetoed", "rank", "previous_rank", "previous_total"],
-        batch_size=BATCH,
-    )
-    BranchScore.objects.bulk_create(new_branch_rows, batch_size=BATCH)
-    branch_score_id = {row.branch_id: row.pk for row in branch_rows + new_branch_rows}
+        if old is None:
+            new_branches.append(row)
+        elif tuple(old[1:]) != values:
+            changed_branches.append(row)
+    BranchScore.objects.bulk_update(changed_branches, BRANCH_FIELDS, batch_size=BATCH)
+    BranchScore.objects.bulk_create(new_branches, batch_size=BATCH)
+    branch_score_id = {branch_id: old[0] for branch_id, old in existing.items()}
+    branch_score_id.update({row.branch_id: row.pk for row in new_branches})
 
-    item_rows, new_item_rows, lines_of = [], [], []
     item_ids = {i.pk for i in scores.items}
+    stale = [old[0] for (b, i), old in existing_items.items() if b in scored and i not in item_ids]
+    if stale:  # items taken out of the scheme since
+        ItemScore.objects.filter(pk__in=stale).delete()
+    changed_items, new_items, relined = [], [], []
     for r in scores.results:
         for ir in r.items:
+            old = existing_items.get((r.branch.pk, ir.item.pk))
             row = ItemScore(
-                pk=existing_items.get((r.branch.pk, ir.item.pk)),
+                pk=old[0] if old else None,
                 branch_score_id=branch_score_id[r.branch.pk],
                 item=ir.item,
                 points=ir.points,
                 deducted=ir.deducted,
                 veto_triggered=ir.veto_triggered,
             )
-            (item_rows if row.pk else new_item_rows).append(row)
-            lines_of.append((row, ir.lines))
-    stale_items = [pk for (b, i), pk in existing_items.items() if b in scored and i not in item_ids]
-    if stale_items:
-        ItemScore.objects.filter(pk__in=stale_items).delete()
-    ItemScore.objects.bulk_update(item_rows, ["points", "deducted", "veto_triggered"], batch_size=BATCH)
-    ItemScore.objects.bulk_create(new_item_rows, batch_size=BATCH)
-    Deduction.objects.bulk_create(
-        [_deduction(row.pk, line) for row, lines in lines_of for line in lines], batch_size=BATCH
-    )
+            if old is None:
+                new_items.append(row)
+            elif tuple(old[1:]) != (ir.points, ir.deducted, ir.veto_triggered):
+                changed_items.append(row)
+            lines = [_deduction(row.pk, line) for line in ir.lines]
+            if old is None or existing_lines.get(row.pk, []) != [_line_values(d) for d in lines]:
+                relined.append((row, lines))
+    ItemScore.objects.bulk_update(changed_items, ITEM_FIELDS, batch_size=BATCH)
+    ItemScore.objects.bulk_create(new_items, batch_size=BATCH)
+    replaced = [row.pk for row, _lines in relined if row.pk in existing_lines]
+    for n in range(0, len(replaced), BATCH):
+        Deduction.objects.filter(item_score_id__in=replaced[n : n + BATCH]).delete()
+    fresh = []
+    for row, lines in relined:
+        for d in lines:
+            d.item_score_id = row.pk
+            fresh.append(d)
+    Deduction.objects.bulk_create(fresh, batch_size=BATCH)
     Run.objects.filter(pk=run.pk).update(computed_at=now)
     run.computed_at = now
     return run

@@ -246,6 +246,41 @@ def test_recomputing_gives_the_same_numbers_and_keeps_manual_scores(scheme, comm
 
 
 @pytest.mark.django_db
+def test_a_recompute_picks_up_the_meetings_entered_since(scheme, committee_user):
+    idle = BranchFactory()
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    run_compute(run=run, now=NOW)
+    assert score_of(run, idle).total == Decimal("92")
+    kept = set(ItemScore.objects.filter(branch_score__run=run).values_list("pk", flat=True))
+
+    full_quarter(idle)
+    run_compute(run=run, now=NOW)
+
+    assert score_of(run, idle).total == Decimal("100")
+    assert not Deduction.objects.filter(item_score__branch_score__run=run).exists()
+    assert set(ItemScore.objects.filter(branch_score__run=run).values_list("pk", flat=True)) == kept
+
+
+@pytest.mark.django_db
+def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_as_for_three(
+    scheme, committee_user, django_assert_num_queries
+):
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    branches = [BranchFactory() for _ in range(3)]
+    run_compute(run=run, now=NOW)
+    # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
+    # engine's 13, the update of the time, and the savepoint around it: nothing else is written
+    with django_assert_num_queries(22):
+        run_compute(run=run, now=NOW)
+
+    branches += [BranchFactory() for _ in range(3)]
+    run_compute(run=run, now=NOW)
+    with django_assert_num_queries(22):
+        run_compute(run=run, now=NOW)
+    assert BranchScore.objects.filter(run=run).count() == len(branches)
+
+
+@pytest.mark.django_db
 def test_only_a_draft_is_recomputed(scheme, committee_user, branch):
     run = publishable(run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW), committee_user)
     before = snapshot(run)
