@@ -20,9 +20,12 @@ Decisions worth knowing:
   warning it does not report, so ``check_upload`` also walks the JPEG's
   marker structure: an undefined marker inside a scan (e.g. the 16 KiB of
   0xFF in ``corrupted.jpg``, where ``djpeg`` says "Corrupt JPEG data:
-  premature end of data segment"), restart markers out of sequence, a missing
-  EOI or more than ``MAX_JPEG_SCANS`` scans are rejected. Damage hidden
-  inside Huffman data without any marker cannot be seen this way.
+  premature end of data segment"), restart markers out of sequence or fewer
+  than the scan's size calls for (data cut out and the file closed with EOI,
+  which Pillow decodes grey without an error), a missing EOI, or more than
+  ``MAX_JPEG_SCANS`` scans are rejected. Damage inside Huffman data that
+  leaves the markers intact, in a JPEG without restart markers, cannot be
+  seen this way; the worker's full decode is the last check.
   ``invalid_image00971.jpg`` of the samples is NOT damaged: it is a valid
   Adobe Fireworks JPEG whose APP1 holds XMP instead of EXIF (the exif-samples
   collection files it under "invalid" for EXIF readers); ``djpeg`` decodes it
@@ -37,7 +40,14 @@ Decisions worth knowing:
 * ``camera`` is "Make Model", except that a model that already starts with
   the make is not repeated ("Canon Canon EOS 40D" -> "Canon EOS 40D").
 * Effective pixel limit: ``max_pixels``, and never more than Pillow's own
-  ``DecompressionBombError`` limit (2 x ``Image.MAX_IMAGE_PIXELS``).
+  ``DecompressionBombError`` limit (2 x ``Image.MAX_IMAGE_PIXELS``); Pillow's
+  warning (above ``MAX_IMAGE_PIXELS``) defers to ``max_pixels``. Either way
+  the header alone decides, before any pixel is decoded.
+* Memory: PNGs are checked by inflating IDAT in pieces, JPEGs by decoding at
+  1/8 scale; a WebP is decoded whole only up to ``WEBP_DECODE_MAX_PIXELS``.
+* MP4/MOV location: ``udta/\xa9xyz``, ``loci`` (3GPP) and iPhone's
+  ``meta/keys`` + ``ilst`` location items are blanked; GPS inside XMP
+  ('uuid' boxes) or in the media streams themselves is not looked for.
 
 Perceptual hash (``phash``), measured on ../shared/samples/photos (20 JPEGs,
 190 pairs of different photos) and 9 modified copies of each, 180 in all
@@ -324,6 +334,7 @@ def _open_image(fileobj, *, max_pixels: int, formats: tuple[str, ...] | None = N
     fileobj.seek(0)
     try:
         # Pillow warns above MAX_IMAGE_PIXELS; our own limit below decides (and is lower by default).
+        # catch_warnings is process-wide, but it only silences this one warning for the open.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(fileobj, formats=formats or ("JPEG", "PNG", "WEBP"))
