@@ -31,6 +31,7 @@ from supervision.models import Finding, Rectification
 from supervision.services.findings import finding_raise
 
 from .models import BranchScore, Deduction, GradeBand, Item, ItemScore, Run, Scheme
+from .participation import member_scores_compute
 from .scoring import (
     CENT,
     ZERO,
@@ -285,9 +286,16 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
             d.item_score_id = row.pk
             fresh.append(d)
     Deduction.objects.bulk_create(fresh, batch_size=BATCH)
+    _member_scores(run, now=now)
     Run.objects.filter(pk=run.pk).update(computed_at=now)
     run.computed_at = now
     return run
+
+
+def _member_scores(run: Run, *, now: dt.datetime) -> None:
+    """Members' participation of the run's period; eligibility reads which branches fail as the run stands."""
+    failing = set(BranchScore.objects.filter(run=run, is_failing=True).values_list("branch_id", flat=True))
+    member_scores_compute(run=run, failing_branch_ids=failing, now=now)
 
 
 def _refresh_branch(branch_score: BranchScore, *, user, now: dt.datetime) -> BranchScore:
@@ -495,6 +503,10 @@ def run_publish(*, run: Run, user, now: dt.datetime) -> Run:
 
     The status flip is a conditional update: a second publish is refused before anything is opened or sent.
     """
+    if Run.objects.select_for_update().filter(pk=run.pk, status=Run.Status.REVIEW).exists():
+        # Manual scores entered since the last computation may have changed which branches
+        # fail, and with it who may be put forward for 评优: the published numbers are final.
+        _member_scores(run, now=now)
     run = _flip(
         run,
         source=Run.Status.REVIEW,

@@ -275,8 +275,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.sweep_rectifications",
         "schedule": env.int("RECTIFICATION_SWEEP_SECONDS", default=15 * 60),
     },
+    # The 回头看 of published assessment notices, once a failing branch's rectification is verified.
+    "assessment-recheck-notices": {
+        "task": "assessment.tasks.recheck_notices",
+        "schedule": env.int("RECHECK_SWEEP_SECONDS", default=60 * 60),
+    },
 }
-# Later apps add their periodic tasks here, one entry each.
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SupervisionConfig(AppConfig):
     name = "supervision"
     verbose_name = "督导检查"
+
+    def ready(self):
+        # Connects the receiver that deletes a row's files after it goes (also by cascade),
+        # in every process: web, worker, shell and management commands.
+        from .services import evidence  # noqa: F401

@@ -38,9 +38,11 @@ def _meeting_defaults(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.apps import apps
 
+    from assessment.defaults import load_default_scheme
     from meetings.defaults import load_defaults
 
     load_defaults(apps)
+    load_default_scheme(apps, 2026)
 
 
 @pytest.fixture

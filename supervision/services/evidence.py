@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = "该会议记录已提交或已审核通过（或已取消），已锁定，不能再上传或删除材料。"
 VERIFIED_MESSAGE = "该整改已验收通过，不能再上传或删除材料。"
+SUBMITTED_MESSAGE = "整改情况已提交，正在等待督导组验收，不能再上传或删除材料。"
 DUPLICATE_MESSAGE = "该文件已上传过，已跳过（未重复保存）。"
 DUPLICATE_IN_BATCH_MESSAGE = "与本次选择的另一个文件内容相同，已跳过。"
 EMPTY_MESSAGE = "文件为空。"
@@ -90,6 +91,9 @@ def ensure_owner_editable(*, meeting=None, finding=None, rectification=None) -> 
         raise ValidationError(LOCKED_MESSAGE, code="locked")
     if rectification is not None and rectification.status == Rectification.Status.VERIFIED:
         raise ValidationError(VERIFIED_MESSAGE, code="locked")
+    if rectification is not None and rectification.status == Rectification.Status.SUBMITTED:
+        # The supervisor is verifying what was sent; a rejection reopens it for changes.
+        raise ValidationError(SUBMITTED_MESSAGE, code="locked")
 
 
 def _lock_owner(owner: dict):
