@@ -28,6 +28,7 @@ migrate: setup
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_activity
 
 # Web server, Celery worker and beat on the embedded defaults (SQLite, the
 # filesystem broker, files under var/), with the demo mine loaded.

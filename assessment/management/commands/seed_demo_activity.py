@@ -1,0 +1,489 @@
+"""Sixteen months of the demo mine's work: meetings with minutes and attendance, evidence, reviews,
+flags, findings and rectifications, two published quarterly assessments and a participation baseline.
+
+Run after ``seed_demo`` (``make run`` runs both). It lives in the assessment app because it
+writes every app's records and imports run downward. Everything is planned from
+``random.Random(SEED)`` and dates relative to the month of ``now``, so two machines get the
+same mine; the command does nothing when the demo branches already have meetings.
+
+The story it tells, for the demo:
+- participation rises from about 64% in the first six months (the baseline) to about 84%:
+  the +30% the mine reported;
+- 运输队 skips committee meetings and clones last quarter's minutes (补本子): flagged,
+  confirmed, vetoed in the last quarter's assessment, named in the 通报 and given a rectification;
+- 通风队 enters its minutes late; 掘进二队 has a record returned by the supervisor;
+- last month's records wait in the review queue with photos, one of them reused across branches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from assessment.models import Item, Run, Scheme
+from assessment.participation import baseline_set
+from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
+from meetings.models import AgendaItem, Attendance, Meeting, MeetingType, Speech, ThemeTag
+from org.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
+from org.models import Member, Membership, Organization, Post, User
+from supervision.models import Evidence, Flag, Review
+from supervision.services.evidence import evidence_process, evidence_upload
+from supervision.services.findings import finding_raise, rectification_submit, rectification_verify
+from supervision.services.integrity import flag_decide, meetings_check_due
+
+SEED = 20260301
+MONTHS = 16  # full months of history before the current one
+BASELINE_MONTHS = 6
+BASELINE_PRESENT, LATER_PRESENT = 0.64, 0.84
+
+WEAK_BRANCH = "运输队党支部"  # skips committee meetings, clones minutes
+LATE_BRANCH = "通风队党支部"  # enters minutes long after the meeting
+RETURNED_BRANCH = "掘进二队党支部"  # last month's general meeting returned for correction
+PHOTO_BRANCHES = ("综采一队党支部", "掘进二队党支部", "机电队党支部", WEAK_BRANCH)
+
+PLACES = ["三楼党员活动室", "区队会议室", "井口调度室会议室", "职工书屋"]
+TOPICS = {
+    "committee_meeting": [
+        "研究本月党建工作计划和安全生产重点",
+        "分析党员思想动态，部署安全隐患排查",
+        "研究发展党员计划和入党积极分子培养",
+        "部署“安全我先行”主题党日活动",
+    ],
+    "group_meeting": ["学习《安全生产法》重点条款", "交流岗位安全风险辨识体会", "讨论技术攻关小组进展"],
+    "theme_day": ["“安全我先行”：观看事故警示片并查找身边隐患", "节能降耗金点子征集", "红色教育基地参观学习"],
+    "general_meeting": ["传达矿党委年度工作部署", "讨论本支部发展党员计划", "评选季度先进党员"],
+}
+POINTS = [
+    "结合本队实际，要把安全生产责任落实到每个班组、每个岗位。",
+    "近期综采工作面顶板管理压力大，党员要在关键岗位带头盯守。",
+    "建议把隐患排查和“党员身边无事故”活动结合起来，每周通报一次。",
+    "新入职职工安全意识薄弱，党员要一对一结对帮带。",
+    "节能降耗要从设备空转抓起，机电班组要拿出具体措施。",
+    "同意支部提出的计划，建议明确责任人和完成时限。",
+    "学习要联系思想实际，不能只念文件，要谈认识、谈差距。",
+]
+
+
+@dataclass
+class Roster:
+    branch: Organization
+    groups: list[Organization]
+    members: list[Member]  # current members of the branch
+    by_group: dict[int, list[Member]]
+    committee: list[Member]
+    secretary: Member
+
+
+def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _month_start(today: dt.date, back: int) -> dt.date:
+    number = today.year * 12 + today.month - 1 - back
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
+def _rosters(today: dt.date) -> dict[str, Roster]:
+    names = [b[0] for b in BRANCHES]
+    branches = {b.name: b for b in Organization.objects.filter(name__in=names, kind=Organization.Kind.BRANCH)}
+    if len(branches) != len(names):
+        raise CommandError("请先运行 seed_demo 载入演示支部。")
+    current = Q(started_on__lte=today) & (Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+    rosters: dict[str, Roster] = {}
+    for name in names:
+        branch = branches[name]
+        groups = list(Organization.objects.filter(parent=branch, kind=Organization.Kind.GROUP).order_by("sort_order"))
+        memberships = Membership.objects.filter(current, organization__in=[branch, *groups]).select_related("member")
+        members: dict[int, Member] = {}
+        by_group: dict[int, list[Member]] = {g.pk: [] for g in groups}
+        for m in memberships.order_by("member__name", "member_id"):
+            if m.organization_id == branch.pk:
+                members[m.member_id] = m.member
+            else:
+                by_group[m.organization_id].append(m.member)
+        posts = Post.objects.filter(current, organization=branch, role__in=Post.COMMITTEE_ROLES).select_related(
+            "member"
+        )
+        committee = [p.member for p in posts.order_by("role", "member_id")]
+        secretary = next(p.member for p in posts if p.role == Post.Role.SECRETARY)
+        rosters[name] = Roster(branch, groups, list(members.values()), by_group, committee, secretary)
+    return rosters
+
+
+class Planner:
+    """Plans every meeting of the history in memory, then writes them in bulk."""
+
+    def __init__(self, *, now: dt.datetime, rosters: dict[str, Roster]):
+        self.now = now
+        self.today = timezone.localdate(now)
+        self.rng = random.Random(SEED)  # noqa: S311 - demo data, reproducible on purpose
+        self.rosters = rosters
+        self.types = {t.code: t for t in MeetingType.objects.all()}
+        self.theme_tag = ThemeTag.objects.get(name="安全我先行")
+        self.supervisor = User.objects.get(username="supervisor")
+        self.first_month = _month_start(self.today, MONTHS)
+        self.last_month = _month_start(self.today, 1)
+
+    def _status_for(self, day: dt.date) -> str:
+        # Last month's records wait for review; older ones were approved.
+        return Meeting.Status.SUBMITTED if day >= self.last_month else Meeting.Status.APPROVED
+
+    def plan(self) -> list[dict]:
+        plans: list[dict] = []
+        for back in range(MONTHS, 0, -1):
+            month = _month_start(self.today, back)
+            baseline = back > MONTHS - BASELINE_MONTHS
+            quarter_end = month.month % 3 == 0
+            for name, roster in self.rosters.items():
+                skip_committee = name == WEAK_BRANCH and back <= 5 and back % 2 == 1
+                if not skip_committee:
+                    plans.append(self._meeting(roster, month, 8, ["committee_meeting"], roster.committee, baseline))
+                for gi, group in enumerate(roster.groups):
+                    plans.append(
+                        self._meeting(
+                            roster, month, 12 + gi, ["group_meeting"], roster.by_group[group.pk], baseline, group=group
+                        )
+                    )
+                plans.append(self._meeting(roster, month, 20, ["theme_day"], roster.members, baseline))
+                if quarter_end:
+                    plans.append(
+                        self._meeting(
+                            roster,
+                            month,
+                            25,
+                            ["general_meeting", "party_lesson"],
+                            roster.members,
+                            baseline,
+                            lesson=True,
+                        )
+                    )
+        return plans
+
+    def _meeting(self, roster, month, day, codes, attendees, baseline, *, group=None, lesson=False) -> dict:
+        rng = self.rng
+        start = _local(month.replace(day=day), 15 if "theme_day" in codes else 9, 0)
+        end = start + dt.timedelta(hours=1, minutes=30)
+        name = roster.branch.name
+        entered = end + dt.timedelta(days=12 if name == LATE_BRANCH else 1)
+        topic_pool = TOPICS["general_meeting" if lesson else codes[0]]
+        present = BASELINE_PRESENT if baseline else LATER_PRESENT
+        attendance = []
+        for member in attendees:
+            roll = rng.random()
+            if roll < present:
+                status = Attendance.Status.LATE if rng.random() < 0.05 else Attendance.Status.PRESENT
+            elif roll < present + (1 - present) * 0.6:
+                status = Attendance.Status.LEAVE
+            else:
+                status = Attendance.Status.ABSENT
+            attendance.append((member, status))
+        return {
+            "roster": roster,
+            "codes": codes,
+            "group": group,
+            "start": start,
+            "end": end,
+            "entered": entered,
+            "topic": rng.choice(topic_pool),
+            "place": rng.choice(PLACES),
+            "status": self._status_for(month),
+            "attendance": attendance,
+            "lesson": lesson,
+            "speakers": rng.sample(attendees, k=min(3, len(attendees))) if attendees else [],
+            "points": rng.sample(POINTS, k=3),
+        }
+
+
+class Command(BaseCommand):
+    help = "Load sixteen months of demo meetings, evidence, reviews, findings and assessments. Safe to run again."
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        if Meeting.objects.filter(branch__name__in=[b[0] for b in BRANCHES]).exists():
+            self.stdout.write("演示会议数据已存在，跳过。")
+            return
+        seeded = seed_activity(now=now)
+        self.stdout.write(self.style.SUCCESS(f"演示业务数据已就绪：{COMMITTEE_NAME}，{seeded} 次会议。"))
+
+
+def seed_activity(*, now: dt.datetime) -> int:
+    rosters = _rosters(timezone.localdate(now))
+    planner = Planner(now=now, rosters=rosters)
+    with transaction.atomic():
+        meetings = _write_meetings(planner.plan(), planner)
+    _evidence_and_reviews(planner, meetings, now=now)
+    _assessments(planner, now=now)
+    return len(meetings)
+
+
+def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, dict]]:
+    secretary_user = {r.branch.pk: r.secretary.user for r in planner.rosters.values()}
+    rows = []
+    for p in plans:
+        roster = p["roster"]
+        recorder = roster.committee[-1] if roster.committee else roster.secretary
+        submitted = p["entered"] + dt.timedelta(hours=2)
+        rows.append(
+            Meeting(
+                branch=roster.branch,
+                group=p["group"],
+                topic=p["topic"],
+                agenda=f"一、{p['topic']}\n二、党员发言讨论\n三、形成决议",
+                requirements="请提前 10 分钟到场签到；不能参加的须提前向书记请假。",
+                planned_start=p["start"],
+                planned_end=p["end"],
+                place=p["place"],
+                lecturer=roster.secretary if p["lesson"] else None,
+                lesson_title="筑牢安全生产思想防线" if p["lesson"] else "",
+                status=p["status"],
+                notice_published_at=p["start"] - dt.timedelta(days=3),
+                actual_start=p["start"],
+                actual_end=p["end"],
+                chair=roster.secretary,
+                recorder=recorder,
+                resolutions=f"会议一致同意：{p['topic']}的各项安排，由支部委员分工落实。",
+                counts_for=timezone.localdate(p["start"]),
+                minutes_entered_at=p["entered"],
+                submitted_at=submitted,
+                created_by=secretary_user[roster.branch.pk],
+            )
+        )
+    Meeting.objects.bulk_create(rows, batch_size=500)
+    pairs = list(zip(rows, plans, strict=True))
+
+    through = Meeting.types.through
+    through.objects.bulk_create(
+        [through(meeting_id=m.pk, meetingtype_id=planner.types[c].pk) for m, p in pairs for c in p["codes"]],
+        batch_size=1000,
+    )
+    tag_through = Meeting.theme_tags.through
+    tag_through.objects.bulk_create(
+        [tag_through(meeting_id=m.pk, themetag_id=planner.theme_tag.pk) for m, p in pairs if "theme_day" in p["codes"]]
+    )
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                meeting=m,
+                member=member,
+                is_probationary=member.category == Member.Category.PROBATIONARY,
+                can_vote=member.category != Member.Category.PROBATIONARY,
+                status=status,
+                leave_reason="井下当班" if status == Attendance.Status.LEAVE else "",
+                checked_in_at=m.actual_start if status in Attendance.PRESENT_STATUSES else None,
+            )
+            for m, p in pairs
+            for member, status in p["attendance"]
+        ],
+        batch_size=2000,
+    )
+    # Full minutes (agenda items and speeches) for the last four months, where the checks look.
+    recent = planner.last_month - dt.timedelta(days=95)
+    for m, p in pairs:
+        if m.counts_for < recent:
+            continue
+        item = AgendaItem.objects.create(meeting=m, order=1, title=p["topic"])
+        Speech.objects.bulk_create(
+            [
+                Speech(agenda_item=item, speaker=speaker, points=point, order=i)
+                for i, (speaker, point) in enumerate(zip(p["speakers"], p["points"], strict=False), start=1)
+            ]
+        )
+    approved = [m for m, _ in pairs if m.status == Meeting.Status.APPROVED]
+    Review.objects.bulk_create(
+        [
+            Review(
+                meeting=m,
+                action=Review.Action.APPROVE,
+                round=1,
+                by=planner.supervisor,
+                at=m.submitted_at + dt.timedelta(days=2),
+            )
+            for m in approved
+        ],
+        batch_size=1000,
+    )
+    return pairs
+
+
+def _photo(seed: int, *, taken: dt.datetime) -> bytes:
+    """A camera-like JPEG with the capture time in its EXIF (what a phone writes)."""
+    rng = random.Random(seed)  # noqa: S311 - demo pictures, reproducible on purpose
+    image = Image.new("RGB", (1600, 1200), tuple(rng.randrange(40, 200) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(1600), rng.randrange(1200)
+        w, h = rng.randrange(60, 500), rng.randrange(60, 400)
+        draw.rectangle((x, y, x + w, y + h), fill=tuple(rng.randrange(256) for _ in range(3)))
+    exif = Image.Exif()
+    exif[0x010F] = "HUAWEI"  # Make
+    exif[0x0110] = "Mate 60"  # Model
+    ifd = exif.get_ifd(0x8769)
+    ifd[0x9003] = timezone.localtime(taken).strftime("%Y:%m:%d %H:%M:%S")  # DateTimeOriginal
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif)
+    return out.getvalue()
+
+
+def _evidence_and_reviews(planner: Planner, pairs: list[tuple[Meeting, dict]], *, now: dt.datetime) -> None:
+    supervisor = planner.supervisor
+    last = [(m, p) for m, p in pairs if m.status == Meeting.Status.SUBMITTED]
+    shared_photo = _photo(7, taken=last[0][0].actual_start + dt.timedelta(minutes=20))
+    for index, (meeting, p) in enumerate(last):
+        name = p["roster"].branch.name
+        if name not in PHOTO_BRANCHES or meeting.group_id:
+            continue
+        files = [
+            SimpleUploadedFile(
+                f"IMG_{index:04d}_{n}.jpg",
+                _photo(1000 * index + n, taken=meeting.actual_start + dt.timedelta(minutes=10 + 30 * n)),
+                content_type="image/jpeg",
+            )
+            for n in range(2)
+        ]
+        if name == WEAK_BRANCH and "theme_day" in p["codes"]:
+            # The same photo as another branch's meeting: the duplicate check finds it.
+            files.append(SimpleUploadedFile("IMG_reused.jpg", shared_photo, content_type="image/jpeg"))
+        elif index == 0:
+            files.append(SimpleUploadedFile("IMG_shared.jpg", shared_photo, content_type="image/jpeg"))
+        if name == WEAK_BRANCH and "committee_meeting" in p["codes"]:
+            # Taken a week before the meeting: the capture-time check flags it.
+            files.append(
+                SimpleUploadedFile(
+                    "IMG_old.jpg", _photo(99, taken=meeting.actual_start - dt.timedelta(days=7)), "image/jpeg"
+                )
+            )
+        # Uploaded while the record was still open, as the secretary would.
+        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
+        meeting.status = Meeting.Status.HELD
+        result = evidence_upload(
+            files=files, category=Evidence.Category.PHOTO, user=p["roster"].secretary.user, meeting=meeting, now=now
+        )
+        for evidence in result.saved:
+            evidence_process(evidence_id=evidence.pk, now=now)
+        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.SUBMITTED)
+
+    # 运输队 clones its committee minutes from three months earlier, speakers reordered (补本子).
+    weak = planner.rosters[WEAK_BRANCH].branch
+    weak_committee = [
+        m for m, p in pairs if m.branch_id == weak.pk and "committee_meeting" in p["codes"] and m.agenda_items.exists()
+    ]
+    if len(weak_committee) >= 2:
+        source, clone = weak_committee[0], weak_committee[-1]
+        Meeting.objects.filter(pk=clone.pk).update(topic=source.topic, resolutions=source.resolutions)
+        source_item = source.agenda_items.get()
+        clone_item = clone.agenda_items.get()
+        clone_item.speeches.all().delete()
+        speeches = list(source_item.speeches.all())
+        Speech.objects.bulk_create(
+            [
+                Speech(agenda_item=clone_item, speaker=s.speaker, points=s.points, order=i)
+                for i, s in enumerate(reversed(speeches), start=1)
+            ]
+        )
+        AgendaItem.objects.filter(pk=clone_item.pk).update(title=source_item.title)
+    meetings_check_due(now=now)
+
+    # The supervisor confirms the cloned minutes and the reused photo, dismisses a capture-time flag.
+    for flag in Flag.objects.filter(meeting__branch=weak, status=Flag.Status.OPEN).order_by("pk"):
+        if flag.kind in (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.DUPLICATE_PHOTO):
+            flag_decide(flag=flag, confirm=True, reason="经核实属实。", user=supervisor, now=now)
+
+    # A record returned for correction.
+    returned = next(
+        m
+        for m, p in last
+        if p["roster"].branch.name == RETURNED_BRANCH and "theme_day" in p["codes"] and not m.group_id
+    )
+    Meeting.objects.filter(pk=returned.pk).update(status=Meeting.Status.RETURNED)
+    Review.objects.create(
+        meeting=returned,
+        action=Review.Action.RETURN,
+        round=1,
+        comment="缺少党员发言要点，请补充每位发言人的主要观点后重新提交。",
+        by=supervisor,
+        at=now - dt.timedelta(days=3),
+    )
+
+    # Findings: one rectified and verified, one left to run past its deadline.
+    jidian = planner.rosters["机电队党支部"]
+    done = finding_raise(
+        branch=jidian.branch,
+        category="records",
+        severity="minor",
+        description="部分党小组会记录未写明缺席人员及原因。",
+        user=supervisor,
+        now=now - dt.timedelta(days=60),
+        source_key="demo:records:jidian",
+    )
+    rect = done.rectification
+    rectification_submit(
+        rectification=rect,
+        measures="已组织记录人培训，补齐缺席人员及原因，今后由组织委员逐次核对。",
+        user=jidian.secretary.user,
+        now=now - dt.timedelta(days=40),
+    )
+    rect.refresh_from_db()
+    rectification_verify(rectification=rect, user=supervisor, now=now - dt.timedelta(days=35))
+    finding_raise(
+        branch=weak,
+        category="cadence",
+        severity="moderate",
+        description="近五个月中有三个月未召开支部委员会。",
+        user=supervisor,
+        now=now - dt.timedelta(days=45),
+        source_key="demo:cadence:yunshu",
+    )
+    from supervision.services.findings import rectifications_sweep
+
+    rectifications_sweep(now=now)
+
+
+def _assessments(planner: Planner, *, now: dt.datetime) -> None:
+    """The last two complete quarters, published; 运输队's cloned minutes trigger the veto in the latest."""
+    committee = User.objects.get(username="committee")
+    supervisor = planner.supervisor
+    today = planner.today
+    this_quarter = dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    quarters = []
+    for back in (2, 1):
+        number = this_quarter.year * 12 + this_quarter.month - 1 - 3 * back
+        quarters.append(dt.date(number // 12, number % 12 + 1, 1))
+    weak = planner.rosters[WEAK_BRANCH].branch
+    for index, start in enumerate(quarters):
+        if not Scheme.objects.filter(year=start.year).exists():
+            continue  # a year without a scheme: the demo shows what exists
+        run = run_create(kind=Run.Kind.QUARTER, period_start=start, user=committee, now=now)
+        run = run_compute(run=run, now=now)
+        latest = index == len(quarters) - 1
+        for score in run.scores.select_related("branch"):
+            for item_score in score.items.select_related("item").filter(item__method=Item.Method.MANUAL):
+                item = item_score.item
+                veto = latest and item.is_veto and score.branch_id == weak.pk
+                if item.is_veto:
+                    points, comment = 0, ("经核实，会议记录照抄往期（补本子）。" if veto else "未发现记录造假。")
+                elif item.is_bonus:
+                    points, comment = 0, "本期无加分事项。"
+                else:
+                    points, comment = item.max_points, "经督导组检查，符合要求。"
+                item_score_enter(
+                    item_score=item_score,
+                    points=points,
+                    comment=comment,
+                    user=supervisor,
+                    now=now,
+                    veto_triggered=veto,
+                )
+        run_submit_for_review(run=run, user=committee, now=now)
+        run_publish(run=run, user=committee, now=now)
+    baseline_start = planner.first_month
+    baseline_end = _month_start(today, MONTHS - BASELINE_MONTHS)
+    baseline_set(start=baseline_start, end=baseline_end, user=committee, now=now)

@@ -1,0 +1,108 @@
+"""The demo history: meetings, evidence through the worker's processing, flags, reviews, findings,
+two published assessments and a baseline — and the story the README tells about it."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from assessment.models import BranchScore, MemberScore, Run
+from assessment.participation import current_baseline, participation_trend
+from bulletin.models import Announcement
+from meetings.models import Attendance, Meeting
+from org.models import User
+from supervision.models import Evidence, Finding, Flag, Rectification, Review
+
+pytestmark = pytest.mark.usefixtures("fast_password_hasher")
+
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+COUNTED = (Meeting, Attendance, Evidence, Flag, Review, Finding, Rectification, Run, BranchScore, MemberScore)
+
+
+@pytest.fixture
+def seeded(db, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
+        },
+    }
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        out = StringIO()
+        call_command("seed_demo_activity", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_history_has_sixteen_months_of_reviewed_meetings_and_last_months_queue(seeded):
+    assert "演示业务数据已就绪" in seeded
+    months = {m.replace(day=1) for m in Meeting.objects.values_list("counts_for", flat=True)}
+    assert len(months) == 16
+    assert Meeting.objects.filter(status=Meeting.Status.APPROVED).count() > 500
+    waiting = Meeting.objects.filter(status=Meeting.Status.SUBMITTED)
+    assert waiting.exists()
+    assert {m.counts_for.replace(day=1) for m in waiting} == {dt.date(2026, 10, 1)}
+    assert Meeting.objects.filter(status=Meeting.Status.RETURNED, reviews__action=Review.Action.RETURN).count() == 1
+
+
+def test_the_demo_evidence_was_processed_and_the_checks_found_what_the_story_planted(seeded):
+    assert Evidence.objects.exists()
+    assert set(Evidence.objects.values_list("status", flat=True)) == {Evidence.Status.READY}
+    assert not Evidence.objects.filter(gps_latitude__isnull=False).exists()
+    assert Evidence.objects.filter(captured_at__isnull=False).count() == Evidence.objects.count()
+    weak = Flag.objects.filter(meeting__branch__name="运输队党支部")
+    assert weak.filter(kind=Flag.Kind.DUPLICATE_PHOTO, status=Flag.Status.CONFIRMED).exists()
+    assert weak.filter(kind=Flag.Kind.SIMILAR_MINUTES, status=Flag.Status.CONFIRMED).exists()
+    assert weak.filter(kind=Flag.Kind.CAPTURE_TIME).exists()
+    assert Flag.objects.filter(meeting__branch__name="通风队党支部", kind=Flag.Kind.LATE_ENTRY).exists()
+
+
+def test_the_latest_quarter_names_the_vetoed_branch_in_a_notice_and_opens_its_rectification(seeded):
+    runs = list(Run.objects.order_by("period_start"))
+    assert [r.status for r in runs] == [Run.Status.PUBLISHED, Run.Status.PUBLISHED]
+    latest = runs[-1]
+    failing = list(latest.scores.filter(is_failing=True).select_related("branch", "rectification"))
+    assert [(s.branch.name, s.vetoed) for s in failing] == [("运输队党支部", True)]
+    assert failing[0].rectification.status == Rectification.Status.OPEN
+    notice = Announcement.objects.get(pk=latest.notice_id)
+    assert notice.kind == Announcement.Kind.CIRCULAR and notice.organization_id is None
+    assert "运输队党支部" in notice.body and "三、整改要求" in notice.body
+    # 比学赶超: every branch of the latest run has its rank in the previous one.
+    assert not latest.scores.filter(previous_rank__isnull=True).exists()
+    assert Rectification.objects.filter(status=Rectification.Status.OVERDUE).count() == 1
+    assert Rectification.objects.filter(status=Rectification.Status.VERIFIED).count() == 1
+
+
+def test_participation_rose_about_thirty_percent_against_the_baseline(seeded):
+    baseline = current_baseline()
+    assert (baseline.start, baseline.end) == (dt.date(2025, 7, 1), dt.date(2026, 1, 1))
+    trend = participation_trend(start=dt.date(2026, 1, 1), end=dt.date(2026, 11, 1))
+    later = trend.total.attended / trend.total.expected
+    base = trend.baseline_rate.attended / trend.baseline_rate.expected
+    assert 0.60 < base < 0.68
+    assert 1.25 < later / base < 1.36
+
+
+def test_running_the_history_again_changes_nothing(seeded):
+    before = {model.__name__: model.objects.count() for model in COUNTED}
+    out = StringIO()
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        call_command("seed_demo_activity", stdout=out)
+    assert "跳过" in out.getvalue()
+    assert {model.__name__: model.objects.count() for model in COUNTED} == before
+
+
+@pytest.mark.parametrize(
+    ("username", "url_name"),
+    [("supervisor", "supervision:review_queue"), ("committee", "assessment:run_list"), ("dangyuan", "home")],
+)
+def test_the_demo_logins_open_their_pages_on_the_seeded_history(seeded, username, url_name):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    response = client.get(reverse(url_name))
+    assert response.status_code == 200
