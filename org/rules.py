@@ -223,3 +223,15 @@ rules.add_perm(
     rules.is_authenticated & (sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch),
 )
 rules.add_perm("assessment.set_baseline", is_committee)
+
+
+# --- Assessment (runs) -----------------------------------------------------------------
+# The 党委 committee runs the assessment (create, compute, review, publish); the 督导组 enters
+# the items that need judgement; both see every branch's score, drafts included. A branch's
+# people see their own branch's published score and its deductions (object: the branch, or
+# anything with ``branch_id`` such as a branch score).
+
+rules.add_perm("assessment.manage_runs", is_committee)
+rules.add_perm("assessment.enter_scores", is_supervisor)
+rules.add_perm("assessment.view_all_scores", sees_all)
+rules.add_perm("assessment.view_branch_score", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
