@@ -2,14 +2,25 @@
 
 A hash is split into four 16-bit chunks, each stored in an indexed column. If two hashes
 differ in at most ``d`` bits, the differing bits fall into four chunks, so at least one
-chunk differs in at most ``d // 4`` bits (pigeonhole). A lookup therefore asks the index
-for every chunk value within ``d // 4`` bits of the query's chunk, in each of the four
-columns, and measures the exact distance only on what comes back. With ``d <= 11`` that
-is 1 + 16 + 120 = 137 values per column; with ``d <= 7``, 17.
+chunk differs in at most ``r = d // 4`` bits (pigeonhole). A lookup asks the index for
+the chunk values near the query's chunks and measures the exact distance only on the
+rows that come back. With ``d <= 11`` that is 1 + 16 + 120 = 137 values per column.
+
+The plain rule (any chunk within ``r``) reads every row it finds: at a million random
+hashes that is ~8,400 rows a lookup. ``lookup_plan`` sharpens it. Sort a match's four
+chunk distances a <= b <= c <= e; a + b + c + e <= d gives a <= r and b <= (d - a) / 3.
+When ``(d - r) // 3 == r`` (d = 0–2, 4–6, 8–10, the policy's default among them) a match
+either has a chunk within ``r - 1`` ("near"), or its two closest chunks are both at
+exactly ``r`` ("shell"): if a == r then r <= b <= (d - r) / 3, so b == r. Rows with one
+chunk in the shell and no other are not matches and need not be read: the shell rows
+are counted in the index alone, and only the ~20 that appear in two shells are read,
+with the ~1,000 near rows. For d = 3, 7 and 11 the rule stays the plain one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 
@@ -67,3 +78,41 @@ def _flip_masks(radius: int) -> tuple[int, ...]:
 def neighbours(chunk: int, radius: int) -> list[int]:
     """Every 16-bit value within ``radius`` bits of ``chunk`` (``chunk`` itself first)."""
     return [chunk ^ mask for mask in _flip_masks(radius)]
+
+
+def shell(chunk: int, radius: int) -> list[int]:
+    """Every 16-bit value at exactly ``radius`` bits from ``chunk``."""
+    return [chunk ^ mask for mask in _flip_masks(radius) if mask.bit_count() == radius]
+
+
+@dataclass(frozen=True)
+class LookupPlan:
+    """Which chunk values to ask the index for, per column (see the module's docstring).
+
+    A stored row is a candidate when one of its chunks is in ``near`` for that column, or
+    when two of its chunks are each in ``shell`` for their column. Every hash within the
+    distance is a candidate; the caller measures the exact distance of each.
+    """
+
+    near: tuple[tuple[int, ...], ...]
+    shell: tuple[tuple[int, ...], ...]
+
+
+def lookup_plan(phashes: Iterable[int], max_distance: int) -> LookupPlan:
+    """The chunk values to look up for all of ``phashes`` at once (the union: a superset for each)."""
+    r = chunk_radius(max_distance)
+    sharpened = (max_distance - r) // 3 == r
+    near: list[set[int]] = [set() for _ in range(CHUNKS)]
+    rings: list[set[int]] = [set() for _ in range(CHUNKS)]
+    for phash in phashes:
+        for column, chunk in enumerate(chunks(phash)):
+            if sharpened:
+                if r > 0:
+                    near[column].update(neighbours(chunk, r - 1))
+                rings[column].update(shell(chunk, r))
+            else:
+                near[column].update(neighbours(chunk, r))
+    return LookupPlan(
+        near=tuple(tuple(sorted(values)) for values in near),
+        shell=tuple(tuple(sorted(values)) for values in rings),
+    )

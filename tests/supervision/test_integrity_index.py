@@ -1,5 +1,6 @@
 """The duplicate-photo index: multi-index lookup against brute force, and the hash arithmetic under it."""
 
+import itertools
 import random
 
 import pytest
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from supervision import hashindex
 from supervision.models import Evidence, PhotoFingerprint
-from supervision.selectors.integrity import similar_photos, similar_photos_many
+from supervision.selectors.integrity import _candidates, similar_photos, similar_photos_many
 from supervision.services.integrity import fingerprint_store
 from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_integrity_photos import make_evidence
@@ -100,8 +101,25 @@ def brute_force(hashes, query, max_distance, exclude_meeting_id=None):
     )
 
 
+def test_the_lookup_rule_lets_through_every_split_of_the_distance_over_the_four_chunks():
+    # Every way a match within d can spread its differing bits over the four chunks passes
+    # the rule of the plan: a chunk in "near", or two chunks in "shell".
+    for d in range(12):
+        r = hashindex.chunk_radius(d)
+        plan = hashindex.lookup_plan([0], d)
+        near = [len(v) for v in plan.near]
+        for split in itertools.product(range(d + 1), repeat=4):
+            if sum(split) > d:
+                continue
+            in_near = [any(v.bit_count() == k for v in plan.near[i]) for i, k in enumerate(split)]
+            in_shell = [any(v.bit_count() == k for v in plan.shell[i]) for i, k in enumerate(split)]
+            assert any(in_near) or sum(in_shell) >= 2, (d, split)
+        # The sharpened plan asks for fewer rows than the plain "any chunk within r".
+        assert near[0] <= len(hashindex.neighbours(0, r))
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("max_distance", [0, 3, 7, 10, 11])
+@pytest.mark.parametrize("max_distance", range(12))
 def test_the_index_finds_exactly_what_a_scan_finds_at_every_distance_up_to_the_limit(stored_hashes, max_distance):
     _meetings, hashes, rnd = stored_hashes
     # Plant near-duplicates of stored hashes at every distance 0..d+1: those up to d must
@@ -116,6 +134,16 @@ def test_the_index_finds_exactly_what_a_scan_finds_at_every_distance_up_to_the_l
             got = sorted((m.distance, m.evidence_id) for m in found)
             assert got == brute_force(hashes, query, max_distance)
             assert ((distance, evidence_id) in got) == (distance <= max_distance)
+            # The portable plan (PostgreSQL's) lets through the same matches as SQLite's.
+            portable = _candidates([query], max_distance=max_distance, using="default", sqlite=False)
+            assert (
+                sorted(
+                    (hashindex.hamming(query, h), e)
+                    for e, (_m, h) in portable.items()
+                    if hashindex.hamming(query, h) <= max_distance
+                )
+                == got
+            )
 
 
 @pytest.mark.django_db
@@ -132,13 +160,13 @@ def test_the_index_leaves_out_the_photos_of_the_meeting_asked_about(stored_hashe
 
 
 @pytest.mark.django_db
-def test_several_hashes_are_looked_up_in_one_query_closest_first(stored_hashes):
+def test_several_hashes_are_looked_up_in_two_queries_closest_first(stored_hashes):
     _meetings, hashes, rnd = stored_hashes
     picks = rnd.sample(list(hashes), 9)
     queries = [flip(hashes[e][1], rnd.randint(0, 10), rnd) for e in picks]
     with CaptureQueriesContext(connection) as ctx:
         result = similar_photos_many(queries, max_distance=10, limit=3)
-    assert len(ctx.captured_queries) == 1
+    assert len(ctx.captured_queries) == 2  # the "near" rows, and the rows in two shells
     for query in queries:
         expected = brute_force(hashes, query, 10)[:3]
         assert [(m.distance, m.evidence_id) for m in result[query]] == expected
