@@ -1,5 +1,5 @@
-from .views import members
+from .views import members, runs
 
 app_name = "assessment"
 
-urlpatterns = [*members.urlpatterns]
+urlpatterns = [*members.urlpatterns, *runs.urlpatterns]
