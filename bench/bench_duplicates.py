@@ -130,9 +130,10 @@ def ensure(n: int) -> bool:
         # The marker, written last: a build that stopped half-way is not taken for a finished one.
         _insert(
             Evidence._meta.db_table,
-            evidence_columns,
+            ["id", *evidence_columns],
             [
                 (
+                    first_id + n,
                     meeting_ids[0],
                     "other",
                     "image",

@@ -33,8 +33,11 @@ def _in(column: int, values) -> Q:
 
 
 def _candidate_rows_orm(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
-    """One query: PostgreSQL ORs a bitmap scan per "near" column with a BitmapAnd per pair of shells,
-    and reads only the rows in the result."""
+    """One query, for any database: a row with a "near" chunk, or with chunks in two shells.
+
+    PostgreSQL ORs a bitmap index scan per "near" column with a BitmapAnd per pair of
+    shells and reads only the rows in the result (see ``_candidate_rows_postgresql``).
+    """
     condition = Q(pk__in=[])
     for column, values in enumerate(plan.near):
         if values:
@@ -44,6 +47,31 @@ def _candidate_rows_orm(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
             condition |= _in(i, plan.shell[i]) & _in(j, plan.shell[j])
     queryset = PhotoFingerprint.objects.using(using).filter(condition)
     return list(queryset.values_list("evidence_id", "meeting_id", "hash"))
+
+
+def _candidate_rows_postgresql(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
+    """The portable query's plan, with each value list bound as one array (``= ANY(%s)``).
+
+    Binding ~1,500 separate parameters doubled the lookup's time (10 ms against 5 at a
+    million photos); an array is parsed once.
+    """
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    conditions, params = [], []
+    for column, values in enumerate(plan.near):
+        if values:
+            conditions.append(f"{qn(f'chunk{column}')} = ANY(%s)")
+            params.append(list(values))
+    if any(plan.shell):
+        for i, j in combinations(range(hashindex.CHUNKS), 2):
+            conditions.append(f"({qn(f'chunk{i}')} = ANY(%s) AND {qn(f'chunk{j}')} = ANY(%s))")
+            params += [list(plan.shell[i]), list(plan.shell[j])]
+    columns = f"{qn('evidence_id')}, {qn('meeting_id')}, {qn('hash')}"
+    table = qn(PhotoFingerprint._meta.db_table)
+    # Only quoted model names are formatted into the SQL; every value is a bound parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE {' OR '.join(conditions)}", params)  # noqa: S608
+        return cursor.fetchall()
 
 
 def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
@@ -86,10 +114,13 @@ def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple
     return rows
 
 
-def _candidates(phashes: list[int], *, max_distance: int, using: str, sqlite: bool) -> dict[int, tuple[int, int]]:
+_STRATEGIES = {"sqlite": _candidate_rows_sqlite, "postgresql": _candidate_rows_postgresql}
+
+
+def _candidates(phashes: list[int], *, max_distance: int, using: str, vendor: str) -> dict[int, tuple[int, int]]:
     """evidence id → (meeting id, unsigned hash) of every stored row the index rule lets through."""
     plan = hashindex.lookup_plan(phashes, max_distance)
-    rows = _candidate_rows_sqlite(using, plan) if sqlite else _candidate_rows_orm(using, plan)
+    rows = _STRATEGIES.get(vendor, _candidate_rows_orm)(using, plan)
     return {evidence_id: (meeting_id, hashindex.to_unsigned(h)) for evidence_id, meeting_id, h in rows}
 
 
@@ -109,11 +140,11 @@ def similar_photos_many(
     """
     queries = list(dict.fromkeys(phashes))
     using = using or router.db_for_read(PhotoFingerprint)
-    sqlite = connections[using].vendor == "sqlite"
+    vendor = connections[using].vendor
     result = {}
     for start in range(0, len(queries), HASHES_PER_QUERY):
         batch = queries[start : start + HASHES_PER_QUERY]
-        rows = _candidates(batch, max_distance=max_distance, using=using, sqlite=sqlite)
+        rows = _candidates(batch, max_distance=max_distance, using=using, vendor=vendor)
         for query in batch:
             found = [
                 PhotoMatch(evidence_id, meeting_id, distance)
