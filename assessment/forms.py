@@ -11,6 +11,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from .models import BranchScore, GradeBand, Item, ItemScore, Run
+from .scoring import fmt
 
 QUARTERS = [(1, "第一季度"), (2, "第二季度"), (3, "第三季度"), (4, "第四季度")]
 
@@ -107,7 +108,7 @@ class ManualRowForm(forms.Form):
                     widget=forms.NumberInput(
                         attrs={
                             "min": "0",
-                            "max": f"{item.max_points:f}",
+                            "max": fmt(item.max_points),
                             "step": "0.5",
                             "inputmode": "decimal",
                             "class": "form-control",

@@ -72,7 +72,11 @@ def run_rows() -> list[RunRow]:
 
 def run_for_page(pk: int) -> Run | None:
     """A run with its scheme, notice and the people who created and published it: one query."""
-    return Run.objects.select_related("scheme", "notice", "created_by", "published_by").filter(pk=pk).first()
+    return (
+        Run.objects.select_related("scheme", "notice", "created_by__member", "published_by__member")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def ranking(run: Run) -> list[BranchScore]:
@@ -103,7 +107,7 @@ def branch_score_for_page(*, run_pk: int, branch_pk: int) -> BranchScore | None:
         "meeting", "finding__rectification", "rectification", "flag__meeting", "review__meeting"
     ).order_by("period_start", "id")
     items = (
-        ItemScore.objects.select_related("item", "entered_by")
+        ItemScore.objects.select_related("item", "entered_by__member")
         .prefetch_related(Prefetch("deductions", queryset=deductions))
         .order_by("item__order", "item_id")
     )
@@ -140,7 +144,7 @@ def manual_rows(run: Run, *, search: str = "") -> QuerySet[BranchScore]:
     rows = BranchScore.objects.filter(run=run).select_related("branch")
     if search:
         rows = rows.filter(branch__name__contains=search)
-    scores = ItemScore.objects.filter(item__method=Item.Method.MANUAL).select_related("entered_by")
+    scores = ItemScore.objects.filter(item__method=Item.Method.MANUAL).select_related("entered_by__member")
     return rows.prefetch_related(Prefetch("items", queryset=scores, to_attr="manual_scores")).order_by(
         "branch__sort_order", "branch_id"
     )
