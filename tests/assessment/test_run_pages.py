@@ -710,3 +710,8 @@ def test_the_manual_page_costs_the_same_queries_for_20_branches_as_for_3(
     with django_assert_num_queries(14):
         response = client.get(manual_url(draft))
     assert page(response).count("manual-row") == 20
+
+
+@pytest.mark.parametrize("name", ["assessment:my_branch_score", "assessment:scheme_latest"])
+def test_the_shortcuts_send_anonymous_visitors_to_sign_in(name, client):
+    assert refused(client.get(reverse(name)), "anonymous")
