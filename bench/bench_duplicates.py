@@ -18,12 +18,11 @@ Both give the same matches (checked on the scanned queries); the scan is timed o
 of the queries (~0.3 s each). Measures: how many times faster the index is per lookup, and
 the index's milliseconds per lookup.
 
-Where the time goes (SQLite, a million photos, distance 10): ~1,000 "near" rows read from
-the table (~1.5 ms) and ~7,300 shell entries counted in the chunk indexes (~2.3 ms); see
-``supervision.hashindex``. That is ~70x the scan, short of the 100x goal: with four
-single-column 16-bit chunk indexes, the rows whose one chunk is within 1 bit must be read
-to learn the rest of their hash. A covering index per chunk (chunk, hash) would spare
-those reads.
+Where the time goes (SQLite, a million photos, distance 10): ~1,000 "near" rows and ~7,300
+shell entries, all read from the covering chunk indexes (chunk, hash, meeting, evidence), so no
+table row is read; see ``supervision.hashindex``. Before the indexes covered the hash, the near
+rows were read from the table and the index was ~70x the scan; with them ~85–100x on this
+machine, the rest being SQLite's own execution of the two statements (~2.2 ms).
 
 Alone: ``.venv/bin/python -m bench.bench_duplicates``; BENCH_DUP_PHOTOS overrides the count.
 """

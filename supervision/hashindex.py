@@ -28,7 +28,7 @@ BITS = 64
 CHUNKS = 4
 CHUNK_BITS = BITS // CHUNKS
 _CHUNK_MASK = (1 << CHUNK_BITS) - 1
-_MASK64 = (1 << BITS) - 1
+MASK64 = _MASK64 = (1 << BITS) - 1
 _SIGN = 1 << (BITS - 1)
 
 

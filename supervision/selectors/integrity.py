@@ -121,7 +121,10 @@ def _candidates(phashes: list[int], *, max_distance: int, using: str, vendor: st
     """evidence id → (meeting id, unsigned hash) of every stored row the index rule lets through."""
     plan = hashindex.lookup_plan(phashes, max_distance)
     rows = _STRATEGIES.get(vendor, _candidate_rows_orm)(using, plan)
-    return {evidence_id: (meeting_id, hashindex.to_unsigned(h)) for evidence_id, meeting_id, h in rows}
+    # The column holds signed 64-bit values by construction: masking is ``to_unsigned`` without
+    # its range check, which costs a third of the Python time of a lookup at a million photos.
+    mask = hashindex.MASK64
+    return {evidence_id: (meeting_id, h & mask) for evidence_id, meeting_id, h in rows}
 
 
 def similar_photos_many(
@@ -146,10 +149,11 @@ def similar_photos_many(
         batch = queries[start : start + HASHES_PER_QUERY]
         rows = _candidates(batch, max_distance=max_distance, using=using, vendor=vendor)
         for query in batch:
+            # Distances first, objects only for the few matches.
             found = [
                 PhotoMatch(evidence_id, meeting_id, distance)
                 for evidence_id, (meeting_id, stored) in rows.items()
-                if meeting_id != exclude_meeting_id and (distance := (query ^ stored).bit_count()) <= max_distance
+                if (distance := (query ^ stored).bit_count()) <= max_distance and meeting_id != exclude_meeting_id
             ]
             found.sort(key=lambda m: (m.distance, m.evidence_id))
             result[query] = found[:limit]
