@@ -75,7 +75,10 @@ def test_a_quarter_is_scored_published_and_seen_by_the_failing_branch_and_its_me
         veto_cell.get_by_label("触发一票否决").check()
         veto_cell.get_by_label("评分说明（必填）").fill("9 月支委会记录照抄 6 月记录，经核实属实。")
         weak_row.get_by_role("button", name="保存运输队党支部的评分").click()
-        expect(sup.get_by_text("一票否决").first).to_be_visible()
+        # The row now carries the veto in its header and who entered it.
+        saved_row = sup.locator(".manual-row", has_text="运输队党支部")
+        expect(saved_row.locator(".card-header")).to_contain_text("一票否决")
+        expect(saved_row.locator(".entered").first).to_be_visible()
         sup.goto(run_url)
         expect(sup.locator(f"#score-{mine['weak'].pk}")).to_contain_text("不合格")
 
