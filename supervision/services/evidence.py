@@ -420,7 +420,7 @@ def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
 def _locked_claimed(evidence_id: int, claimed_at: dt.datetime) -> Evidence | None:
     """The row, locked, if it is still 处理中 under this worker's claim (not deleted, not reclaimed)."""
     return (
-        Evidence.objects.select_for_update()
+        Evidence.objects.select_for_update(of=("self",))
         .select_related("meeting")
         .filter(pk=evidence_id, status=Evidence.Status.PROCESSING, processed_at=claimed_at)
         .first()
