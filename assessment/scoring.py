@@ -145,14 +145,21 @@ def grade_for(total: Decimal, bands: list[GradeBand], *, vetoed: bool) -> tuple[
     return ordered[-1].name, ordered[-1].is_failing
 
 
-def ranks(totals: Mapping[int, Decimal]) -> dict[int, int]:
-    """Competition ranking by total, highest first: equal totals share a rank (1, 2, 2, 4)."""
+def ranks(totals: Mapping[int, Decimal], *, vetoed: Iterable[int] = ()) -> dict[int, int]:
+    """Competition ranking by total, highest first: equal totals share a rank (1, 2, 2, 4).
+
+    Vetoed keys (一票否决) come after every other, whatever their total: a branch that cannot
+    pass is never ranked above one that did.
+    """
+    last = set(vetoed)
     result: dict[int, int] = {}
-    previous: Decimal | None = None
+    previous: tuple[bool, Decimal] | None = None
     rank = 0
-    for position, (key, total) in enumerate(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])), start=1):
-        if total != previous:
-            rank, previous = position, total
+    order = sorted(totals.items(), key=lambda kv: (kv[0] in last, -kv[1], kv[0]))
+    for position, (key, total) in enumerate(order, start=1):
+        standing = (key in last, total)
+        if standing != previous:
+            rank, previous = position, standing
         result[key] = rank
     return result
 
@@ -293,7 +300,9 @@ def compute_scores(
                 previous_total=before[1] if before else None,
             )
         )
-    placed = ranks({r.branch.pk: r.total for r in scores.results})
+    placed = ranks(
+        {r.branch.pk: r.total for r in scores.results}, vetoed=[r.branch.pk for r in scores.results if r.vetoed]
+    )
     for r in scores.results:
         r.rank = placed[r.branch.pk]
     return scores

@@ -310,8 +310,8 @@ def _refresh_branch(branch_score: BranchScore, *, user, now: dt.datetime) -> Bra
     branch_score._history_date = now
     branch_score.save(update_fields=["total", "grade", "is_failing", "vetoed"])
 
-    rows = list(BranchScore.objects.filter(run_id=run.pk).only("pk", "total", "rank"))
-    placed = ranks({row.pk: row.total for row in rows})
+    rows = list(BranchScore.objects.filter(run_id=run.pk).only("pk", "total", "rank", "vetoed"))
+    placed = ranks({row.pk: row.total for row in rows}, vetoed=[row.pk for row in rows if row.vetoed])
     changed = [row for row in rows if row.rank != placed[row.pk]]
     for row in changed:
         row.rank = placed[row.pk]

@@ -491,6 +491,22 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
     return [f for f in flags if f.meeting_id == meeting.pk]
 
 
+def minutes_index(*, meeting, now: dt.datetime) -> None:
+    """Index a record's minutes for the similarity check without checking the record itself.
+
+    For records that never went through the checks (imported history, records approved
+    before the checks existed), so that a later copy of their minutes is still found.
+    """
+    with transaction.atomic():
+        meeting = _with_minutes(Meeting.objects.select_for_update(of=("self",))).get(pk=meeting.pk)
+        own = minhash.shingles(minutes_segments(meeting))
+        sig, band_values = None, []
+        if len(own) >= MIN_SHINGLES:
+            sig = minhash.signature(own)
+            band_values = minhash.bands(sig)
+        _index_minutes(meeting, sig, band_values, len(own), now)
+
+
 def meeting_checks(*, meeting, now: dt.datetime) -> list[Flag]:
     """Run every check of one record and note when (``MeetingCheck.checked_at``). Returns its flags."""
     return _meeting_checks(meeting.pk, policy=SupervisionPolicy.current(), now=now)

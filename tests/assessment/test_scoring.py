@@ -370,6 +370,12 @@ def test_equal_totals_share_a_rank_and_the_next_rank_skips():
 
 
 @pytest.mark.django_db
+def test_a_vetoed_branch_ranks_after_every_branch_that_can_pass_whatever_its_total():
+    totals = {1: Decimal("98"), 2: Decimal("90"), 3: Decimal("85"), 4: Decimal("96")}
+    assert ranks(totals, vetoed=[1, 4]) == {2: 1, 3: 2, 1: 3, 4: 4}
+    assert ranks(totals) == {1: 1, 4: 2, 2: 3, 3: 4}
+
+
 def test_branches_with_the_same_total_share_a_rank_in_the_computed_scores(scheme):
     a, b, c = BranchFactory(), BranchFactory(), BranchFactory()
     full_marks_year(a)

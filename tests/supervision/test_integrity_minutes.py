@@ -1,6 +1,7 @@
 """Minutes copied from another meeting: shingles, MinHash and LSH bands on realistic Chinese minutes."""
 
 import datetime as dt
+import io
 import itertools
 import subprocess
 import sys
@@ -8,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from meetings.models import AgendaItem, Speech
 from supervision import minhash
 from supervision.models import Flag, MeetingCheck, MinutesBand
-from supervision.services.integrity import meeting_checks, minutes_segments
+from supervision.services.integrity import meeting_checks, minutes_index, minutes_segments
 from tests.factories import BranchFactory, MemberFactory
 from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_integrity_photos import set_policy
@@ -429,3 +431,30 @@ def test_minutes_too_short_to_judge_are_not_indexed_or_flagged(zongcai):
     assert not MinutesBand.objects.exists()
     assert MeetingCheck.objects.get(meeting=second).minutes_signature == b""
     assert minutes_segments(second) == ["学习", "同意。", "学习文件", "要抓好安全。"]
+
+
+@pytest.mark.django_db
+def test_a_copy_of_minutes_that_were_only_indexed_is_found_and_the_indexed_record_gets_no_check(zongcai):
+    # An approved record from before the checks (imported history): indexed, never checked.
+    september = held(zongcai, SEPTEMBER, start=local(2026, 9, 18, 15))
+    minutes_index(meeting=september, now=local(2026, 9, 20, 9))
+    assert MeetingCheck.objects.filter(meeting=september).exists()
+    assert Flag.objects.filter(meeting=september).count() == 0
+
+    december = held(zongcai, DECEMBER, start=local(2026, 12, 20, 15))
+    flags = meeting_checks(meeting=december, now=NOW)
+    assert [f.related_meeting for f in flags if f.kind == Flag.Kind.SIMILAR_MINUTES] == [september]
+
+
+@pytest.mark.django_db
+def test_the_index_minutes_command_indexes_held_records_without_a_check_once(zongcai):
+    september = held(zongcai, SEPTEMBER, start=local(2026, 9, 18, 15))
+    planned = meeting_held(zongcai, start=local(2026, 12, 1, 9), status="planned")
+    out = io.StringIO()
+    call_command("index_minutes", stdout=out)
+    assert "已为 1 次会议的记录建立索引" in out.getvalue()
+    assert set(MeetingCheck.objects.values_list("meeting_id", flat=True)) == {september.pk}
+    assert MinutesBand.objects.filter(meeting=september).count() == minhash.BANDS
+    assert not MeetingCheck.objects.filter(meeting=planned).exists()
+    call_command("index_minutes", stdout=out)
+    assert "已为 0 次会议的记录建立索引" in out.getvalue()

@@ -38,7 +38,7 @@ from org.models import Member, Membership, Organization, Post, User
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import finding_raise, rectification_submit, rectification_verify
-from supervision.services.integrity import flag_decide, meetings_check_due
+from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
 
 SEED = 20260301
 MONTHS = 16  # full months of history before the current one
@@ -62,14 +62,29 @@ TOPICS = {
     "theme_day": ["“安全我先行”：观看事故警示片并查找身边隐患", "节能降耗金点子征集", "红色教育基地参观学习"],
     "general_meeting": ["传达矿党委年度工作部署", "讨论本支部发展党员计划", "评选季度先进党员"],
 }
-POINTS = [
-    "结合本队实际，要把安全生产责任落实到每个班组、每个岗位。",
-    "近期综采工作面顶板管理压力大，党员要在关键岗位带头盯守。",
-    "建议把隐患排查和“党员身边无事故”活动结合起来，每周通报一次。",
-    "新入职职工安全意识薄弱，党员要一对一结对帮带。",
-    "节能降耗要从设备空转抓起，机电班组要拿出具体措施。",
-    "同意支部提出的计划，建议明确责任人和完成时限。",
-    "学习要联系思想实际，不能只念文件，要谈认识、谈差距。",
+# Speakers' points are put together from parts, so two meetings' minutes differ the way real
+# ones do and only the planted copy looks copied.
+OPENERS = ["结合本队实际，", "从本班组看，", "针对上月检查情况，", "我谈一点认识：", "作为党员，", "联系岗位工作，"]
+CONCERNS = [
+    "综采工作面顶板管理压力大",
+    "新入职职工安全意识薄弱",
+    "设备空转造成电耗偏高",
+    "夜班交接班记录不够规范",
+    "运输巷道积水影响行车",
+    "部分党员学习流于形式",
+    "隐患排查有死角",
+    "技术攻关小组进展偏慢",
+    "职工对井下休息条件有意见",
+    "雨季防治水准备不足",
+]
+ACTIONS = [
+    "党员要在关键岗位带头盯守",
+    "建议每周通报一次并明确责任人",
+    "要一对一结对帮带，月底检查效果",
+    "机电班组拿出具体整改措施",
+    "支部要向矿里反映，争取尽快解决",
+    "把“党员身边无事故”活动落到实处",
+    "下月组织一次专题学习并交流心得",
 ]
 
 
@@ -144,7 +159,7 @@ class Planner:
             baseline = back > MONTHS - BASELINE_MONTHS
             quarter_end = month.month % 3 == 0
             for name, roster in self.rosters.items():
-                skip_committee = name == WEAK_BRANCH and back <= 5 and back % 2 == 1
+                skip_committee = name == WEAK_BRANCH and back in (3, 5)
                 if not skip_committee:
                     plans.append(self._meeting(roster, month, 8, ["committee_meeting"], roster.committee, baseline))
                 for gi, group in enumerate(roster.groups):
@@ -199,7 +214,7 @@ class Planner:
             "attendance": attendance,
             "lesson": lesson,
             "speakers": rng.sample(attendees, k=min(3, len(attendees))) if attendees else [],
-            "points": rng.sample(POINTS, k=3),
+            "points": [f"{rng.choice(OPENERS)}{rng.choice(CONCERNS)}，{rng.choice(ACTIONS)}。" for _ in range(3)],
         }
 
 
@@ -390,6 +405,13 @@ def _evidence_and_reviews(planner: Planner, pairs: list[tuple[Meeting, dict]], *
             ]
         )
         AgendaItem.objects.filter(pk=clone_item.pk).update(title=source_item.title)
+    # The older records went through the checks when they were submitted; their minutes are
+    # indexed so that a later copy of them is found (no flags: those were dealt with then).
+    for meeting, _p in pairs:
+        if meeting.status == Meeting.Status.APPROVED and meeting.counts_for >= planner.last_month - dt.timedelta(
+            days=95
+        ):
+            minutes_index(meeting=meeting, now=now)
     meetings_check_due(now=now)
 
     # The supervisor confirms the cloned minutes and the reused photo, dismisses a capture-time flag.
