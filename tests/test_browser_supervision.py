@@ -128,8 +128,8 @@ def test_evidence_goes_from_a_phone_upload_through_return_and_resubmission_to_ap
         expect(sec.locator("#evidence-gallery .evidence-processing")).to_have_count(2)
 
         run_the_worker()
-        sec.reload()
-        expect(sec.locator("#evidence-gallery .evidence-processing")).to_have_count(0)
+        # The page reloads itself while files are 处理中 (static/js/evidence.js), no tap needed.
+        expect(sec.locator("#evidence-gallery .evidence-processing")).to_have_count(0, timeout=15_000)
         expect(sec.locator("#evidence-gallery img")).to_have_count(2)
 
         sec.goto(meeting_url)
