@@ -18,11 +18,12 @@ Both give the same matches (checked on the scanned queries); the scan is timed o
 of the queries (~0.3 s each). Measures: how many times faster the index is per lookup, and
 the index's milliseconds per lookup.
 
-Where the time goes (SQLite, a million photos, distance 10): ~1,000 "near" rows and ~7,300
-shell entries, all read from the covering chunk indexes (chunk, hash, meeting, evidence), so no
-table row is read; see ``supervision.hashindex``. Before the indexes covered the hash, the near
-rows were read from the table and the index was ~70x the scan; with them ~85–100x on this
-machine, the rest being SQLite's own execution of the two statements (~2.2 ms).
+Where the time goes (SQLite, a million photos, distance 10): one statement reads ~1,000
+"near" entries and checks ~7,300 shell entries, all in the covering chunk indexes (chunk,
+hash, meeting, evidence), so no table row is read; see ``supervision.hashindex``. The
+history: four single-column indexes and the near rows read from the table, ~70x the scan;
+covering indexes with the shell counted in a GROUP BY, ~85x; the shell's second chunk taken
+from the indexed hash, one statement, ~105x on this 2-core machine.
 
 Alone: ``.venv/bin/python -m bench.bench_duplicates``; BENCH_DUP_PHOTOS overrides the count.
 """
@@ -249,7 +250,7 @@ def measure() -> list[Measure]:
     near, shell = (sum(len(v) for v in sets) for sets in (plan.near, plan.shell))
     print(
         f"# duplicates: index {index_ms:.2f} ms a lookup over {len(queries)} queries (rows read ~{near * stored / 65536:.0f}, "
-        f"index entries counted ~{shell * stored / 65536:.0f}); scan {scan_ms:.0f} ms a lookup over {len(sample)} queries",
+        f"shell index entries checked ~{shell * stored / 65536:.0f}); scan {scan_ms:.0f} ms a lookup over {len(sample)} queries",
         flush=True,
     )
     return [

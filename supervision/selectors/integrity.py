@@ -23,8 +23,8 @@ class PhotoMatch:
     distance: int
 
 
-# Hashes looked up per round trip: keeps the bound parameters well under SQLite's 32,766
-# (16 hashes at distance 10: 4 × 16 × (17 + 120) = 8,768).
+# Hashes looked up per round trip: keeps the bound parameters under SQLite's 32,766 (16
+# hashes at distance 10: near 4 × 16 × 17 plus shells (4 + 3 + 2) × 16 × 120 = 18,368).
 HASHES_PER_QUERY = 16
 
 
@@ -75,43 +75,52 @@ def _candidate_rows_postgresql(using: str, plan: hashindex.LookupPlan) -> list[t
 
 
 def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
-    """Two statements: the "near" rows, then the rows in two shells, counted in the indexes alone.
+    """One statement, answered from the covering chunk indexes alone (no table row is read).
 
-    SQLite uses one index per OR term and reads the table to test the other half of an
-    AND (~7,000 rows a lookup at a million photos). Its indexes hold the rowid, so the
-    shell rows are counted without the table and only those in two shells are read.
-    Raw SQL because the ORM cannot say GROUP BY rowid; it also saves the ORM's ~1 ms.
+    The "near" rows come from each column's index. A match with no near chunk has two
+    chunks in their shells, at columns i < j: it is found through column i's index (i is
+    0, 1 or 2), keeping the entries whose chunk j, computed from the indexed hash, is in
+    column j's shell. Against counting every shell entry of the four columns and reading
+    the rows seen twice, this saves a quarter of the index seeks and the temporary b-tree:
+    2.4 ms against 3.9 ms a lookup at a million photos.
+    Raw SQL because the ORM cannot filter on bits of a column.
     """
     connection = connections[using]
     qn = connection.ops.quote_name
     table = qn(PhotoFingerprint._meta.db_table)
     columns = f"{qn('evidence_id')}, {qn('meeting_id')}, {qn('hash')}"
+    hash_column = qn("hash")
 
-    def per_column(select: str, sets) -> tuple[str, list[int]]:
-        parts, params = [], []
-        for column, values in enumerate(sets):
-            if values:
-                placeholders = ", ".join(["%s"] * len(values))
-                parts.append(f"{select} FROM {table} WHERE {qn(f'chunk{column}')} IN ({placeholders})")
-                params.extend(values)
-        return " UNION ALL ".join(parts), params
+    def among(expression: str, values) -> str:
+        return f"{expression} IN ({', '.join(['%s'] * len(values))})"
 
-    # Only quoted model names are formatted into the SQL; every value is a bound parameter.
-    rows = []
-    with connection.cursor() as cursor:
-        near, params = per_column(f"SELECT {columns}", plan.near)
-        if near:
-            cursor.execute(near, params)
-            rows += cursor.fetchall()
-        shells, params = per_column("SELECT rowid AS id", plan.shell)
-        if shells:
-            cursor.execute(
-                f"SELECT {columns} FROM {table} WHERE rowid IN "  # noqa: S608
-                f"(SELECT id FROM ({shells}) GROUP BY id HAVING COUNT(*) >= 2)",
-                params,
+    def chunk_of_hash(column: int) -> str:
+        # Arithmetic shift of the signed BIGINT, then the chunk's 16 bits: right for negative values too.
+        return f"(({hash_column} >> {hashindex.CHUNK_BITS * column}) & {(1 << hashindex.CHUNK_BITS) - 1})"
+
+    parts, params = [], []
+    for column, values in enumerate(plan.near):
+        if values:
+            parts.append(f"SELECT {columns} FROM {table} WHERE {among(qn(f'chunk{column}'), values)}")  # noqa: S608
+            params.extend(values)
+    if any(plan.shell):
+        for i in range(hashindex.CHUNKS - 1):
+            others = [j for j in range(i + 1, hashindex.CHUNKS) if plan.shell[j]]
+            if not plan.shell[i] or not others:
+                continue
+            second = " OR ".join(among(chunk_of_hash(j), plan.shell[j]) for j in others)
+            parts.append(
+                f"SELECT {columns} FROM {table} WHERE {among(qn(f'chunk{i}'), plan.shell[i])} AND ({second})"  # noqa: S608
             )
-            rows += cursor.fetchall()
-    return rows
+            params.extend(plan.shell[i])
+            for j in others:
+                params.extend(plan.shell[j])
+    if not parts:
+        return []
+    # Only quoted model names and integers are formatted into the SQL; every value is a bound parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
 
 
 _STRATEGIES = {"sqlite": _candidate_rows_sqlite, "postgresql": _candidate_rows_postgresql}
