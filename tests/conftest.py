@@ -22,7 +22,7 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _meeting_defaults(request):
-    """The default meeting types and rules, which a data migration loads.
+    """The default meeting types and rules and the default scoring scheme, which data migrations load.
 
     A transactional test (live_server, a real worker) flushes every table when it
     ends, data-migration rows included; put them back for every test that uses the

@@ -37,7 +37,12 @@ from org.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from org.models import Member, Membership, Organization, Post, User
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
-from supervision.services.findings import finding_raise, rectification_submit, rectification_verify
+from supervision.services.findings import (
+    finding_raise,
+    rectification_submit,
+    rectification_verify,
+    rectifications_sweep,
+)
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
 
 SEED = 20260301
@@ -464,8 +469,6 @@ def _evidence_and_reviews(planner: Planner, pairs: list[tuple[Meeting, dict]], *
         now=now - dt.timedelta(days=45),
         source_key="demo:cadence:yunshu",
     )
-    from supervision.services.findings import rectifications_sweep
-
     rectifications_sweep(now=now)
 
 
