@@ -11,25 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from org.models import Member
+from org.xlsx import Column, sheet_with_header, text_cell
 
 from .models import MemberScore, Run
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: int
-
 
 COLUMNS = (
     Column("支部", 24),
@@ -99,33 +88,9 @@ def hr_rows(run: Run) -> Iterator[HrRow]:
         yield HrRow(branch, name, _CATEGORY.get(category, category), *counts, points, eligible, reason)
 
 
-def _text(ws, value: str):
-    """Text safe for a cell: no control characters, and "=…" kept as text rather than a formula."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value or "")
-    if not value:
-        return None
-    if value[0] != "=":
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    return cell
-
-
 def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
     """Write the sheet; returns the number of member rows."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=ILLEGAL_CHARACTERS_RE.sub("", sheet_title)[:31] or "党员参与")
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
-    font, fill = Font(bold=True), PatternFill("solid", fgColor="F2DCDB")
-    align = Alignment(horizontal="center", vertical="center")
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(ws, value=column.header)
-        cell.font, cell.fill, cell.alignment = font, fill, align
-        header.append(cell)
-    ws.append(header)
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="党员参与")
 
     count = 0
     for row in rows:
@@ -136,8 +101,8 @@ def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str
             rate.number_format = "0.0%"
         ws.append(
             [
-                _text(ws, row.branch),
-                _text(ws, row.name),
+                text_cell(ws, row.branch),
+                text_cell(ws, row.name),
                 row.category,
                 row.expected,
                 row.attended,
@@ -148,7 +113,7 @@ def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str
                 row.points,
                 rate,
                 "是" if row.eligible else "否",
-                _text(ws, row.reason),
+                text_cell(ws, row.reason),
             ]
         )
     wb.save(fileobj)

@@ -20,13 +20,9 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from org.models import Organization
+from org.xlsx import Column, datetime_cell, naive_local, sheet_with_header, text_cell
 
 from .models import AgendaItem, Attendance, Meeting, Speech, Vote
 
@@ -330,12 +326,6 @@ def _rows_for_chunk(chunk: list[tuple]) -> list[LedgerRow]:
 # --- Excel -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float
-
-
 COLUMNS = (
     Column("序号", 6),
     Column("支部", 18),
@@ -365,62 +355,19 @@ COLUMNS = (
     Column("列席人员", 14),
     Column("状态", 8),
 )
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_EXCEL_CELL_LIMIT = 32767
-
-
-def _text(value: str) -> str:
-    """User text made safe for a cell: no control characters openpyxl refuses, within Excel's limit."""
-    if not value:
-        return ""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:_EXCEL_CELL_LIMIT]
-
-
-def _cell_text(ws, value: str) -> str | WriteOnlyCell | None:
-    """A text cell: None when empty (openpyxl then writes no cell at all), and text starting
-    with "=" forced to a string, since openpyxl would store it as a formula."""
-    if not value:
-        return None
-    value = _text(value)
-    if value[0] != "=":
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    return cell
-
-
-def _naive_local(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    # Excel has no time zones: write the wall-clock time of the mine.
-    return value.astimezone(tz).replace(tzinfo=None)
 
 
 def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
     """Write the ledger with openpyxl's write-only workbook (rows go straight to disk). Returns the row count."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_text(sheet_title)[:31] or "台账")
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
-    header_font = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="F2DCDB")
-    header_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(ws, value=column.header)
-        cell.font, cell.fill, cell.alignment = header_font, header_fill, header_align
-        header.append(cell)
-    ws.append(header)
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="台账")
 
     tz = timezone.get_current_timezone()
-    t = _cell_text
+    t = text_cell
     count = 0
     for count, row in enumerate(rows, start=1):
-        start = WriteOnlyCell(ws, value=_naive_local(row.start, tz))
-        start.number_format = DATETIME_FORMAT
+        start = datetime_cell(ws, row.start, tz)
         # A plain time: openpyxl gives it a time format itself, without a styled cell per row.
-        end = _naive_local(row.end, tz).time()
+        end = naive_local(row.end, tz).time()
         lesson = f"{row.lecturer}：{row.lesson_title}" if row.lecturer and row.lesson_title else row.lecturer
         ws.append(
             [

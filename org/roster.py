@@ -32,7 +32,6 @@ from .models import Member, Membership, Organization
 from .selectors import active_on, roster_rows
 from .validators import normalize_id_number, validate_id_number, validate_phone
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLE = "党员名册"
 INSTRUCTIONS_TITLE = "填写说明"
 CHOICES_TITLE = "选项"

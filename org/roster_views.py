@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import roster
 from .forms_roster import RosterUploadForm
 from .models import Organization
+from .xlsx import XLSX_CONTENT_TYPE
 
 PENDING_TTL = dt.timedelta(hours=24)
 PREVIEW_CHANGE_LIMIT = 500
@@ -139,7 +140,7 @@ def _render_preview(request, *, plan: roster.RosterPlan, filename: str, token: s
 def roster_template(request):
     _require(request, "org.import_roster")
     content = roster.build_template(branches=Organization.objects.branches().active())
-    response = HttpResponse(content, content_type=roster.XLSX_CONTENT_TYPE)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename="党员名册导入模板.xlsx")
     return response
 
@@ -246,5 +247,5 @@ def roster_export(request):
         raise
     out.seek(0)
     return FileResponse(
-        out, as_attachment=True, filename=f"党员名册-{today:%Y%m%d}.xlsx", content_type=roster.XLSX_CONTENT_TYPE
+        out, as_attachment=True, filename=f"党员名册-{today:%Y%m%d}.xlsx", content_type=XLSX_CONTENT_TYPE
     )

@@ -6,30 +6,14 @@ XML), the same way as the meetings ledger, so a mine's years of findings stay ou
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import IO
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+
+from org.xlsx import Column, datetime_cell, sheet_with_header, text_cell
 
 from .selectors.findings import ExportRow
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-_EXCEL_CELL_LIMIT = 32767
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float
-
 
 COLUMNS = (
     Column("序号", 6),
@@ -55,47 +39,12 @@ COLUMNS = (
 HEADERS = tuple(c.header for c in COLUMNS)
 
 
-def _text(ws, value: str):
-    """A text cell without the control characters openpyxl refuses, within Excel's limit;
-    text starting with "=" is forced to a string, since openpyxl would store it as a formula."""
-    if not value:
-        return None
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_EXCEL_CELL_LIMIT]
-    if not value.startswith("="):
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    return cell
-
-
-def _when(ws, value: dt.datetime | None, tz):
-    if value is None:
-        return None
-    # Excel has no time zones: the wall-clock time of the mine.
-    cell = WriteOnlyCell(ws, value=value.astimezone(tz).replace(tzinfo=None))
-    cell.number_format = DATETIME_FORMAT
-    return cell
-
-
 def write_findings_xlsx(rows: Iterable[ExportRow], fileobj: IO[bytes], *, sheet_title: str = "问题整改台账") -> int:
     """Write one sheet, a header row then one row per finding. Returns the number of rows."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=ILLEGAL_CHARACTERS_RE.sub("", sheet_title)[:31] or "问题整改台账")
-    for index, column in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
-    font, fill = Font(bold=True), PatternFill("solid", fgColor="F2DCDB")
-    align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(ws, value=column.header)
-        cell.font, cell.fill, cell.alignment = font, fill, align
-        header.append(cell)
-    ws.append(header)
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="问题整改台账")
 
     tz = timezone.get_current_timezone()
-    t = _text
+    t = text_cell
     count = 0
     for count, row in enumerate(rows, start=1):
         ws.append(
@@ -107,17 +56,17 @@ def write_findings_xlsx(rows: Iterable[ExportRow], fileobj: IO[bytes], *, sheet_
                 t(ws, row.description),
                 t(ws, row.meeting),
                 t(ws, row.raised_by),
-                _when(ws, row.raised_at, tz),
+                datetime_cell(ws, row.raised_at, tz),
                 t(ws, row.owner),
-                _when(ws, row.due_at, tz),
+                datetime_cell(ws, row.due_at, tz),
                 t(ws, row.status),
                 t(ws, row.deadline),
                 t(ws, row.measures),
-                _when(ws, row.submitted_at, tz),
+                datetime_cell(ws, row.submitted_at, tz),
                 t(ws, row.verified_by),
-                _when(ws, row.verified_at, tz),
-                _when(ws, row.overdue_at, tz),
-                _when(ws, row.escalated_at, tz),
+                datetime_cell(ws, row.verified_at, tz),
+                datetime_cell(ws, row.overdue_at, tz),
+                datetime_cell(ws, row.escalated_at, tz),
                 t(ws, row.last_rejection),
             ]
         )

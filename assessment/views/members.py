@@ -8,14 +8,13 @@ two small forms live here rather than in a forms module: they are only these pag
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Member, Organization
 from org.scope import get_scope
+from org.xlsx import xlsx_response
 
 from .. import hr_export
 from ..models import BranchScore, Run
@@ -152,20 +152,10 @@ def hr_export_xlsx(request, pk: int):
     if not request.user.has_perm("assessment.export_hr"):
         raise PermissionDenied
     run = get_object_or_404(Run, pk=pk)
-    # A temporary file, not memory: the mine has tens of thousands of members.
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    try:
-        hr_export.write_hr_xlsx(hr_export.hr_rows(run), tmp, sheet_title=f"{run.label}党员参与")
-    except BaseException:
-        tmp.close()
-        raise
-    tmp.seek(0)
     draft = "" if run.is_locked else "（未发布）"
-    return FileResponse(
-        tmp,
-        as_attachment=True,
+    return xlsx_response(
+        lambda f: hr_export.write_hr_xlsx(hr_export.hr_rows(run), f, sheet_title=f"{run.label}党员参与"),
         filename=f"{run.label}党员参与（绩效）{draft}.xlsx",
-        content_type=hr_export.XLSX_CONTENT_TYPE,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
@@ -13,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from org.models import Organization
+from org.xlsx import xlsx_response
 
 from .. import ledger
 from ..models import Attendance, Meeting
@@ -33,16 +32,7 @@ def _get_branch_for_ledger(request, pk: int) -> Organization:
 
 
 def _xlsx_response(rows, *, sheet_title: str, filename: str) -> FileResponse:
-    # Written to a temporary file, not to memory: the mine's year is tens of thousands
-    # of rows. FileResponse streams it and closes (so deletes) the file when done.
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    try:
-        ledger.write_ledger_xlsx(rows, tmp, sheet_title=sheet_title)
-    except BaseException:
-        tmp.close()
-        raise
-    tmp.seek(0)
-    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=ledger.XLSX_CONTENT_TYPE)
+    return xlsx_response(lambda f: ledger.write_ledger_xlsx(rows, f, sheet_title=sheet_title), filename=filename)
 
 
 @login_required

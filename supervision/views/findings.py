@@ -9,7 +9,6 @@ updates make a double submit act once.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import uuid
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Organization, Post
 from org.selectors import active_on
+from org.xlsx import xlsx_response
 
 from .. import findings_export
 from ..findings_forms import AnswerForm, BranchChoiceForm, EvidenceForm, FindingFilterForm, FindingForm, RejectForm
@@ -165,16 +165,8 @@ def finding_export(request):
     """The ledger with the page's filters as .xlsx, written to a temporary file and streamed."""
     context = _ledger_context(request, mine=request.GET.get("mine") == "1")
     rows = selectors.export_rows(context["queryset"], now=context["now"])
-    # A temporary file, not memory: FileResponse streams it and closes (so deletes) it when done.
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    try:
-        findings_export.write_findings_xlsx(rows, tmp)
-    except BaseException:
-        tmp.close()
-        raise
-    tmp.seek(0)
     filename = f"问题整改台账{timezone.localtime(context['now']):%Y%m%d}.xlsx"
-    return FileResponse(tmp, as_attachment=True, filename=filename, content_type=findings_export.XLSX_CONTENT_TYPE)
+    return xlsx_response(lambda f: findings_export.write_findings_xlsx(rows, f), filename=filename)
 
 
 # --- Raising a finding ----------------------------------------------------------------------

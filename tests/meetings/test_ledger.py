@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from meetings import ledger, services
 from meetings.models import Meeting
 from org.models import Member
+from org.xlsx import DATETIME_FORMAT, XLSX_CONTENT_TYPE
 from tests.conftest import client_for
 from tests.factories import MeetingFactory, MemberFactory, MembershipFactory
 
@@ -170,7 +171,7 @@ def test_the_branch_ledger_page_lists_the_meetings_with_their_elements(client, h
 def test_the_ledger_export_reopens_with_dates_chinese_headers_and_right_counts(client, held, secretary):
     response = client_for(client, secretary).get(reverse("meetings:ledger_xlsx", args=[held.branch_id, 2025]))
     assert response.status_code == 200
-    assert response["Content-Type"] == ledger.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
     ws = _xlsx(response).active
     header = [c.value for c in ws[1]]
@@ -179,7 +180,7 @@ def test_the_ledger_export_reopens_with_dates_chinese_headers_and_right_counts(c
     values = dict(zip(header, [c.value for c in ws[2]], strict=True))
     assert isinstance(values["会议时间"], dt.datetime)
     assert values["会议时间"] == dt.datetime(2025, 6, 12, 15, 0)  # the mine's wall clock
-    assert ws["D2"].number_format == ledger.DATETIME_FORMAT
+    assert ws["D2"].number_format == DATETIME_FORMAT
     assert (values["应到"], values["应到正式"], values["应到预备"]) == (4, 3, 1)
     assert (values["实到"], values["实到正式"], values["实到预备"], values["迟到"]) == (2, 2, 0, 1)
     assert (values["请假"], values["缺席"]) == (1, 1)

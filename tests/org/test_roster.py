@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from org import roster
 from org.models import Member, Membership, Organization, StaffRole
 from org.selectors import branch_members_on
+from org.xlsx import XLSX_CONTENT_TYPE
 from tests.conftest import client_for
 from tests.factories import (
     BranchFactory,
@@ -124,7 +125,7 @@ def test_the_template_downloads_with_the_chinese_headers_an_instructions_sheet_a
     response = importer.get(reverse("org:roster_template"))
 
     assert response.status_code == 200
-    assert response["Content-Type"] == roster.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.content))
     assert wb.sheetnames[:2] == ["党员名册", "填写说明"]
@@ -606,7 +607,7 @@ def test_an_import_that_fails_half_way_writes_nothing(importer, branch, group, m
 def export(client) -> Workbook:
     response = client.get(reverse("org:roster_export"))
     assert response.status_code == 200
-    assert response["Content-Type"] == roster.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
     return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
