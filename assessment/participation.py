@@ -29,10 +29,12 @@ from django.utils import timezone
 from bulletin.models import Announcement
 from bulletin.selectors import announcements_for_user
 from meetings.models import Attendance, Meeting
+from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
 
 from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
+from .scoring import held_in as scoring_held_in
 
 RECORDED_STATUSES = (
     Attendance.Status.PRESENT,
@@ -43,26 +45,10 @@ RECORDED_STATUSES = (
 CENT = Decimal("0.01")
 
 
-def local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
-
-
 def _held_in(start: dt.date, end: dt.date, prefix: str = "") -> Q:
-    """Held meetings whose date (actual start, else planned) lies in [start, end) local time.
-
-    Spelled as two branches rather than on a Coalesce so that each side can use an index.
-    """
-    lo, hi = local_midnight(start), local_midnight(end)
-    return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & (
-        Q(**{f"{prefix}actual_start__gte": lo, f"{prefix}actual_start__lt": hi})
-        | Q(
-            **{
-                f"{prefix}actual_start__isnull": True,
-                f"{prefix}planned_start__gte": lo,
-                f"{prefix}planned_start__lt": hi,
-            }
-        )
-    )
+    """Held meetings whose date (actual start, else planned) lies in [start, end) local time."""
+    dated = scoring_held_in(prefix, local_midnight(start), local_midnight(end))
+    return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & dated
 
 
 # --- The score of one member -----------------------------------------------------------------
@@ -316,14 +302,6 @@ def latest_announcements(user, *, now: dt.datetime, limit: int = 5) -> list[Anno
 
 
 # --- Participation trend -----------------------------------------------------------------------
-
-
-def month_number(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def month_start(number: int) -> dt.date:
-    return dt.date(number // 12, number % 12 + 1, 1)
 
 
 def _month_bucket(first: int, last: int) -> Case:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
+from org.clock import local_date
 from org.models import Organization, Post
 from org.selectors import active_on
 from supervision.models import Finding, Rectification
@@ -40,7 +41,6 @@ from .scoring import (
     compute_scores,
     fmt,
     grade_for,
-    local_date,
     manual_lines,
     ranks,
     total_of,

@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from org.clock import local_midnight, month_number, month_start
 from org.models import Organization
 
 from .models import CadenceRule, Exemption, Meeting
@@ -70,28 +71,20 @@ def worst(outcomes: Iterable[str]) -> str | None:
 # starts at a multiple of its length, so a period's number is month number // length.
 
 
-def _month_number(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _month_start(number: int) -> dt.date:
-    return dt.date(number // 12, number % 12 + 1, 1)
-
-
 def _bounds_of(period: str, number: int) -> tuple[dt.date, dt.date]:
     size = MONTHS_IN[period]
-    return _month_start(number * size), _month_start((number + 1) * size) - dt.timedelta(days=1)
+    return month_start(number * size), month_start((number + 1) * size) - dt.timedelta(days=1)
 
 
 def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day (inclusive) of the calendar ``period`` (month, quarter …) containing ``day``."""
-    return _bounds_of(period, _month_number(day) // MONTHS_IN[period])
+    return _bounds_of(period, month_number(day) // MONTHS_IN[period])
 
 
 def periods_in(period: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """The calendar periods of kind ``period`` that overlap [start, end], in order."""
     size = MONTHS_IN[period]
-    first, last = _month_number(start) // size, _month_number(end) // size
+    first, last = month_number(start) // size, month_number(end) // size
     return [_bounds_of(period, n) for n in range(first, last + 1)] if start <= end else []
 
 
@@ -197,10 +190,6 @@ _BEFORE = -1  # held before the first month looked at
 _NO_MEETINGS: tuple[int, ...] = ()
 
 
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
-
-
 def _month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after: int) -> Case:
     """The month number of ``field``, as a CASE over the month boundaries of [first, last].
 
@@ -210,8 +199,8 @@ def _month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after
     """
 
     def bound(number: int):
-        day = _month_start(number)
-        return _local_midnight(day) if is_datetime else day
+        day = month_start(number)
+        return local_midnight(day) if is_datetime else day
 
     whens = [When(**{f"{field}__lt": bound(first)}, then=Value(_BEFORE))]
     whens += [When(**{f"{field}__lt": bound(n + 1)}, then=Value(n)) for n in range(first, last + 1)]
@@ -250,10 +239,10 @@ def compliance(
     if not rules or start > end:
         return Result(start, end, today, rules, branches, dict(groups), cells)
     # Whole periods: a quarter overlapping [start, end] is counted in full.
-    first = min(_month_number(ps[0][0]) for ps in periods.values())
-    last = max(_month_number(ps[-1][1]) for ps in periods.values())
+    first = min(month_number(ps[0][0]) for ps in periods.values())
+    last = max(month_number(ps[-1][1]) for ps in periods.values())
     after = last + 1  # held (or counting for) after the last month looked at
-    range_start, range_end = _month_start(first), _month_start(last + 1)
+    range_start, range_end = month_start(first), month_start(last + 1)
 
     exemptions = {
         (e.rule_id, e.branch_id, e.period_start): e
@@ -274,8 +263,8 @@ def compliance(
             Q(counts_for__gte=range_start, counts_for__lt=range_end)
             | Q(
                 counts_for__isnull=True,
-                held_at__gte=_local_midnight(range_start),
-                held_at__lt=_local_midnight(range_end),
+                held_at__gte=local_midnight(range_start),
+                held_at__lt=local_midnight(range_end),
             ),
             status__in=Meeting.HELD_STATUSES,
             branch_id__in=branch_ids,
@@ -332,7 +321,7 @@ def compliance(
         rule_id, need, months = rule.pk, rule.min_count, MONTHS_IN[rule.period]
         # "unmet": the outcome of a period without enough timely meetings, before exemptions
         numbered = [
-            (_month_number(ps) // months, ps, pe, pending if today <= pe else None) for ps, pe in periods[rule.period]
+            (month_number(ps) // months, ps, pe, pending if today <= pe else None) for ps, pe in periods[rule.period]
         ]
         for branch_id in branch_ids:
             units = [g.pk for g in groups.get(branch_id, ())] if rule_id in group_scope else [None]

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from bulletin.models import Notification
 from bulletin.services import notify
+from org.clock import local_date, local_midnight, mine_tz
 from org.models import Member, Membership, Organization, Post, StaffRole, User
 from org.selectors import active_on
 
@@ -44,19 +45,6 @@ PERIOD_LABELS = {
 # --- Calendar ---------------------------------------------------------------------------
 
 
-def _tz():
-    # The mine's calendar, not whatever a request may have activated.
-    return timezone.get_default_timezone()
-
-
-def local_date(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value, _tz()).date()
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=_tz())
-
-
 def current_period(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day of the calendar period (month, quarter, half-year, year) containing ``day``."""
     months = {
@@ -74,7 +62,7 @@ def current_period(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
 
 def months_before(moment: dt.datetime, months: int) -> dt.datetime:
     """The same local wall-clock time ``months`` calendar months earlier (day clamped to the month's end)."""
-    local = timezone.localtime(moment, _tz())
+    local = timezone.localtime(moment, mine_tz())
     index = local.year * 12 + local.month - 1 - months
     year, month = divmod(index, 12)
     month += 1
@@ -158,8 +146,8 @@ def send_eve_reminders(*, now: dt.datetime) -> int:
     sent = _already_sent(f"meeting:{pk}:eve" for pk in by_meeting)
     count = 0
     for pk, (meeting, users) in by_meeting.items():
-        start = timezone.localtime(meeting.planned_start, _tz())
-        end = timezone.localtime(meeting.planned_end, _tz())
+        start = timezone.localtime(meeting.planned_start, mine_tz())
+        end = timezone.localtime(meeting.planned_end, mine_tz())
         count += _send(
             key=f"meeting:{pk}:eve",
             recipients=users,
@@ -337,7 +325,7 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
             secretary = secretaries.get(meeting.branch_id)
             if secretary is None:
                 continue
-            ended = timezone.localtime(meeting.ended_at, _tz())
+            ended = timezone.localtime(meeting.ended_at, mine_tz())
             notify(
                 recipients=[secretary],
                 subject=f"会议记录逾期：{meeting.topic}",
@@ -433,7 +421,7 @@ def send_absence_reminders(*, now: dt.datetime, policy: MeetingPolicy | None = N
         supervisors = list(
             User.objects.filter(staff_roles__role__in=StaffRole.SUPERVISOR_ROLES, is_active=True).distinct()
         )
-    month = timezone.localtime(now, _tz())
+    month = timezone.localtime(now, mine_tz())
 
     messages = []
     for member_id, membership in branch_of.items():

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bulletin.models import Announcement
 from bulletin.services import notify
+from org.clock import local_date
 from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_secretary_on
 
@@ -30,10 +31,6 @@ LOCKED_MESSAGE = "该会议记录已审核通过（或已取消），已锁定�
 def _ensure_editable(meeting: Meeting) -> None:
     if meeting.is_locked:
         raise ValidationError(LOCKED_MESSAGE, code="locked")
-
-
-def _local_date(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value).date()
 
 
 # --- Plan and notice ------------------------------------------------------------------
@@ -399,7 +396,7 @@ def meeting_record_minutes(
         errors.setdefault("actual_end", []).append("实际结束时间必须晚于开始时间。")
     if actual_start > now:
         errors.setdefault("actual_start", []).append("会议尚未开始，不能录入会议记录。")
-    held_on = _local_date(actual_start)
+    held_on = local_date(actual_start)
     if counts_for is not None and counts_for > held_on:
         errors.setdefault("counts_for", []).append("归属期间不能晚于会议召开日期。")
     if errors:
@@ -693,7 +690,7 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
             leave.save()
     except IntegrityError:
         raise ValidationError("您已为本次会议提交过请假申请。") from None
-    secretary = branch_secretary_on(meeting.branch, on=_local_date(now))
+    secretary = branch_secretary_on(meeting.branch, on=local_date(now))
     if secretary is not None and secretary.user_id:
         notify(
             recipients=[secretary.user],

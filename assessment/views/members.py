@@ -20,6 +20,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from org.clock import month_number, month_start
 from org.models import Member, Organization
 from org.scope import get_scope
 from org.xlsx import xlsx_response
@@ -33,8 +34,6 @@ from ..participation import (
     latest_announcements,
     latest_published_branch_score,
     member_history,
-    month_number,
-    month_start,
     participation_trend,
     visible_trend_branches,
 )

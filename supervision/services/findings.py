@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
+from org.clock import local_date
 from org.models import Organization, Post, StaffRole
 from org.selectors import active_on, branch_secretary_on
 
@@ -82,10 +83,6 @@ def _url(rectification: Rectification) -> str:
     return reverse("supervision:finding_detail", args=[rectification.finding_id])
 
 
-def _local_date(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value).date()
-
-
 def _event(rectification: Rectification, action: str, *, at: dt.datetime, by=None, text: str = "") -> None:
     event = RectificationEvent(rectification=rectification, action=action, text=text, by=by, at=at)
     # The sweep's events have no person behind them; ``by`` is nullable for them but not blank.
@@ -140,7 +137,7 @@ def finding_raise(
         due_at = default_due_at(now)
     elif due_at <= now:
         raise ValidationError({"due_at": ["整改期限须晚于现在。"]})
-    on = _local_date(now)
+    on = local_date(now)
     if owner is None:
         secretary = branch_secretary_on(branch, on=on)
         owner = secretary.user if secretary is not None and secretary.user_id else None
@@ -253,7 +250,7 @@ def rectification_verify(*, rectification: Rectification, user, now: dt.datetime
     rectification = Rectification.objects.select_related("branch", "owner").get(pk=rectification.pk)
     _event(rectification, Action.VERIFIED, at=now, by=user)
     notify(
-        recipients=_owner_or_committee(rectification, on=_local_date(now)),
+        recipients=_owner_or_committee(rectification, on=local_date(now)),
         subject=f"整改验收通过：{rectification.branch.name}",
         body="督导组已验收通过本次整改。",
         url=_url(rectification),
@@ -284,7 +281,7 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
         _refuse_decided(rectification)
     rectification = Rectification.objects.select_related("branch", "owner").get(pk=rectification.pk)
     _event(rectification, Action.REJECTED, at=now, by=user, text=reason)
-    on = _local_date(now)
+    on = local_date(now)
     notify(
         recipients=_owner_or_committee(rectification, on=on),
         subject=f"整改被驳回：{rectification.branch.name}",
@@ -304,7 +301,7 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
 def _notify_overdue(rectification: Rectification, *, supervisors: list, now: dt.datetime) -> int:
     due = timezone.localtime(rectification.due_at)
     return notify(
-        recipients=_owner_or_committee(rectification, on=_local_date(now)) + supervisors,
+        recipients=_owner_or_committee(rectification, on=local_date(now)) + supervisors,
         subject=f"整改逾期：{rectification.branch.name}",
         body=f"{rectification.branch.name} 的整改已超过期限（{due:%Y-%m-%d %H:%M}），尚未提交整改情况。",
         url=_url(rectification),
@@ -363,7 +360,7 @@ def rectifications_sweep(*, now: dt.datetime) -> dict[str, int]:
             days = (now - rect.due_at).days
             _event(rect, Action.ESCALATED, at=now, text=f"逾期 {days} 天仍未整改")
             notify(
-                recipients=_owner_or_committee(rect, on=_local_date(now)) + supervisors + committee,
+                recipients=_owner_or_committee(rect, on=local_date(now)) + supervisors + committee,
                 subject=f"整改再次督办：{rect.branch.name}",
                 body=(
                     f"{rect.branch.name} 的整改已逾期 {days} 天"
