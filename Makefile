@@ -6,6 +6,9 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes for the unit and page tests (pytest-xdist; one per core). The browser and
+# real-worker tests run afterwards in one process: they share the Celery broker folder.
+PYTEST_WORKERS ?= auto
 
 .PHONY: setup run serve test test-fast lint format bench browser-deps clean migrate seed check-deploy
 
@@ -46,6 +49,7 @@ browser-deps:
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
@@ -54,11 +58,12 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 
 test: setup browser-deps lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not browser and not worker" --durations=15 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "browser or worker" --durations=15 $(PYTEST_ARGS)
 
 # Without the browser and real-worker tests: the quick loop while developing.
 test-fast: setup
-	$(VENV)/bin/pytest -m "not browser and not worker" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not browser and not worker" --durations=15 $(PYTEST_ARGS)
 
 check-deploy: setup
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(openssl rand -hex 32)} DJANGO_SECURE_COOKIES=true \

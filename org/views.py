@@ -9,13 +9,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from bulletin.selectors import announcements_for_user
-
 from . import selectors
 from .forms import LoginForm
 from .models import Member, Organization
 from .roster_views import roster_export, roster_import, roster_import_confirm, roster_template  # noqa: F401
-from .scope import get_scope
 
 
 class LoginView(auth_views.LoginView):
@@ -37,23 +34,6 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
-
-
-@login_required
-def home(request):
-    """One home page, its sections chosen by role."""
-    scope = get_scope(request.user)
-    today = timezone.localdate()
-    ctx = {
-        "announcements": announcements_for_user(request.user, now=timezone.now())[:5],
-        "all_branches": None,
-        "my_branch": None,
-    }
-    if scope.sees_all_branches:
-        ctx["all_branches"] = selectors.branch_overview(request.user, on=today)
-    if scope.home_branch_id:
-        ctx["my_branch"] = selectors.branch_overview(request.user, on=today).filter(pk=scope.home_branch_id).first()
-    return render(request, "org/home.html", ctx)
 
 
 def _get_branch_for_user(request, pk: int) -> Organization:

@@ -5,12 +5,14 @@ from django.urls import include, path
 
 from org import views as org_views
 
+from . import views
+
 admin.site.site_header = "三会一课管理系统"
 admin.site.site_title = "三会一课"
 admin.site.index_title = "系统配置"
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", views.home, name="home"),
     path("accounts/login/", org_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -9,33 +9,35 @@ from org.models import Post, StaffRole
 from .factories import BranchFactory, GroupFactory, member_with_login, staff_user
 
 
+def pytest_configure(config):
+    # A cheap hasher for every test: hashing strength is not what any test is about, and
+    # PBKDF2 costs ~0.3 s a login. Set before any fixture makes a user.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # Production serves hashed files collected by `collectstatic`; tests find
-    # them through the finders instead of needing a collected manifest.
+def _plain_static_storage(request, settings):
+    # Production serves hashed files collected by `collectstatic`; tests find them
+    # through the finders instead of needing a collected manifest. Only the browser
+    # (live server) fetches static files, and WhiteNoise indexes every file the finders
+    # see each time a test client builds its middleware (~50 ms), so only live-server
+    # tests turn the finders on.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_USE_FINDERS = "live_server" in request.fixturenames
 
 
-@pytest.fixture(autouse=True)
-def _meeting_defaults(request):
-    """The default meeting types and rules and the default scoring scheme, which data migrations load.
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(marker and marker.kwargs.get("transaction")) or bool(names & {"transactional_db", "live_server"})
 
-    A transactional test (live_server, a real worker) flushes every table when it
-    ends, data-migration rows included; put them back for every test that uses the
-    database, whatever ran before it.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    names = set(request.fixturenames)
-    if marker is None and not names & {"db", "transactional_db", "live_server"}:
-        return
-    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
-        names & {"transactional_db", "live_server"}
-    )
-    request.getfixturevalue("transactional_db" if transactional else "db")
+
+def _load_defaults() -> None:
     from django.apps import apps
 
     from assessment.defaults import load_default_scheme
@@ -43,6 +45,24 @@ def _meeting_defaults(request):
 
     load_defaults(apps)
     load_default_scheme(apps, 2026)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put back the default types, rules and scheme after a transactional test flushed them.
+
+    Data migrations load them once per test database; an ordinary test runs inside a
+    transaction that is rolled back, so they stay. A transactional test (live server, a real
+    worker) ends by flushing every table: reload them then, once, after the flush and
+    outside any test transaction, instead of before every test.
+    """
+    result = yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _load_defaults()
+    return result
 
 
 @pytest.fixture
@@ -135,6 +155,5 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
-def fast_password_hasher(settings):
-    """A cheap hasher for tests that create many logins; request it before the people fixtures."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hasher():
+    """Kept for the tests that name it: every test now uses the cheap hasher (``pytest_configure``)."""
