@@ -471,4 +471,4 @@ def visible_trend_branches(user) -> Iterable[Organization]:
     qs = Organization.objects.branches().active().order_by("sort_order", "id")
     if scope.sees_all_branches:
         return qs
-    return qs.filter(pk__in=scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids)
+    return qs.filter(pk__in=scope.reachable_branch_ids)

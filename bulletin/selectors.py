@@ -18,7 +18,7 @@ def announcements_for_user(user, *, now: dt.datetime) -> QuerySet[Announcement]:
     qs = Announcement.objects.filter(published_at__lte=now).select_related("organization")
     if scope.sees_all_branches:
         return qs
-    branch_ids = scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids
+    branch_ids = scope.reachable_branch_ids
     return qs.filter(Q(organization__isnull=True) | Q(organization_id__in=branch_ids))
 
 

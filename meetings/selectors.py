@@ -22,13 +22,13 @@ def visible_branch_ids(user) -> frozenset[int] | None:
     scope = get_scope(user)
     if scope.sees_all_branches:
         return None
-    return scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids
+    return scope.reachable_branch_ids
 
 
 def plannable_branch_ids(user) -> frozenset[int]:
     """Branches where ``user`` may plan meetings (``meetings.plan_meeting``)."""
     scope = get_scope(user)
-    return scope.committee_branch_ids | scope.led_group_branch_ids
+    return scope.managed_branch_ids
 
 
 def meetings_base() -> QuerySet[Meeting]:

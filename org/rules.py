@@ -52,11 +52,6 @@ def manages_branch(user, obj):
 
 
 @rules.predicate
-def belongs_to_branch(user, obj):
-    return _org_id(obj) in get_scope(user).branch_ids
-
-
-@rules.predicate
 def leads_group(user, group):
     return group is not None and group.pk in get_scope(user).led_group_ids
 
@@ -64,6 +59,12 @@ def leads_group(user, group):
 @rules.predicate
 def leads_a_group_of_branch(user, obj):
     return _org_id(obj) in get_scope(user).led_group_branch_ids
+
+
+@rules.predicate
+def reaches_branch(user, obj):
+    """A member, committee member or group leader of the branch (``Scope.reachable_branch_ids``)."""
+    return _org_id(obj) in get_scope(user).reachable_branch_ids
 
 
 @rules.predicate
@@ -80,7 +81,7 @@ def member_in_managed_branch(user, member):
     if member is None:
         return False
     scope = get_scope(user)
-    managed = scope.committee_branch_ids | scope.led_group_branch_ids
+    managed = scope.managed_branch_ids
     if not managed:
         return False
     today = timezone.localdate()
@@ -91,7 +92,7 @@ sees_all = is_supervisor | is_committee
 
 # Organisation pages
 rules.add_perm("org.view_all_branches", sees_all)
-rules.add_perm("org.view_branch", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("org.view_branch", sees_all | reaches_branch)
 rules.add_perm("org.manage_branch", manages_branch | is_admin)
 rules.add_perm("org.view_branch_roster", sees_all | manages_branch | leads_a_group_of_branch)
 rules.add_perm("org.view_member", sees_all | is_self | member_in_managed_branch)
@@ -117,14 +118,12 @@ def records_meeting(user, meeting):
 
 manages_meeting = manages_branch | leads_meeting_group
 
-rules.add_perm("meetings.view_meeting", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("meetings.view_meeting", sees_all | reaches_branch)
 rules.add_perm("meetings.plan_meeting", manages_branch | leads_a_group_of_branch)
 rules.add_perm("meetings.manage_meeting", manages_meeting)
 rules.add_perm("meetings.record_minutes", manages_meeting | records_meeting)
 rules.add_perm("meetings.view_compliance_all", sees_all)
-rules.add_perm(
-    "meetings.view_branch_compliance", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch
-)
+rules.add_perm("meetings.view_branch_compliance", sees_all | reaches_branch)
 rules.add_perm("meetings.export_ledger", sees_all | manages_branch)
 rules.add_perm("meetings.manage_exemptions", is_supervisor)
 
@@ -155,7 +154,7 @@ def in_announcement_branch(user, announcement):
     if branch_id is None:
         return False
     scope = get_scope(user)
-    return branch_id in (scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids)
+    return branch_id in scope.reachable_branch_ids
 
 
 @rules.predicate
@@ -196,7 +195,7 @@ def owns_rectification(user, obj):
 
 
 rules.add_perm("supervision.upload_evidence", (manages_meeting | records_meeting) & meeting_is_editable)
-rules.add_perm("supervision.view_evidence", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("supervision.view_evidence", sees_all | reaches_branch)
 # The review queue, the flags and the decisions on them belong to the 督导组.
 rules.add_perm("supervision.review_meeting", is_supervisor)
 rules.add_perm("supervision.view_flags", sees_all)
@@ -220,7 +219,7 @@ rules.add_perm("assessment.view_member_score", sees_all | is_self | member_in_ma
 rules.add_perm("assessment.view_branch_participation", sees_all | manages_branch)
 rules.add_perm(
     "assessment.view_trend",
-    rules.is_authenticated & (sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch),
+    rules.is_authenticated & (sees_all | reaches_branch),
 )
 rules.add_perm("assessment.set_baseline", is_committee)
 
@@ -234,4 +233,4 @@ rules.add_perm("assessment.set_baseline", is_committee)
 rules.add_perm("assessment.manage_runs", is_committee)
 rules.add_perm("assessment.enter_scores", is_supervisor)
 rules.add_perm("assessment.view_all_scores", sees_all)
-rules.add_perm("assessment.view_branch_score", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
+rules.add_perm("assessment.view_branch_score", sees_all | reaches_branch)

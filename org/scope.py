@@ -49,6 +49,20 @@ class Scope:
         return bool(self.committee_branch_ids)
 
     @property
+    def reachable_branch_ids(self) -> frozenset[int]:
+        """The branches this login reaches as a member, a committee member or a group leader.
+
+        The one union of the three (pages, selectors and predicates read it); the 党委 level
+        reaches every branch through ``sees_all_branches`` instead.
+        """
+        return self.branch_ids | self.committee_branch_ids | self.led_group_branch_ids
+
+    @property
+    def managed_branch_ids(self) -> frozenset[int]:
+        """The branches whose members this login manages: as a committee member or a group leader."""
+        return self.committee_branch_ids | self.led_group_branch_ids
+
+    @property
     def home_branch_id(self) -> int | None:
         """The branch shown as "my branch": the managed one first, else the member's own."""
         for ids in (self.secretary_branch_ids, self.committee_branch_ids, self.branch_ids):

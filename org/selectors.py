@@ -22,7 +22,7 @@ def branches_visible_to(user) -> QuerySet[Organization]:
     qs = Organization.objects.branches().active()
     if scope.sees_all_branches:
         return qs
-    ids = scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids
+    ids = scope.reachable_branch_ids
     return qs.filter(pk__in=ids)
 
 

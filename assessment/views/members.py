@@ -221,7 +221,7 @@ def _trend_branch(request, raw: int | None) -> Organization | None:
     if raw is None:
         if request.user.has_perm("assessment.view_trend"):
             return None
-        own = scope.branch_ids | scope.committee_branch_ids | scope.led_group_branch_ids
+        own = scope.reachable_branch_ids
         if not own:
             raise PermissionDenied
         raw = scope.home_branch_id if scope.home_branch_id in own else min(own)
