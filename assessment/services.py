@@ -26,6 +26,7 @@ from django.utils import timezone
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
 from org.clock import local_date
+from org.history import record_history
 from org.models import Organization, Post
 from org.selectors import active_on
 from supervision.models import Finding, Rectification
@@ -176,15 +177,6 @@ def _deduction(item_score_id: int, line: Line) -> Deduction:
 
 def _line_values(deduction: Deduction) -> tuple:
     return tuple(getattr(deduction, f) for f in LINE_FIELDS)
-
-
-def _record_history(run_pk: int, *, user, now: dt.datetime, reason: str) -> None:
-    """A row of the run's history for a step taken by a conditional update (which writes none)."""
-    run = Run.objects.get(pk=run_pk)
-    run._history_user = user
-    run._history_date = now
-    run._change_reason = reason
-    run.save(update_fields=["status"])
 
 
 @transaction.atomic
@@ -390,7 +382,7 @@ def _flip(run: Run, *, source: str, target: str, user, now: dt.datetime, reason:
         if source == Run.Status.DRAFT and current == Run.Status.REVIEW:
             raise ValidationError(ALREADY_SUBMITTED, code="state")
         raise ValidationError(NOT_IN_REVIEW if source == Run.Status.REVIEW else NOT_DRAFT, code="state")
-    _record_history(run.pk, user=user, now=now, reason=reason)
+    record_history(Run, run.pk, user=user, now=now, reason=reason)
     return Run.objects.select_related("scheme").get(pk=run.pk)
 
 

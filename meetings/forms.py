@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from org.forms import CrispyForm
 from org.models import Member, Organization
 
 from .models import Attendance, Meeting, MeetingType, ThemeTag, Vote
@@ -57,21 +57,12 @@ def _datetime_field(label: str, *, required: bool = True) -> forms.DateTimeField
     )
 
 
-class _CrispyForm(forms.Form):
-    """Rendered by the template's own ``<form>`` tag, so that buttons and tokens sit beside the fields."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Member) -> str:
         return obj.name
 
 
-class MeetingPlanForm(_CrispyForm):
+class MeetingPlanForm(CrispyForm):
     """Plan or re-plan a meeting. ``group_only`` narrows it to a 党小组长's own groups and group meetings."""
 
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -172,7 +163,7 @@ class MeetingPlanForm(_CrispyForm):
         }
 
 
-class CancelForm(_CrispyForm):
+class CancelForm(CrispyForm):
     reason = forms.CharField(
         label="取消原因",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -180,7 +171,7 @@ class CancelForm(_CrispyForm):
     )
 
 
-class MinutesForm(_CrispyForm):
+class MinutesForm(CrispyForm):
     actual_start = _datetime_field("实际开始时间")
     actual_end = _datetime_field("实际结束时间")
     place = forms.CharField(label="地点", max_length=200)
@@ -305,7 +296,7 @@ class AttendanceForm(forms.Form):
         return {r.member_id: (d[f"status_{r.member_id}"], d[f"reason_{r.member_id}"]) for r in self.rows}
 
 
-class VoteForm(_CrispyForm):
+class VoteForm(CrispyForm):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     kind = forms.ChoiceField(label="表决类型", choices=Vote.Kind.choices, initial=Vote.Kind.MOTION)
     motion = forms.CharField(label="表决事项", max_length=200)
@@ -327,7 +318,7 @@ class VoteForm(_CrispyForm):
         return self.cleaned_data.get("written_opinions") or 0
 
 
-class LeaveRequestForm(_CrispyForm):
+class LeaveRequestForm(CrispyForm):
     reason = forms.CharField(label="请假事由", max_length=200, error_messages={"required": "请填写请假事由。"})
 
 

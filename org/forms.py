@@ -1,3 +1,4 @@
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -14,3 +15,12 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "用户名或密码不正确。",
         "inactive": "该账号已停用。",
     }
+
+
+class CrispyForm(forms.Form):
+    """A crispy-forms form rendered inside the template's own ``<form>`` tag, beside its buttons and token."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

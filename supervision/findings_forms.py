@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from meetings.models import Meeting
+from org.forms import CrispyForm
 from org.models import Organization
 
+from .forms import MultipleFileField
 from .models import Evidence, Finding, Rectification
 
 ANSWER_CATEGORIES = [
@@ -20,38 +21,6 @@ ANSWER_CATEGORIES = [
     (Evidence.Category.SIGNIN, Evidence.Category.SIGNIN.label),
     (Evidence.Category.VIDEO, Evidence.Category.VIDEO.label),
 ]
-
-
-class _CrispyForm(forms.Form):
-    """Rendered inside the template's own ``<form>`` tag, beside its buttons."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one ``<input type=file multiple>``; the evidence service checks each one."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            files = [single(d, initial) for d in data if d]
-        else:
-            files = [single(data, initial)] if data else []
-        if self.required and not files:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        return files
 
 
 class DateInput(forms.DateInput):
@@ -118,7 +87,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class FindingForm(_CrispyForm):
+class FindingForm(CrispyForm):
     """A supervisor's finding against one branch (the branch is chosen before this form)."""
 
     meeting = MeetingChoiceField(
@@ -140,7 +109,7 @@ class FindingForm(_CrispyForm):
         help_text="默认由支部书记负责整改。",
     )
     evidence_category = forms.ChoiceField(label="材料类别", choices=ANSWER_CATEGORIES, required=False)
-    files = MultipleFileField(label="佐证材料", help_text="可一次选择多个文件（照片、PDF、视频）。")
+    files = MultipleFileField(label="佐证材料", required=False, help_text="可一次选择多个文件（照片、PDF、视频）。")
 
     def __init__(self, *args, meetings: QuerySet[Meeting], owners: QuerySet, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +123,7 @@ class FindingForm(_CrispyForm):
         return due_on
 
 
-class AnswerForm(_CrispyForm):
+class AnswerForm(CrispyForm):
     """The branch's answer: measures taken, with evidence."""
 
     measures = forms.CharField(
@@ -163,17 +132,17 @@ class AnswerForm(_CrispyForm):
         error_messages={"required": "请填写整改措施。"},
     )
     evidence_category = forms.ChoiceField(label="材料类别", choices=ANSWER_CATEGORIES, required=False)
-    files = MultipleFileField(label="整改佐证材料", help_text="可一次选择多个文件（照片、PDF、视频）。")
+    files = MultipleFileField(label="整改佐证材料", required=False, help_text="可一次选择多个文件（照片、PDF、视频）。")
 
 
-class EvidenceForm(_CrispyForm):
+class EvidenceForm(CrispyForm):
     """More evidence for a finding."""
 
     evidence_category = forms.ChoiceField(label="材料类别", choices=ANSWER_CATEGORIES)
-    files = MultipleFileField(label="佐证材料", required=True, error_messages={"required": "请选择要上传的文件。"})
+    files = MultipleFileField(label="佐证材料")
 
 
-class RejectForm(_CrispyForm):
+class RejectForm(CrispyForm):
     reason = forms.CharField(
         label="驳回理由",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -16,19 +16,26 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files under one name (the picker's files and the camera's photo both post as ``files``)."""
+    """Several files under one name (the picker's files and the camera's photo both post as ``files``).
 
-    def __init__(self, *args, **kwargs):
+    Size and type are the evidence service's to judge, per file, so that one bad file does not
+    refuse the others; this field only collects them and limits how many come at once.
+    """
+
+    def __init__(self, *args, max_files: int = MAX_FILES, **kwargs):
+        self.max_files = max_files
         kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": ACCEPT}))
+        kwargs.setdefault("error_messages", {"required": "请选择要上传的文件。"})
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
         if not files:
-            raise forms.ValidationError("请选择要上传的文件。", code="required")
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"一次最多上传 {MAX_FILES} 个文件，请分批上传。", code="too_many")
-        # Size and type are the service's to judge, per file, so that one bad file does not refuse the others.
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        if len(files) > self.max_files:
+            raise forms.ValidationError(f"一次最多上传 {self.max_files} 个文件，请分批上传。", code="too_many")
         return files
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
+from org.history import record_history
 from org.selectors import branch_secretary_on
 
 from ..models import Review
@@ -57,18 +58,11 @@ def _decide(
     review = Review(meeting_id=meeting.pk, action=action, comment=comment, round=round_, by=user, at=now)
     review.full_clean()
     review.save()
-    _record_history(meeting.pk, user=user, now=now, reason=f"{HISTORY_REASON_PREFIX}{review.get_action_display()}")
+    record_history(
+        Meeting, meeting.pk, user=user, now=now, reason=f"{HISTORY_REASON_PREFIX}{review.get_action_display()}"
+    )
     meeting.status = to_status
     return review
-
-
-def _record_history(meeting_pk: int, *, user, now: dt.datetime, reason: str) -> None:
-    """One row of the meeting's history for a decision (the conditional update above writes none)."""
-    meeting = Meeting.objects.get(pk=meeting_pk)
-    meeting._history_user = user
-    meeting._history_date = now
-    meeting._change_reason = reason
-    meeting.save(update_fields=["status"])
 
 
 @transaction.atomic
