@@ -250,6 +250,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How long a worker's claim on an upload lasts unless renewed (it renews every third of it).
+EVIDENCE_LEASE_SECONDS = env.int("EVIDENCE_LEASE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "bulletin-sweep-outbox": {
         "task": "bulletin.tasks.sweep_outbox",
@@ -261,10 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "meetings.tasks.send_due_reminders",
         "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
     },
-    # Uploads whose processing task was lost; record checks of submitted meetings.
+    # Uploads whose worker died mid-processing (lease expired) or whose task was lost;
+    # with the 60 s lease a killed worker's photo is taken over within 90 s.
     "supervision-sweep-evidence": {
         "task": "supervision.tasks.sweep_evidence",
-        "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=5 * 60),
+        "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=30),
     },
     "supervision-check-submitted-meetings": {
         "task": "supervision.tasks.check_submitted_meetings",
