@@ -161,6 +161,7 @@ def test_a_failing_robot_is_retried_with_back_off_and_gets_the_message_once_it_a
     assert request["json"] == {
         "msgtype": "text",
         "text": {"content": "【公告：学习通知】\n请按时参加学习。\n详情：http://sanhui.test/bulletin/7/"},
+        "idempotency_key": f"sanhui-notification-{row.pk}",
     }
 
 
