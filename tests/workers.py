@@ -1,6 +1,8 @@
 """A real Celery worker as a subprocess of a test, on the test's database (bulletin and supervision tests)."""
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -9,6 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -32,7 +35,7 @@ def database_url_for_subprocess() -> str:
 class Worker:
     """``celery worker --pool=solo`` on the test database; its output is collected for the assertions."""
 
-    def __init__(self, *, beat: bool, tmp_path: Path, extra_env: dict | None = None):
+    def __init__(self, *, beat: bool, tmp_path: Path, extra_env: dict | None = None, lean: bool = True):
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_subprocess(),
@@ -43,7 +46,8 @@ class Worker:
         # tests.worker_gates: the tasks and hooks a test holds at a known point (see there).
         cmd = [CELERY, "-A", "sanhui", "worker", "--pool=solo", "-Q", "celery", "--loglevel=INFO"]
         cmd += ["-I", "tests.worker_gates"]
-        cmd += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
+        if lean:  # else as bin/serve and the systemd unit run it: heartbeat, mingle and gossip on
+            cmd += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
         if beat:
             cmd += ["-B", "-s", str(tmp_path / "celerybeat-schedule")]
         self.output: list[str] = []
@@ -92,8 +96,8 @@ class Worker:
 def start_worker(tmp_path):
     workers = []
 
-    def start(*, beat: bool = False, extra_env: dict | None = None) -> Worker:
-        worker = Worker(beat=beat, tmp_path=tmp_path, extra_env=extra_env)
+    def start(*, beat: bool = False, extra_env: dict | None = None, lean: bool = True) -> Worker:
+        worker = Worker(beat=beat, tmp_path=tmp_path, extra_env=extra_env, lean=lean)
         workers.append(worker)
         worker.wait_ready()
         return worker
@@ -111,3 +115,50 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str
             return
         time.sleep(interval)
     raise AssertionError(message or "condition not met before the deadline")
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free loopback port, for tests that stop the broker (never the shared 6379)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        wait_until(lambda: _pings(client), timeout=10, interval=0.05, message="redis-server did not start")
+
+    def stop(self) -> None:
+        """As a crash or ``systemctl stop redis`` does it: connections drop, nothing is answered until a restart."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server on PATH")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
