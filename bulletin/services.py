@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from org.models import Organization
 
-from .models import Announcement, Notification, ReadReceipt, WebhookEndpoint
+from .models import Announcement, Notification, ReadReceipt, WebhookEndpoint, WorkerHeartbeat
 from .selectors import announcement_audience
 
 logger = logging.getLogger(__name__)
@@ -314,6 +314,14 @@ def notifications_retry(*, ids: Iterable[int], now: dt.datetime) -> int:
     )
     transaction.on_commit(lambda: enqueue_delivery(ids))
     return changed
+
+
+# --- Worker heartbeat -----------------------------------------------------------------
+
+
+def worker_heartbeat_record(*, worker: str, now: dt.datetime) -> None:
+    """Record that ``worker`` ran the heartbeat task at ``now`` (one row per worker, written over)."""
+    WorkerHeartbeat.objects.update_or_create(worker=worker[:200], defaults={"seen_at": now})
 
 
 # --- Inbox ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Both are safe to run twice or at once: a row is delivered only by the call whose
 conditional update claimed it (``services.deliver_notification``).
 """
 
+import socket
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -39,3 +41,9 @@ def sweep_outbox():
         seen += len(ids)
         after_id = ids[-1]
     return sent
+
+
+@shared_task(bind=True, ignore_result=True)
+def heartbeat(self):
+    """Scheduled by beat, run by a worker: the status page shows how long ago it last ran."""
+    services.worker_heartbeat_record(worker=self.request.hostname or socket.gethostname(), now=timezone.now())

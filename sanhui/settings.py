@@ -260,6 +260,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How long a worker's claim on an upload lasts unless renewed (it renews every third of it).
 EVIDENCE_LEASE_SECONDS = env.int("EVIDENCE_LEASE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
+    # The worker's heartbeat on the status page (/bulletin/status/); late by 2 min is a warning.
+    "bulletin-heartbeat": {
+        "task": "bulletin.tasks.heartbeat",
+        "schedule": env.int("HEARTBEAT_SECONDS", default=30),
+        # A beat that was down does not fire a backlog of heartbeats at once.
+        "options": {"expires": 60},
+    },
     "bulletin-sweep-outbox": {
         "task": "bulletin.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
