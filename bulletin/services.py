@@ -191,6 +191,28 @@ def deliver_notification(*, notification_id: int, now: dt.datetime) -> bool:
     return True
 
 
+def deliver_inbox_rows(*, ids: Iterable[int], now: dt.datetime) -> list[int]:
+    """Deliver the due inbox rows among ``ids`` with one conditional update; the ids it sent.
+
+    An inbox row's delivery is only the flip to sent (nothing leaves the database), so the
+    claim, the send and the mark of ``deliver_notification`` collapse into one statement
+    with the same end state; on SQLite that is one write instead of three per row, and the
+    sweep keeps up with far more rows (bench/bench_outbox.py).
+    """
+    due = Notification.objects.filter(
+        pk__in=list(ids),
+        channel=Notification.Channel.INBOX,
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING],
+        next_attempt_at__lte=now,
+    )
+    with transaction.atomic():
+        sent = list(due.select_for_update().values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=sent).update(
+            status=Notification.Status.SENT, sent_at=now, last_error="", attempts=F("attempts") + 1
+        )
+    return sent
+
+
 def backoff_for(attempts: int) -> dt.timedelta:
     """1, 2, 4, 8 … minutes after the ``attempts``-th failure, capped at an hour."""
     return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
