@@ -180,3 +180,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class WorkerHeartbeat(models.Model):
+    """When a Celery worker last ran the beat's heartbeat task: one row per worker, shown on the status page.
+
+    The task is scheduled by beat and run by a worker, so a fresh row means both are alive.
+    """
+
+    worker = models.CharField(_("后台任务进程"), max_length=200, unique=True)
+    seen_at = models.DateTimeField(_("最近心跳"))
+
+    class Meta:
+        verbose_name = _("后台任务心跳")
+        verbose_name_plural = _("后台任务心跳")
+
+    def __str__(self) -> str:
+        return self.worker

@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from org.models import Member, Membership, Organization, User
 from org.scope import get_scope
 
-from .models import Announcement, Notification, ReadReceipt
+from .models import Announcement, Notification, ReadReceipt, WorkerHeartbeat
 
 
 def announcements_for_user(user, *, now: dt.datetime) -> QuerySet[Announcement]:
@@ -107,3 +107,37 @@ def due_notification_ids(*, now: dt.datetime, after_id: int = 0, limit: int = 10
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- The status page -----------------------------------------------------------------
+
+# The heartbeat runs every HEARTBEAT_SECONDS (30 s); four missed beats is a worker or beat that is down.
+HEARTBEAT_STALE_AFTER = dt.timedelta(minutes=2)
+
+
+def heartbeat_is_stale(*, seen_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """No heartbeat yet, or the last one more than HEARTBEAT_STALE_AFTER ago (exactly two minutes is still fresh)."""
+    return seen_at is None or now - seen_at > HEARTBEAT_STALE_AFTER
+
+
+def worker_status(*, now: dt.datetime) -> dict:
+    """The last heartbeat of any worker, each worker's own, and the outbox by state (three queries)."""
+    beats = list(WorkerHeartbeat.objects.order_by("-seen_at")[:20])
+    last = beats[0].seen_at if beats else None
+    counts = dict(Notification.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    oldest_due = (
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return {
+        "last_heartbeat": last,
+        "heartbeat_stale": heartbeat_is_stale(seen_at=last, now=now),
+        "workers": [
+            {"worker": b.worker, "seen_at": b.seen_at, "stale": heartbeat_is_stale(seen_at=b.seen_at, now=now)}
+            for b in beats
+        ],
+        "outbox": [(status, label, counts.get(status, 0)) for status, label in Notification.Status.choices],
+        "oldest_due": oldest_due,
+    }

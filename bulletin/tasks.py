@@ -4,23 +4,33 @@ Both are safe to run twice or at once: a row is delivered only by the call whose
 conditional update claimed it (``services.deliver_notification``).
 """
 
+import socket
+import time
+
 from celery import shared_task
 from django.utils import timezone
 
 from . import selectors, services
 
 SWEEP_BATCH = 100
-# A sweep stops after this many rows so that one run cannot hold the worker for long
-# (a dead webhook costs its timeout per row); the next beat carries on.
-SWEEP_MAX_ROWS = 2000
+# A sweep works through batches until nothing is due, but stops starting new batches after
+# this long, so that one run cannot hold the worker past the next beat (a dead webhook
+# costs its timeout per row); the next run carries on. Below OUTBOX_SWEEP_SECONDS (30).
+SWEEP_BUDGET_SECONDS = 20
 
 
 @shared_task(ignore_result=True)
 def deliver_notifications(ids):
     """Deliver the given outbox rows now (queued after the commit that wrote them)."""
-    sent = 0
+    return _deliver(ids)
+
+
+def _deliver(ids) -> int:
+    inbox = set(services.deliver_inbox_rows(ids=ids, now=timezone.now()))
+    sent = len(inbox)
     for pk in ids:
-        sent += services.deliver_notification(notification_id=pk, now=timezone.now())
+        if pk not in inbox:
+            sent += services.deliver_notification(notification_id=pk, now=timezone.now())
     return sent
 
 
@@ -28,14 +38,19 @@ def deliver_notifications(ids):
 def sweep_outbox():
     """Deliver every row that is due: never queued (broker down), retried after back-off, or whose worker died."""
     started = timezone.now()
+    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
     after_id = 0
-    seen = sent = 0
-    while seen < SWEEP_MAX_ROWS:
+    sent = 0
+    while time.monotonic() < deadline:
         ids = selectors.due_notification_ids(now=started, after_id=after_id, limit=SWEEP_BATCH)
         if not ids:
             break
-        for pk in ids:
-            sent += services.deliver_notification(notification_id=pk, now=timezone.now())
-        seen += len(ids)
+        sent += _deliver(ids)
         after_id = ids[-1]
     return sent
+
+
+@shared_task(bind=True, ignore_result=True)
+def heartbeat(self):
+    """Scheduled by beat, run by a worker: the status page shows how long ago it last ran."""
+    services.worker_heartbeat_record(worker=self.request.hostname or socket.gethostname(), now=timezone.now())

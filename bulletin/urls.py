@@ -13,4 +13,5 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:pk>/", views.inbox_open, name="inbox_open"),
+    path("status/", views.system_status, name="system_status"),
 ]

@@ -150,3 +150,20 @@ def inbox_read_all(request):
     if count:
         messages.success(request, f"已将 {count} 条消息标为已读。")
     return redirect("bulletin:inbox")
+
+
+@login_required
+def system_status(request):
+    """For the people who run the system: the worker's last heartbeat and the outbox by state."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    now = timezone.now()
+    return render(
+        request,
+        "bulletin/system_status.html",
+        {
+            "now": now,
+            "stale_minutes": int(selectors.HEARTBEAT_STALE_AFTER.total_seconds() // 60),
+            **selectors.worker_status(now=now),
+        },
+    )

@@ -247,10 +247,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is away for long must not end the worker: retry for ever (Celery's
+# default gives up after 100 tries). See sanhui/celery.py for the restore that crashed it.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# On a lost connection, late-acked tasks still running are cancelled and redelivered
+# (Celery 6's default; every task here may run twice) instead of finishing unacked.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How long a worker's claim on an upload lasts unless renewed (it renews every third of it).
+EVIDENCE_LEASE_SECONDS = env.int("EVIDENCE_LEASE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
+    # The worker's heartbeat on the status page (/bulletin/status/); late by 2 min is a warning.
+    "bulletin-heartbeat": {
+        "task": "bulletin.tasks.heartbeat",
+        "schedule": env.int("HEARTBEAT_SECONDS", default=30),
+        # A beat that was down does not fire a backlog of heartbeats at once.
+        "options": {"expires": 60},
+    },
     "bulletin-sweep-outbox": {
         "task": "bulletin.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
@@ -261,10 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "meetings.tasks.send_due_reminders",
         "schedule": env.int("REMINDER_SWEEP_SECONDS", default=15 * 60),
     },
-    # Uploads whose processing task was lost; record checks of submitted meetings.
+    # Uploads whose worker died mid-processing (lease expired) or whose task was lost;
+    # with the 60 s lease a killed worker's photo is taken over within 90 s.
     "supervision-sweep-evidence": {
         "task": "supervision.tasks.sweep_evidence",
-        "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=5 * 60),
+        "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=30),
     },
     "supervision-check-submitted-meetings": {
         "task": "supervision.tasks.check_submitted_meetings",

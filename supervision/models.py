@@ -342,6 +342,9 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField(_("上传时间"))
     processed_at = models.DateTimeField(_("处理完成时间"), null=True, blank=True)
+    # While 处理中: when the worker that claimed the row is presumed dead unless it renews
+    # the lease; empty when nobody holds it. The sweep reclaims rows past it.
+    lease_expires_at = models.DateTimeField(_("处理租约到期时间"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -362,6 +365,11 @@ class Evidence(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "uploaded_at"], name="supervision_evidence_status"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="processing"),
+                name="supervision_evidence_lease",
+            ),
         ]
 
     def __str__(self) -> str:

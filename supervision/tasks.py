@@ -12,13 +12,13 @@ from .services import evidence, findings, integrity
 @shared_task(ignore_result=True)
 def process_evidence(evidence_id: int) -> bool:
     """Make an upload's shown copy, thumbnail, metadata and fingerprint, then run its checks."""
-    return evidence.evidence_process(evidence_id=evidence_id, now=timezone.now())
+    return evidence.evidence_process(evidence_id=evidence_id, now=timezone.now(), clock=timezone.now)
 
 
 @shared_task(ignore_result=True)
 def sweep_evidence() -> int:
-    """Process uploads still 处理中 whose task was lost (broker down, worker killed)."""
-    return evidence.evidence_process_stale(now=timezone.now())
+    """Process uploads still 处理中 whose worker's lease ran out (worker killed) or whose task was lost."""
+    return evidence.evidence_process_stale(now=timezone.now(), clock=timezone.now)
 
 
 @shared_task(ignore_result=True)

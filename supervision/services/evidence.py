@@ -18,8 +18,9 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -52,10 +53,12 @@ EMPTY_MESSAGE = "文件为空。"
 PROCESSING_FAILED_MESSAGE = "文件已损坏或格式无法识别，处理失败。请检查后重新上传。"
 ORIGINAL_MISSING_MESSAGE = "原始文件丢失，无法处理，请重新上传。"
 
-# A row still 处理中 this long after its upload lost its task (broker down, worker killed).
+# A row still 处理中 and never claimed this long after its upload lost its task (broker down).
 STALE_AFTER = dt.timedelta(minutes=5)
-# A worker that claimed a row and has not finished in this time is presumed dead; the row may be claimed again.
-LEASE = dt.timedelta(minutes=15)
+# A claimed row whose worker has not renewed the claim for this long is presumed dead (kill -9,
+# a lost machine) and may be claimed again. A live worker renews every third of it; the
+# sweep (EVIDENCE_SWEEP_SECONDS) picks the row up after at most lease + sweep interval.
+LEASE = dt.timedelta(seconds=settings.EVIDENCE_LEASE_SECONDS)
 SWEEP_BATCH = 50
 CHUNK = 1024 * 1024
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -273,17 +276,75 @@ def _enqueue_processing(evidence_id: int) -> None:
 # --- Processing (the worker) -------------------------------------------------------------
 
 
-def _claim(evidence_id: int, now: dt.datetime) -> bool:
+def _claim(evidence_id: int, now: dt.datetime) -> dt.datetime | None:
     """Take the row for processing unless another worker holds an unexpired lease on it.
 
-    While a row is 处理中, ``processed_at`` holds the time it was claimed (the lease); it
-    becomes the completion time when the row turns 可用 or 处理失败.
+    Returns the lease's expiry, which is also this claim's token: a renewal and the
+    finish only touch the row while ``lease_expires_at`` still holds it. A lease that
+    ran out (its worker was killed, or hangs) may be taken by anyone, at ``now`` equal to
+    the expiry included: a redelivered task or the sweep.
     """
-    return bool(
+    held_until = now + LEASE
+    claimed = (
         Evidence.objects.filter(pk=evidence_id, status=Evidence.Status.PROCESSING)
-        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - LEASE))
-        .update(processed_at=now)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .update(lease_expires_at=held_until)
     )
+    return held_until if claimed else None
+
+
+def evidence_lease_renew(*, evidence_id: int, held_until: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """Extend this worker's claim by another ``LEASE`` from ``now``; None if the claim is no longer its own."""
+    renewed = now + LEASE
+    changed = Evidence.objects.filter(
+        pk=evidence_id, status=Evidence.Status.PROCESSING, lease_expires_at=held_until
+    ).update(lease_expires_at=renewed)
+    return renewed if changed else None
+
+
+class _LeaseKeeper:
+    """Renews a claim every third of the lease while a long job (a video, a huge photo) runs.
+
+    A thread of its own, so that the renewal does not depend on where the decoders spend
+    their time; it uses its own database connection and closes it when it stops. A worker
+    killed with SIGKILL takes the thread with it, and the lease then runs out.
+    """
+
+    def __init__(self, evidence_id: int, held_until: dt.datetime, clock: Callable[[], dt.datetime]):
+        self.evidence_id = evidence_id
+        self.held_until: dt.datetime | None = held_until
+        self._clock = clock
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"evidence-lease-{evidence_id}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(LEASE.total_seconds() / 3):
+                with self._lock:
+                    if self._stop.is_set() or self.held_until is None:
+                        return
+                    self.held_until = evidence_lease_renew(
+                        evidence_id=self.evidence_id, held_until=self.held_until, now=self._clock()
+                    )
+        except Exception:
+            logger.exception("could not renew the lease of evidence %s", self.evidence_id)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dt.datetime | None:
+        """Stop renewing; the claim's token as it stands now (None if it was lost)."""
+        with self._lock:
+            self._stop.set()
+        self._thread.join()
+        return self.held_until
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 @contextlib.contextmanager
@@ -371,19 +432,35 @@ def _store(outcome: _Outcome, *, stem: str, now: dt.datetime, new_files: list[st
         outcome.fields[field_name] = name
 
 
-def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
+def evidence_process(*, evidence_id: int, now: dt.datetime, clock: Callable[[], dt.datetime] | None = None) -> bool:
     """Make the served copy, thumbnail and metadata of one upload; True if this call did it.
 
     Idempotent and safe to run twice at once: a row is claimed with a conditional update
-    and finished only if this worker still holds the claim. A file found damaged only now
-    turns 处理失败 with a message; any other error (storage, database) propagates and
-    leaves the claim to expire, so that the sweep tries again.
+    (a lease of ``LEASE``) and finished only if this worker still holds the claim. With a
+    ``clock`` (the worker passes ``timezone.now``) the lease is renewed while the job runs,
+    so only a dead or hung worker loses its row. A file found damaged only now turns 处理失败
+    with a message; any other error (storage, database) propagates and leaves the lease to
+    expire, so that the sweep tries again.
     """
-    if not _claim(evidence_id, now):
+    held_until = _claim(evidence_id, now)
+    if held_until is None:
         return False
     ev = Evidence.objects.filter(pk=evidence_id).first()
     if ev is None:  # deleted since the claim
         return False
+    if clock is None:
+        return _process_claimed(ev, now=now, held_until=held_until, finished=lambda: now)
+    keeper = _LeaseKeeper(evidence_id, held_until, clock)
+    with keeper:
+        return _process_claimed(ev, now=now, held_until=held_until, finished=clock, keeper=keeper)
+
+
+def _process_claimed(ev: Evidence, *, now, held_until, finished, keeper: _LeaseKeeper | None = None) -> bool:
+    def token() -> dt.datetime | None:
+        # The keeper is stopped first, so the token it holds cannot change under the finish.
+        return held_until if keeper is None else keeper.stop()
+
+    evidence_id = ev.pk
     original = PurePosixPath(ev.original.name)
     policy = SupervisionPolicy.current()
     new_files: list[str] = []
@@ -392,7 +469,7 @@ def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
             try:
                 src = scratch.enter_context(_local_original(evidence_storage(), ev.original.name))
             except FileNotFoundError:
-                return _finish_failed(ev, claimed_at=now, error=ORIGINAL_MISSING_MESSAGE)
+                return _finish_failed(ev, held_until=token(), at=finished(), error=ORIGINAL_MISSING_MESSAGE)
             try:
                 if ev.kind == Evidence.Kind.IMAGE:
                     outcome = _image_outcome(src, policy)
@@ -402,13 +479,13 @@ def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
                     # A PDF is served as uploaded: checked at upload, it carries no camera position.
                     outcome = _Outcome(fields={"file": ev.original.name})
             except imaging.UploadRejected as rejected:
-                return _finish_failed(ev, claimed_at=now, error=rejected.message)
+                return _finish_failed(ev, held_until=token(), at=finished(), error=rejected.message)
             except Exception:
                 # Decoders raise many kinds of errors on damaged input; storage is not touched in here.
                 logger.warning("evidence %s could not be processed", evidence_id, exc_info=True)
-                return _finish_failed(ev, claimed_at=now, error=PROCESSING_FAILED_MESSAGE)
+                return _finish_failed(ev, held_until=token(), at=finished(), error=PROCESSING_FAILED_MESSAGE)
             _store(outcome, stem=original.stem, now=now, new_files=new_files)
-        done = _finish_ready(ev, claimed_at=now, outcome=outcome)
+        done = _finish_ready(ev, held_until=token(), at=finished(), outcome=outcome)
     except BaseException:
         _delete_files(new_files)
         raise
@@ -417,58 +494,72 @@ def evidence_process(*, evidence_id: int, now: dt.datetime) -> bool:
     return done
 
 
-def _locked_claimed(evidence_id: int, claimed_at: dt.datetime) -> Evidence | None:
+def _locked_claimed(evidence_id: int, held_until: dt.datetime | None) -> Evidence | None:
     """The row, locked, if it is still 处理中 under this worker's claim (not deleted, not reclaimed)."""
+    if held_until is None:  # the keeper found the claim taken over
+        return None
     return (
         Evidence.objects.select_for_update(of=("self",))
         .select_related("meeting")
-        .filter(pk=evidence_id, status=Evidence.Status.PROCESSING, processed_at=claimed_at)
+        .filter(pk=evidence_id, status=Evidence.Status.PROCESSING, lease_expires_at=held_until)
         .first()
     )
 
 
 @transaction.atomic
-def _finish_ready(ev: Evidence, *, claimed_at: dt.datetime, outcome: _Outcome) -> bool:
-    fresh = _locked_claimed(ev.pk, claimed_at)
+def _finish_ready(ev: Evidence, *, held_until: dt.datetime | None, at: dt.datetime, outcome: _Outcome) -> bool:
+    fresh = _locked_claimed(ev.pk, held_until)
     if fresh is None:
         return False
     for name, value in outcome.fields.items():
         setattr(fresh, name, value)
     fresh.status = Evidence.Status.READY
     fresh.error = ""
-    fresh.processed_at = claimed_at
-    fresh.save(update_fields=[*outcome.fields, "status", "error", "processed_at"])
+    fresh.processed_at = at
+    fresh.lease_expires_at = None
+    fresh.save(update_fields=[*outcome.fields, "status", "error", "processed_at", "lease_expires_at"])
     if fresh.meeting_id is not None and fresh.kind == Evidence.Kind.IMAGE:
         # In the same transaction: a photo is 可用 only once it is indexed and checked.
         integrity.fingerprint_store(evidence=fresh, phash=outcome.phash)
-        integrity.evidence_checks(evidence=fresh, now=claimed_at)
+        integrity.evidence_checks(evidence=fresh, now=at)
     return True
 
 
 @transaction.atomic
-def _finish_failed(ev: Evidence, *, claimed_at: dt.datetime, error: str) -> bool:
-    fresh = _locked_claimed(ev.pk, claimed_at)
+def _finish_failed(ev: Evidence, *, held_until: dt.datetime | None, at: dt.datetime, error: str) -> bool:
+    fresh = _locked_claimed(ev.pk, held_until)
     if fresh is None:
         return False
     fresh.status = Evidence.Status.FAILED
     fresh.error = error[:300]
-    fresh.processed_at = claimed_at
-    fresh.save(update_fields=["status", "error", "processed_at"])
+    fresh.processed_at = at
+    fresh.lease_expires_at = None
+    fresh.save(update_fields=["status", "error", "processed_at", "lease_expires_at"])
     return True
 
 
-def evidence_process_stale(*, now: dt.datetime) -> int:
-    """Process uploads left 处理中 (task lost, worker killed); returns how many this sweep finished."""
+def evidence_stale_filter(*, now: dt.datetime) -> Q:
+    """Rows 处理中 that nobody is working on: a lease that ran out, or never claimed this long after upload."""
+    return Q(status=Evidence.Status.PROCESSING) & (
+        Q(lease_expires_at__lte=now) | Q(lease_expires_at__isnull=True, uploaded_at__lt=now - STALE_AFTER)
+    )
+
+
+def evidence_process_stale(*, now: dt.datetime, clock: Callable[[], dt.datetime] | None = None) -> int:
+    """Process uploads left 处理中 (task lost, worker killed); returns how many this sweep finished.
+
+    It processes them itself rather than queueing tasks again: a row whose task is merely
+    slow in the queue would otherwise gain a second queued task every sweep.
+    """
     ids = list(
-        Evidence.objects.filter(status=Evidence.Status.PROCESSING, uploaded_at__lt=now - STALE_AFTER)
-        .filter(Q(processed_at__isnull=True) | Q(processed_at__lt=now - LEASE))
+        Evidence.objects.filter(evidence_stale_filter(now=now))
         .order_by("uploaded_at", "id")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     done = 0
     for evidence_id in ids:
         try:
-            done += evidence_process(evidence_id=evidence_id, now=now)
+            done += evidence_process(evidence_id=evidence_id, now=clock() if clock else now, clock=clock)
         except Exception:
             # One row whose storage fails must not stop the others; its claim expires and it is tried again.
             logger.exception("sweep could not process evidence %s", evidence_id)

@@ -161,6 +161,7 @@ def test_a_failing_robot_is_retried_with_back_off_and_gets_the_message_once_it_a
     assert request["json"] == {
         "msgtype": "text",
         "text": {"content": "【公告：学习通知】\n请按时参加学习。\n详情：http://sanhui.test/bulletin/7/"},
+        "idempotency_key": f"sanhui-notification-{row.pk}",
     }
 
 
@@ -221,3 +222,34 @@ def test_resending_resets_failed_rows_only(member, django_capture_on_commit_call
     sent.refresh_from_db()
     assert (failed.status, failed.attempts, failed.next_attempt_at) == ("pending", 0, NOW + dt.timedelta(days=1))
     assert sent.status == Notification.Status.SENT
+
+
+@pytest.mark.django_db
+def test_a_batch_of_inbox_rows_is_delivered_in_the_same_few_queries_whatever_its_size(
+    member, django_assert_num_queries
+):
+    few = [outbox_row(channel=Notification.Channel.INBOX, recipient=member, dedupe_key=f"a{i}") for i in range(2)]
+    many = [outbox_row(channel=Notification.Channel.INBOX, recipient=member, dedupe_key=f"b{i}") for i in range(20)]
+    later = outbox_row(channel=Notification.Channel.INBOX, recipient=member, due=NOW + dt.timedelta(seconds=1))
+
+    with django_assert_num_queries(4):  # savepoint, locked select, update, release
+        assert len(services.deliver_inbox_rows(ids=[r.pk for r in few], now=NOW)) == 2
+    with django_assert_num_queries(4):
+        sent = services.deliver_inbox_rows(ids=[r.pk for r in [*many, later]], now=NOW)
+
+    assert sorted(sent) == sorted(r.pk for r in many)  # the row due a second later is left
+    assert services.deliver_inbox_rows(ids=[r.pk for r in many], now=NOW) == []  # once only
+    row = Notification.objects.get(pk=many[0].pk)
+    assert (row.status, row.sent_at, row.attempts) == (Notification.Status.SENT, NOW, 1)
+    assert Notification.objects.get(pk=later.pk).status == Notification.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_a_sweep_whose_time_budget_is_spent_starts_no_more_batches(member, monkeypatch):
+    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)
+    row = outbox_row(recipient=member)
+
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.sweep_outbox() == 0
+
+    assert Notification.objects.get(pk=row.pk).status == Notification.Status.PENDING  # the next run's

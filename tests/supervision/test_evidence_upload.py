@@ -402,7 +402,7 @@ def test_a_row_claimed_by_a_live_worker_is_not_processed_again(meeting, secretar
     ).saved
     assert services._claim(ev.pk, NOW)  # another worker took it and is still at it
 
-    assert services.evidence_process(evidence_id=ev.pk, now=NOW + dt.timedelta(minutes=1)) is False
+    assert services.evidence_process(evidence_id=ev.pk, now=NOW + services.LEASE - dt.timedelta(seconds=1)) is False
     assert Evidence.objects.get(pk=ev.pk).status == Evidence.Status.PROCESSING
     assert len(stored_files(_evidence_storage)) == 1
 

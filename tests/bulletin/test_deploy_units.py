@@ -1,0 +1,39 @@
+"""The systemd units shipped for production keep web, worker and beat running, beat as its own service."""
+
+import configparser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+UNITS = Path(settings.BASE_DIR) / "deploy" / "systemd"
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(UNITS / name, encoding="utf-8")
+    return parser
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("sanhui-web.service", "gunicorn sanhui.wsgi"),
+        ("sanhui-worker.service", "celery -A sanhui worker"),
+        ("sanhui-beat.service", "celery -A sanhui beat"),
+    ],
+)
+def test_each_service_is_restarted_whenever_it_exits(name, command):
+    service = unit(name)["Service"]
+
+    assert service["Restart"] == "always"
+    assert command in service["ExecStart"]
+    assert service["EnvironmentFile"] == "/etc/sanhui/env"
+
+
+def test_the_worker_does_not_embed_beat_so_a_dead_worker_does_not_stop_the_sweeps():
+    assert " -B" not in unit("sanhui-worker.service")["Service"]["ExecStart"]
+    assert (
+        "-B"
+        not in (Path(settings.BASE_DIR) / "bin" / "serve").read_text().split("supervise worker", 1)[1].split("\n")[0]
+    )
