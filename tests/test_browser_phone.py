@@ -28,6 +28,8 @@ from assessment.management.commands.seed_demo_activity import seed_activity
 from assessment.models import BranchScore, Run
 from assessment.services import run_compute, run_create, run_submit_for_review
 from bulletin.models import Announcement, Notification
+from bulletin.selectors import inbox_for_user
+from bulletin.services import deliver_notification
 from meetings.models import Meeting
 from meetings.services import meeting_publish_notice
 from org.management.commands.seed_demo import seed_demo
@@ -45,6 +47,7 @@ MIN_CHART_HEIGHT = 200
 SKIPPED = {
     # Not HTML pages: files, images and JSON that the pages link to or poll.
     "healthz": "plain-text health check",
+    "favicon": "redirects to the icon file (tests/org/test_favicon.py)",
     "org:roster_template": "xlsx download",
     "org:roster_export": "xlsx download",
     "meetings:checkin_qr": "SVG image shown on the check-in screen",
@@ -151,9 +154,12 @@ def demo_objects(now: dt.datetime) -> dict:
     assert all((submitted, approved, returned, published, finding)), "the demo history changed"
     # The branch-score pages below open the published run's row for the secretary's branch.
     assert BranchScore.objects.filter(run=published, branch=home).exists()
-    notification = Notification.objects.filter(
-        recipient__username="dangyuan", channel=Notification.Channel.INBOX
-    ).first()
+    # What the worker does: deliver the member's in-app messages, so the inbox has something to show.
+    inbox = Notification.objects.filter(recipient=member.user, channel=Notification.Channel.INBOX)
+    for pk in inbox.values_list("pk", flat=True):
+        deliver_notification(notification_id=pk, now=now)
+    notification = inbox_for_user(member.user).first()
+    assert notification is not None
     return {
         "announcement": Announcement.objects.order_by("-pk").first(),
         "notification": notification,
