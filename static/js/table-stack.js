@@ -10,8 +10,14 @@
     }
     var names = [];
     Array.prototype.forEach.call(head.cells, function (cell) {
+      // A header may name itself for the cards (data-label); else its text, a <br> read as a space.
+      var copy = cell.cloneNode(true);
+      copy.querySelectorAll("br").forEach(function (br) {
+        br.replaceWith(" ");
+      });
+      var name = cell.getAttribute("data-label") || copy.textContent.replace(/\s+/g, " ").trim();
       for (var i = 0; i < (cell.colSpan || 1); i++) {
-        names.push(cell.textContent.replace(/\s+/g, " ").trim());
+        names.push(name);
       }
     });
     Array.prototype.forEach.call(table.tBodies, function (body) {
