@@ -4,7 +4,7 @@ The pages come from the URLconf: every named URL is either crawled below or in `
 reason, so a new page cannot be forgotten (``test_every_named_url_is_crawled_or_skipped_with_a_reason``).
 A page fails when it scrolls sideways, when any visible element reaches past the viewport (inside a
 scrolling box too, unless the box is marked ``data-scroll-x`` as a deliberate two-dimensional grid),
-when a table's text is squeezed into a column narrower than two characters, or when a chart's canvas
+when a short value or heading in a table is broken over two lines (a squeezed column), or when a chart's canvas
 is under 200 px tall. A full-page screenshot of each is kept under
 ``$SANHUI_VAR_DIR/screenshots/<role>-<page>.png`` for CI's artefacts.
 
@@ -257,7 +257,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
 # What counts as too wide, run in the page. Elements inside a box marked data-scroll-x (a
 # two-dimensional grid such as the compliance matrix, which scrolls inside its own box) are
 # exempt, but the box itself must fit. Hidden elements (collapsed menus) have no box.
-LAYOUT_PROBLEMS = """
+LAYOUT_PROBLEMS = r"""
 () => {
   const vw = document.documentElement.clientWidth;
   const problems = [];
@@ -283,9 +283,28 @@ LAYOUT_PROBLEMS = """
         problems.push(`${describe(el)} reaches ${Math.round(r.left)}..${Math.round(r.right)} px (viewport ${vw})`);
       }
     }
-    if ((el.tagName === 'TD' || el.tagName === 'TH') && (el.innerText || '').trim().length > 2
-        && r.width < 2.2 * parseFloat(style.fontSize)) {
-      problems.push(`${describe(el)} is squeezed to ${Math.round(r.width)} px`);
+    // A column too narrow for its word: a short value or heading ("100%", "98.40", "应参加")
+    // broken over two lines.
+    const text = (el.innerText || '').trim();
+    if ((el.tagName === 'TD' || el.tagName === 'TH') && text.length >= 2 && text.length <= 6 && !/\s/.test(text)) {
+      // Lines of the cell's own text (not of badge boxes around it): boxes that start below the
+      // bottom of the one before.
+      const boxes = [];
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        boxes.push(...[...range.getClientRects()].filter((b) => b.width > 0));
+      }
+      boxes.sort((a, b) => a.top - b.top);
+      let lines = 0;
+      let bottom = -Infinity;
+      for (const b of boxes) {
+        if (b.top >= bottom - 1) lines += 1;
+        bottom = Math.max(bottom, b.bottom);
+      }
+      if (lines > 1) problems.push(`${describe(el)} is squeezed onto ${lines} lines`);
     }
   }
   for (const c of document.querySelectorAll('canvas')) {
