@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from org import views as org_views
 
@@ -10,6 +12,19 @@ from . import views
 admin.site.site_header = "三会一课管理系统"
 admin.site.site_title = "三会一课"
 admin.site.index_title = "系统配置"
+
+
+class FaviconView(RedirectView):
+    """Browsers and bookmarks ask for /favicon.ico whatever the page links to: send them to the static file.
+
+    Resolved per request, not at import: the hashed name exists only once ``collectstatic`` has run.
+    """
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static_url("img/favicon.ico")
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +41,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("healthz", org_views.healthz, name="healthz"),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("org/", include("org.urls")),
     path("bulletin/", include("bulletin.urls")),
     path("meetings/", include("meetings.urls")),

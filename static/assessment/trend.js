@@ -37,6 +37,8 @@
     options: {
       animation: false,
       responsive: true,
+      // The container (.chart-box) sets the height; the width alone would make it ~60 px on a phone.
+      maintainAspectRatio: false,
       scales: {
         y: { suggestedMin: 0, suggestedMax: 100, ticks: { callback: function (v) { return v + "%"; } } }
       },

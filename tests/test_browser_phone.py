@@ -1,0 +1,408 @@
+"""Every list and detail page at phone size (390 × 844), opened as the role that uses it, on the demo mine.
+
+The pages come from the URLconf: every named URL is either crawled below or in ``SKIPPED`` with the
+reason, so a new page cannot be forgotten (``test_every_named_url_is_crawled_or_skipped_with_a_reason``).
+A page fails when it scrolls sideways, when any visible element reaches past the viewport (inside a
+scrolling box too, unless the box is marked ``data-scroll-x`` as a deliberate two-dimensional grid),
+when a short value or heading in a table is broken over two lines (a squeezed column), or when a chart's canvas
+is under 200 px tall. A full-page screenshot of each is kept under
+``$SANHUI_VAR_DIR/screenshots/<role>-<page>.png`` for CI's artefacts.
+
+The data is the demo mine (``seed_demo`` + ``seed_demo_activity``: ~660 meetings, reviews, findings,
+two published assessments; about 10 s here) plus the few records the history has none of: a meeting
+noticed for next week, a held meeting with its minutes still open, and a draft assessment run.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
+
+from assessment.management.commands.seed_demo_activity import seed_activity
+from assessment.models import BranchScore, Run
+from assessment.services import run_compute, run_create, run_submit_for_review
+from bulletin.models import Announcement, Notification
+from bulletin.selectors import inbox_for_user
+from bulletin.services import deliver_notification
+from meetings.models import Meeting
+from meetings.services import meeting_publish_notice
+from org.management.commands.seed_demo import seed_demo
+from org.models import Member, Organization, User
+from supervision.models import Finding
+from supervision.services.findings import finding_raise
+from tests.factories import MeetingFactory
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+MIN_CHART_HEIGHT = 200
+
+# Named URLs that are not crawled, each with the reason. Everything else the URLconf names must be.
+SKIPPED = {
+    # Not HTML pages: files, images and JSON that the pages link to or poll.
+    "healthz": "plain-text health check",
+    "favicon": "redirects to the icon file (tests/org/test_favicon.py)",
+    "org:roster_template": "xlsx download",
+    "org:roster_export": "xlsx download",
+    "meetings:checkin_qr": "SVG image shown on the check-in screen",
+    "meetings:checkin_live": "JSON polled by the check-in screen",
+    "meetings:ledger_xlsx": "xlsx download",
+    "meetings:mine_ledger_xlsx": "xlsx download",
+    "supervision:evidence_file": "file download",
+    "supervision:evidence_thumbnail": "thumbnail image",
+    "supervision:finding_export": "xlsx download",
+    "assessment:hr_export": "xlsx download",
+    # POST only: buttons on pages that are crawled (GET answers 405 or redirects back).
+    "logout": "POST only",
+    "meetings:meeting_publish": "POST only (the button is on the meeting page)",
+    "bulletin:inbox_read_all": "POST only",
+    "meetings:vote_delete": "POST only",
+    "meetings:meeting_submit": "POST only",
+    "meetings:leave_decide": "POST only",
+    "meetings:leave_withdraw": "POST only",
+    "supervision:evidence_upload": "POST only (the form is on the evidence page)",
+    "supervision:evidence_delete": "POST only",
+    "supervision:review_approve": "POST only",
+    "supervision:review_return": "POST only",
+    "supervision:review_reopen": "POST only",
+    "supervision:flag_decide": "POST only",
+    "supervision:finding_evidence_add": "POST only",
+    "supervision:rectification_answer": "POST only (the form is on the finding page)",
+    "supervision:rectification_verify": "POST only",
+    "supervision:rectification_reject": "POST only",
+    "assessment:trend_baseline": "POST only",
+    "assessment:run_recompute": "POST only",
+    "assessment:run_submit": "POST only",
+    "assessment:run_return": "POST only",
+    # Needs a token that only an uploaded roster file makes; the import form itself is crawled.
+    "org:roster_import_confirm": "preview of an uploaded file (tests/org/test_roster*.py)",
+    # Redirects to a crawled page.
+    "password_change_done": "shown once after a password change",
+    "assessment:scheme_latest": "redirects to the latest scheme's page, crawled",
+}
+# The Django admin is for the people who run the system, at a desk; its pages are crawled in
+# the admin's own test.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def named_urls() -> dict[str, dict]:
+    """Every named URL pattern of the project: name -> its parameters' converters."""
+    found: dict[str, dict] = {}
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                inner = ":".join(x for x in (namespace, p.namespace) if x)
+                walk(p.url_patterns, inner)
+            elif isinstance(p, URLPattern) and p.name:
+                name = f"{namespace}:{p.name}" if namespace else p.name
+                found.setdefault(name, dict(getattr(p.pattern, "converters", {})))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def demo_objects(now: dt.datetime) -> dict:
+    """The demo records each detail page is opened on, and the few the history has none of."""
+    home = Organization.objects.get(name="综采一队党支部")
+    returned_branch = Organization.objects.get(name="掘进二队党支部")
+    secretary = User.objects.get(username="shuji")
+    member = Member.objects.get(user__username="dangyuan")
+    submitted = Meeting.objects.filter(branch=home, status=Meeting.Status.SUBMITTED).order_by("-planned_start").first()
+    approved = Meeting.objects.filter(branch=home, status=Meeting.Status.APPROVED).order_by("-planned_start").first()
+    returned = Meeting.objects.filter(branch=returned_branch, status=Meeting.Status.RETURNED).first()
+    start = now + dt.timedelta(days=7)
+    planned, noticed = (
+        MeetingFactory(
+            branch=home,
+            topic=topic,
+            planned_start=start,
+            planned_end=start + dt.timedelta(hours=1),
+            types=["general_meeting"],
+        )
+        for topic in ("研究第四季度发展党员工作", "学习贯彻矿党委年度安全生产工作部署")
+    )
+    noticed = meeting_publish_notice(meeting=noticed, user=secretary, now=now)
+    committee = User.objects.get(username="committee")
+    this_year = timezone.localdate(now).replace(month=1, day=1)
+    draft = run_compute(
+        run=run_create(kind=Run.Kind.QUARTER, period_start=this_year.replace(month=10), user=committee, now=now),
+        now=now,
+    )
+    in_review = run_compute(
+        run=run_create(kind=Run.Kind.YEAR, period_start=this_year, user=committee, now=now), now=now
+    )
+    in_review = run_submit_for_review(run=in_review, user=committee, now=now)
+    published = Run.objects.filter(status=Run.Status.PUBLISHED).order_by("-period_start").first()
+    # The history's open rectification belongs to 运输队, which has no 书记 login: raise one for the
+    # secretary's own branch so that the answer form is opened by the person who writes it.
+    finding = finding_raise(
+        branch=home,
+        category=Finding.Category.RECORDS,
+        severity=Finding.Severity.MINOR,
+        description="会议记录中发言要点过于简略，未体现讨论过程。",
+        user=User.objects.get(username="supervisor"),
+        now=now,
+        meeting=approved,
+    )
+    assert all((submitted, approved, returned, published, finding)), "the demo history changed"
+    # The branch-score pages below open the published run's row for the secretary's branch.
+    assert BranchScore.objects.filter(run=published, branch=home).exists()
+    # What the worker does: deliver the member's in-app messages, so the inbox has something to show.
+    inbox = Notification.objects.filter(recipient=member.user, channel=Notification.Channel.INBOX)
+    for pk in inbox.values_list("pk", flat=True):
+        deliver_notification(notification_id=pk, now=now)
+    notification = inbox_for_user(member.user).first()
+    assert notification is not None
+    return {
+        "announcement": Announcement.objects.order_by("-pk").first(),
+        "notification": notification,
+        "home": home,
+        "secretary": secretary,
+        "member": member,
+        "submitted": submitted,
+        "approved": approved,
+        "returned": returned,
+        "planned": planned,
+        "noticed": noticed,
+        "draft": draft,
+        "in_review": in_review,
+        "published": published,
+        "finding": finding,
+        "year": timezone.localdate(now).year,
+    }
+
+
+def pages(o: dict) -> list[tuple[str, str, str, dict]]:
+    """(role's username, screenshot name, URL name, kwargs): every page as the role that uses it."""
+    home, run = o["home"], o["published"]
+    announcement, notification = o["announcement"], o["notification"]
+    return [
+        # Everybody's home page and the pages every login has.
+        *[(role, "home", "home", {}) for role in ("dangyuan", "shuji", "zuzhang", "supervisor", "committee", "admin")],
+        ("anonymous", "login", "login", {}),
+        ("dangyuan", "password", "password_change", {}),
+        ("dangyuan", "announcements", "bulletin:announcement_list", {}),
+        ("dangyuan", "announcement", "bulletin:announcement_detail", {"pk": announcement.pk}),
+        ("dangyuan", "inbox", "bulletin:inbox", {}),
+        ("dangyuan", "inbox-open", "bulletin:inbox_open", {"pk": notification.pk}),
+        ("supervisor", "announcement-new", "bulletin:announcement_create", {}),
+        ("supervisor", "announcement-edit", "bulletin:announcement_edit", {"pk": announcement.pk}),
+        ("supervisor", "announcement-receipts", "bulletin:announcement_receipts", {"pk": announcement.pk}),
+        # A member's own pages.
+        ("dangyuan", "my-meetings", "meetings:my_meetings", {}),
+        ("dangyuan", "my-attendance", "meetings:my_attendance", {}),
+        ("dangyuan", "my-leave", "meetings:my_leave", {}),
+        ("dangyuan", "leave", "meetings:leave_create", {"pk": o["noticed"].pk}),
+        ("dangyuan", "checkin", "meetings:checkin", {"pk": o["noticed"].pk}),
+        ("dangyuan", "my-participation", "assessment:my_participation", {}),
+        ("dangyuan", "my-branch-score", "assessment:my_branch_score", {}),
+        # The branch secretary's.
+        ("shuji", "branch", "org:branch_detail", {"pk": home.pk}),
+        ("shuji", "member", "org:member_detail", {"pk": o["member"].pk}),
+        ("shuji", "meetings", "meetings:meeting_list", {}),
+        ("shuji", "meeting-new", "meetings:meeting_create", {}),
+        ("shuji", "meeting", "meetings:meeting_detail", {"pk": o["approved"].pk}),
+        ("shuji", "meeting-noticed", "meetings:meeting_detail", {"pk": o["noticed"].pk}),
+        ("shuji", "meeting-edit", "meetings:meeting_edit", {"pk": o["planned"].pk}),
+        ("shuji", "meeting-cancel", "meetings:meeting_cancel", {"pk": o["noticed"].pk}),
+        ("shuji", "checkin-screen", "meetings:checkin_screen", {"pk": o["noticed"].pk}),
+        ("shuji2", "meeting-returned", "meetings:meeting_detail", {"pk": o["returned"].pk}),
+        ("shuji2", "minutes", "meetings:meeting_minutes", {"pk": o["returned"].pk}),
+        ("shuji2", "agenda", "meetings:meeting_agenda", {"pk": o["returned"].pk}),
+        ("shuji2", "attendance", "meetings:meeting_attendance", {"pk": o["returned"].pk}),
+        ("shuji2", "votes", "meetings:meeting_votes", {"pk": o["returned"].pk}),
+        ("shuji", "evidence", "supervision:meeting_evidence", {"meeting_pk": o["submitted"].pk}),
+        ("shuji", "ledger", "meetings:ledger", {"pk": home.pk, "year": o["year"]}),
+        ("shuji", "print", "meetings:meeting_print", {"pk": o["approved"].pk}),
+        ("shuji", "compliance-branch", "meetings:branch_compliance", {"pk": home.pk}),
+        ("shuji", "compliance-branch-year", "meetings:branch_compliance", {"pk": home.pk, "year": o["year"] - 1}),
+        ("shuji", "rectifications", "supervision:my_rectifications", {}),
+        ("shuji", "finding", "supervision:finding_detail", {"pk": o["finding"].pk}),
+        ("shuji", "branch-score", "assessment:branch_score", {"run_pk": run.pk, "branch_pk": home.pk}),
+        ("shuji", "branch-participation", "assessment:branch_participation", {"run_pk": run.pk, "branch_pk": home.pk}),
+        ("shuji", "member-participation", "assessment:member_participation", {"pk": o["member"].pk}),
+        # The supervisors'.
+        ("supervisor", "review-queue", "supervision:review_queue", {}),
+        ("supervisor", "review", "supervision:review_detail", {"meeting_pk": o["submitted"].pk}),
+        ("supervisor", "findings", "supervision:finding_list", {}),
+        ("supervisor", "finding-new", "supervision:finding_create", {}),
+        ("supervisor", "finding", "supervision:finding_detail", {"pk": o["finding"].pk}),
+        ("supervisor", "roster-import", "org:roster_import", {}),
+        ("supervisor", "manual-scores", "assessment:manual_scores", {"pk": o["draft"].pk}),
+        # The committee's.
+        ("committee", "branches", "org:branch_list", {}),
+        ("committee", "compliance", "meetings:compliance_matrix", {}),
+        (
+            "committee",
+            "compliance-cell",
+            "meetings:compliance_cell",
+            {"branch_pk": home.pk, "period": f"{o['year']}-Q3"},
+        ),
+        ("committee", "runs", "assessment:run_list", {}),
+        ("committee", "run", "assessment:run_detail", {"pk": run.pk}),
+        ("committee", "run-draft", "assessment:run_detail", {"pk": o["draft"].pk}),
+        ("committee", "run-publish", "assessment:run_publish", {"pk": o["in_review"].pk}),
+        ("committee", "trend", "assessment:trend", {}),
+        ("committee", "scheme", "assessment:scheme_detail", {"year": o["year"]}),
+    ]
+
+
+# What counts as too wide, run in the page. Elements inside a box marked data-scroll-x (a
+# two-dimensional grid such as the compliance matrix, which scrolls inside its own box) are
+# exempt, but the box itself must fit. Hidden elements (collapsed menus) have no box.
+LAYOUT_PROBLEMS = r"""
+() => {
+  const vw = document.documentElement.clientWidth;
+  const problems = [];
+  if (document.documentElement.scrollWidth > vw) {
+    problems.push(`page scrolls sideways: scrollWidth ${document.documentElement.scrollWidth} > ${vw}`);
+  }
+  const describe = (el) => {
+    const id = el.id ? '#' + el.id : '';
+    const cls = el.classList.length ? '.' + [...el.classList].slice(0, 3).join('.') : '';
+    return `${el.tagName.toLowerCase()}${id}${cls} "${(el.innerText || '').trim().slice(0, 30)}"`;
+  };
+  const wide = new Set();
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('[data-scroll-x]') && !el.matches('[data-scroll-x]')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.position === 'fixed') continue;
+    if (r.right > vw + 0.5 || r.left < -0.5) {
+      wide.add(el);
+      // Report the outermost element only: its children are too wide because it is.
+      if (!wide.has(el.parentElement)) {
+        problems.push(`${describe(el)} reaches ${Math.round(r.left)}..${Math.round(r.right)} px (viewport ${vw})`);
+      }
+    }
+    // A column too narrow for its word: a short value or heading ("100%", "98.40", "应参加")
+    // broken over two lines.
+    const text = (el.innerText || '').trim();
+    if ((el.tagName === 'TD' || el.tagName === 'TH') && text.length >= 2 && text.length <= 6 && !/\s/.test(text)) {
+      // Lines of the cell's own text (not of badge boxes around it): boxes that start below the
+      // bottom of the one before.
+      const boxes = [];
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        boxes.push(...[...range.getClientRects()].filter((b) => b.width > 0));
+      }
+      boxes.sort((a, b) => a.top - b.top);
+      let lines = 0;
+      let bottom = -Infinity;
+      for (const b of boxes) {
+        if (b.top >= bottom - 1) lines += 1;
+        bottom = Math.max(bottom, b.bottom);
+      }
+      if (lines > 1) problems.push(`${describe(el)} is squeezed onto ${lines} lines`);
+    }
+  }
+  for (const c of document.querySelectorAll('canvas')) {
+    const h = c.getBoundingClientRect().height;
+    if (h < MIN_CHART_HEIGHT) problems.push(`chart ${describe(c)} is ${Math.round(h)} px tall`);
+  }
+  return problems.slice(0, 15);
+}
+""".replace("MIN_CHART_HEIGHT", str(MIN_CHART_HEIGHT))
+
+
+@pytest.fixture
+def demo_mine(transactional_db, settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence"), "base_url": None},
+        },
+    }
+    now = timezone.now()
+    seed_demo(now=now)
+    seed_activity(now=now)
+    return demo_objects(now)
+
+
+def session_cookie(username: str, live_server) -> dict:
+    """A signed-in session for ``username`` (the test client's force_login), as a browser cookie."""
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    name = django_settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value, "url": live_server.url}
+
+
+class _Stub:
+    """Stands in for every demo record when only the URL names of ``pages`` are wanted."""
+
+    pk = 1
+
+
+def test_every_named_url_is_crawled_or_skipped_with_a_reason():
+    stub = _Stub()
+    crawled = {name for _role, _shot, name, _kw in pages(defaultdict(lambda: stub, year=2026))}
+    named = {n for n in named_urls() if n.split(":")[0] not in SKIPPED_NAMESPACES}
+    forgotten = named - crawled - set(SKIPPED)
+    assert not forgotten, f"pages neither crawled at phone size nor skipped with a reason: {sorted(forgotten)}"
+    stale = (crawled | set(SKIPPED)) - named
+    assert not stale, f"no longer in the URLconf: {sorted(stale)}"
+    assert not crawled & set(SKIPPED), "crawled and skipped at once"
+
+
+@pytest.mark.django_db
+def test_the_urls_skipped_as_post_only_refuse_a_get():
+    client = Client()
+    client.force_login(User.objects.create_superuser(username="root", password="x"))
+    dummy = {"int": 1, "string": "x", "path": "x"}
+    for name, reason in SKIPPED.items():
+        if not reason.startswith("POST only"):
+            continue
+        converters = named_urls()[name]
+        kwargs = {
+            param: dummy[type(conv).__name__.removesuffix("Converter").lower()] for param, conv in converters.items()
+        }
+        assert client.get(reverse(name, kwargs=kwargs)).status_code == 405, name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_page_fits_a_phone_without_sideways_scrolling(demo_mine, browser, browser_context_args, live_server):
+    shots = Path(django_settings.VAR_DIR) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    by_role: dict[str, list] = {}
+    for role, shot, name, kwargs in pages(demo_mine):
+        by_role.setdefault(role, []).append((shot, name, kwargs))
+
+    failures = []
+    for role, entries in by_role.items():
+        context = browser.new_context(**{**browser_context_args, "viewport": PHONE})
+        if role != "anonymous":
+            context.add_cookies([session_cookie(role, live_server)])
+        page = context.new_page()
+        try:
+            for shot, name, kwargs in entries:
+                url = reverse(name, kwargs=kwargs)
+                try:
+                    response = page.goto(f"{live_server.url}{url}")
+                except PlaywrightError as error:  # a 405 or a download has no page to show
+                    failures.append(f"{role} {url}: {error.message.splitlines()[0]}")
+                    continue
+                page.wait_for_load_state("load")
+                page.screenshot(path=str(shots / f"{role}-{shot}.png"), full_page=True)
+                if response is None or response.status != 200:
+                    failures.append(f"{role} {url}: HTTP {response and response.status}")
+                    continue
+                if role != "anonymous" and "/accounts/login/" in page.url:
+                    failures.append(f"{role} {url}: sent to the login page")
+                    continue
+                failures += [f"{role} {url}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS)]
+        finally:
+            context.close()
+    assert not failures, "\n".join(failures)
