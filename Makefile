@@ -31,9 +31,11 @@ seed: migrate
 	$(PY) manage.py seed_demo_activity
 
 # Web server, Celery worker and beat on the embedded defaults (SQLite, the
-# filesystem broker, files under var/), with the demo mine loaded.
+# filesystem broker, files under var/), with the demo mine loaded. Debug is off so
+# that users see the Chinese error pages; static files come from the source folders.
 run: seed
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) bin/serve
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} WHITENOISE_USE_FINDERS=$${WHITENOISE_USE_FINDERS:-true} \
+	HOST=$(HOST) PORT=$(PORT) bin/serve
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 browser-deps:
