@@ -445,8 +445,9 @@ def test_the_queue_puts_the_oldest_submission_first_and_pages_by_twenty(client, 
 # choices, the count, the page with its counts, and the page's types.
 QUEUE_QUERIES = 14
 # The detail adds the meeting, types, theme tags, attendances, agenda items, speeches, votes,
-# evidence, flags, reviews, the committee of the summary and the history of the rounds: 12.
-DETAIL_QUERIES = 21
+# evidence, flags, reviews, the committee of the summary, the history of the rounds, the notice's
+# recipients and the flag decisions kept with the rounds: 14.
+DETAIL_QUERIES = 23
 
 
 @pytest.mark.django_db
