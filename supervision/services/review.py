@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
+from org.clock import date_label
 from org.selectors import branch_secretary_on
+from org.texts import prefixed, quoted
 
 from ..models import Flag, Review, ReviewFlagRecord
 
@@ -194,12 +196,12 @@ def _notify_return(review: Review, *, now: dt.datetime) -> int:
         recipients.append(secretary.user)
     if meeting.recorder_id and meeting.recorder.user_id:
         recipients.append(meeting.recorder.user)
-    held = timezone.localtime(meeting.actual_start or meeting.planned_start)
     return notify(
         recipients=recipients,
-        subject=f"会议记录被退回：{meeting.topic}",
+        subject=prefixed("会议记录被退回", meeting.topic),
         body=(
-            f"{meeting.branch.name} {held:%Y-%m-%d} 的会议记录“{meeting.topic}”被退回修改（第 {review.round} 轮）。\n"
+            f"{meeting.branch.name} {date_label(meeting.actual_start or meeting.planned_start)} 的会议记录"
+            f"{quoted(meeting.topic)}被退回修改（第 {review.round} 轮）。\n"
             f"审核意见：{review.comment}\n"
             "请按意见修改后重新提交。"
         ),

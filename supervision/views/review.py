@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from meetings.models import Attendance, Meeting
 from meetings.services import attendance_summary
 from org.models import Organization
+from org.texts import quoted
 
 from ..models import Flag, Review, ReviewFlagRecord
 from ..review_forms import ApproveForm, FlagDecisionForm, QueueFilterForm, ReopenForm, ReturnForm
@@ -163,7 +164,7 @@ def review_approve(request, meeting_pk: int):
             return _render_detail(request, meeting, approve_form=form)
         _error_messages(request, error)
         return redirect(_detail_url(meeting.pk))
-    messages.success(request, f"“{meeting.topic}”已审核通过，会议记录及佐证材料已锁定。")
+    messages.success(request, f"{quoted(meeting.topic)}已审核通过，会议记录及佐证材料已锁定。")
     return redirect("supervision:review_queue")
 
 
@@ -187,7 +188,7 @@ def review_return(request, meeting_pk: int):
                 return redirect(_detail_url(meeting.pk))
             form.add_error("comment", error.error_dict.get("comment", error.messages))
         else:
-            messages.success(request, f"“{meeting.topic}”已退回修改，已通知支部书记和记录人。")
+            messages.success(request, f"{quoted(meeting.topic)}已退回修改，已通知支部书记和记录人。")
             return redirect("supervision:review_queue")
     meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
     return _render_detail(request, meeting, return_form=form)
