@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
-    "axes",
+    "sanhui.apps.AxesConfig",  # django-axes, named in Chinese in the admin
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
