@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run serve test test-fast lint format bench browser-deps clean migrate seed check-deploy
+.PHONY: setup run serve test test-fast lint format bench browser-deps clean migrate seed check-deploy messages
 
 # Python packages (pinned) in a virtualenv, front-end assets from npm; both
 # are reinstalled only when their lists change.
@@ -66,6 +66,10 @@ check-deploy: setup
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(openssl rand -hex 32)} DJANGO_SECURE_COOKIES=true \
 	DJANGO_SECURE_SSL_REDIRECT=true DJANGO_HSTS_SECONDS=31536000 DJANGO_HSTS_PRELOAD=true DJANGO_ALLOWED_HOSTS=sanhui.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# The project's own Chinese catalogue (locale/); django.mo is committed, so only editors of the .po need gettext.
+messages:
+	msgfmt --check-format -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
 bench: setup
 	$(PY) bench/run.py
