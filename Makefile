@@ -70,6 +70,7 @@ check-deploy: setup
 # The project's own Chinese catalogue (locale/); django.mo is committed, so only editors of the .po need gettext.
 messages:
 	msgfmt --check-format -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
+	msgfmt --check-format -o locale/zh_Hans/LC_MESSAGES/djangojs.mo locale/zh_Hans/LC_MESSAGES/djangojs.po
 
 bench: setup
 	$(PY) bench/run.py

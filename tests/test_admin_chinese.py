@@ -232,3 +232,13 @@ def test_every_entry_of_the_projects_catalogue_is_compiled_into_the_mo_file(sett
     with translation.override("zh-hans"):
         for msgid, msgstr in pairs:
             assert translation.gettext(msgid) == msgstr, msgid
+
+
+def test_the_filter_horizontal_widgets_script_strings_are_chinese(client, superuser):
+    """The permission and group pickers are built by SelectFilter2.js from the admin's JavaScript catalogue."""
+    import json
+
+    body = client_for(client, superuser).get(reverse("admin:jsi18n")).content.decode()
+    catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", body, flags=re.DOTALL).group(1))
+    for msgid in ("Available %s", "Choose all %s", "Remove all %s", "Choose selected %s", "(click to clear)"):
+        assert re.search(r"[\u4e00-\u9fff]", catalog[msgid]), msgid
