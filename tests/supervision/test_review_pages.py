@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from meetings.models import Meeting
 from org.models import StaffRole
-from supervision.models import Evidence, Flag, Review
+from supervision.models import Evidence, Flag, Review, ReviewFlagRecord
 from supervision.selectors.review import latest_return
 from supervision.services import review
 from tests.conftest import client_for
@@ -511,6 +511,14 @@ def test_the_detail_makes_the_same_queries_for_few_or_many_photos_flags_and_spee
             decided_at=T_RETURN,
             decision_reason="核实无误",
         )
+    # Decisions kept with the first round, as many as the items.
+    returned = Review.objects.get(meeting=meeting, action=Review.Action.RETURN)
+    ReviewFlagRecord.objects.bulk_create(
+        ReviewFlagRecord(
+            review=returned, kind=Flag.Kind.CAPTURE_TIME, message=f"旧提示{i}", status=Flag.Status.CONFIRMED
+        )
+        for i in range(items)
+    )
     c = client_for(client, supervisor)
 
     with django_assert_num_queries(DETAIL_QUERIES):
@@ -518,6 +526,7 @@ def test_the_detail_makes_the_same_queries_for_few_or_many_photos_flags_and_spee
 
     html = response.content.decode()
     assert html.count('class="list-group-item flag"') == 2 * items
+    assert html.count('class="list-group-item small flag-record"') == items
     assert html.count('class="speech"') == 2 * items
     assert html.count('class="col-6 col-md-4" id="evidence-') == items
 
