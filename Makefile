@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # real-worker tests run afterwards in one process: they share the Celery broker folder.
 PYTEST_WORKERS ?= auto
 
-.PHONY: setup run serve test test-fast lint format bench browser-deps clean migrate seed check-deploy
+.PHONY: setup run serve test test-fast lint format bench browser-deps clean migrate seed check-deploy messages
 
 # Python packages (pinned) in a virtualenv, front-end assets from npm; both
 # are reinstalled only when their lists change.
@@ -34,9 +34,11 @@ seed: migrate
 	$(PY) manage.py seed_demo_activity
 
 # Web server, Celery worker and beat on the embedded defaults (SQLite, the
-# filesystem broker, files under var/), with the demo mine loaded.
+# filesystem broker, files under var/), with the demo mine loaded. Debug is off so
+# that users see the Chinese error pages; static files come from the source folders.
 run: seed
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) bin/serve
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-false} WHITENOISE_USE_FINDERS=$${WHITENOISE_USE_FINDERS:-true} \
+	HOST=$(HOST) PORT=$(PORT) bin/serve
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 browser-deps:
@@ -69,6 +71,11 @@ check-deploy: setup
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(openssl rand -hex 32)} DJANGO_SECURE_COOKIES=true \
 	DJANGO_SECURE_SSL_REDIRECT=true DJANGO_HSTS_SECONDS=31536000 DJANGO_HSTS_PRELOAD=true DJANGO_ALLOWED_HOSTS=sanhui.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# The project's own Chinese catalogue (locale/); django.mo is committed, so only editors of the .po need gettext.
+messages:
+	msgfmt --check-format -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
+	msgfmt --check-format -o locale/zh_Hans/LC_MESSAGES/djangojs.mo locale/zh_Hans/LC_MESSAGES/djangojs.po
 
 bench: setup
 	$(PY) bench/run.py

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from bulletin.models import Announcement
 from meetings.models import CadenceRule, Meeting
+from org.clock import quarter_label, year_label
 from org.models import Member, Organization
 from supervision.models import Finding, Flag, Rectification, Review
 
@@ -226,8 +227,8 @@ class Run(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.YEAR:
-            return f"{self.period_start.year} 年度考核"
-        return f"{self.period_start.year} 年第{(self.period_start.month - 1) // 3 + 1}季度考核"
+            return f"{year_label(self.period_start)}考核"
+        return f"{quarter_label(self.period_start)}考核"
 
     @property
     def is_locked(self) -> bool:

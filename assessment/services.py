@@ -21,11 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
 
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
-from org.clock import local_date
+from org.clock import date_label, datetime_label, local_date
 from org.history import record_history
 from org.models import Organization, Post
 from org.selectors import active_on
@@ -403,8 +402,7 @@ def run_return_to_draft(*, run: Run, user, now: dt.datetime) -> Run:
 
 
 def _day(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return f"{local.year}年{local.month}月{local.day}日"
+    return date_label(value)
 
 
 def _secretaries(branch_ids, *, on: dt.date) -> dict[int, object]:
@@ -557,7 +555,7 @@ def run_publish(*, run: Run, user, now: dt.datetime) -> Run:
             subject=f"考核不合格整改通知：{score.branch.name}",
             body=(
                 f"{run.label}中，{score.branch.name}得分 {fmt(score.total)} 分，等次{score.grade}，已在全矿通报。"
-                f"请于 {timezone.localtime(rectification.due_at):%Y-%m-%d %H:%M} 前完成整改，"
+                f"请于 {datetime_label(rectification.due_at)} 前完成整改，"
                 "在系统中提交整改措施和佐证材料。"
             ),
             url=reverse("supervision:finding_detail", args=[rectification.finding_id]),

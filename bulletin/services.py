@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from org.models import Organization
+from org.texts import prefixed
 
 from .models import Announcement, Notification, ReadReceipt, WebhookEndpoint, WorkerHeartbeat
 from .selectors import announcement_audience
@@ -390,7 +391,7 @@ def _notify_audience(announcement: Announcement, *, now: dt.datetime) -> int:
     body = announcement.body
     return notify(
         recipients=recipients,
-        subject=f"{announcement.get_kind_display()}：{announcement.title}",
+        subject=prefixed(announcement.get_kind_display(), announcement.title),
         body=body if len(body) <= EXCERPT_CHARS else body[:EXCERPT_CHARS] + "…",
         url=reverse("bulletin:announcement_detail", args=[announcement.pk]),
         dedupe_key=_announcement_dedupe_key(announcement),
@@ -471,7 +472,7 @@ def announcement_update(
     else:
         pending.filter(webhook__isnull=False).exclude(webhook__organization=organization).delete()
     body_excerpt = body if len(body) <= EXCERPT_CHARS else body[:EXCERPT_CHARS] + "…"
-    pending.update(subject=f"{announcement.get_kind_display()}：{announcement.title}"[:200], body=body_excerpt)
+    pending.update(subject=prefixed(announcement.get_kind_display(), announcement.title)[:200], body=body_excerpt)
     # Rows never tried follow the publish time; rows in back-off keep their schedule.
     due_at = max(now, published_at)
     untried = pending.filter(attempts=0)

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.clock import local_midnight, month_number, month_start
+from org.clock import half_year_label, local_midnight, month_label, month_number, month_start, quarter_label, year_label
 from org.models import Organization
 
 from .models import CadenceRule, Exemption, Meeting
@@ -123,12 +123,12 @@ def parse_period_key(key: str) -> tuple[str, dt.date, dt.date]:
 
 def period_label(period: str, start: dt.date) -> str:
     if period == Period.MONTH:
-        return f"{start.year}年{start.month}月"
+        return month_label(start)
     if period == Period.QUARTER:
-        return f"{start.year}年第{'一二三四'[(start.month - 1) // 3]}季度"
+        return quarter_label(start)
     if period == Period.HALF_YEAR:
-        return f"{start.year}年{'上' if start.month == 1 else '下'}半年"
-    return f"{start.year}年度"
+        return half_year_label(start)
+    return year_label(start)
 
 
 # --- The engine ---------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from bulletin.models import Notification
 from bulletin.services import notify
-from org.clock import local_date, local_midnight, mine_tz
+from org.clock import date_label, local_date, local_midnight, mine_tz, time_range_label
 from org.models import Member, Membership, Organization, Post, StaffRole, User
 from org.selectors import active_on
+from org.texts import prefixed, quoted
 
 from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy
 
@@ -146,17 +147,15 @@ def send_eve_reminders(*, now: dt.datetime) -> int:
     sent = _already_sent(f"meeting:{pk}:eve" for pk in by_meeting)
     count = 0
     for pk, (meeting, users) in by_meeting.items():
-        start = timezone.localtime(meeting.planned_start, mine_tz())
-        end = timezone.localtime(meeting.planned_end, mine_tz())
         count += _send(
             key=f"meeting:{pk}:eve",
             recipients=users,
             sent=sent,
             now=now,
-            subject=f"会议提醒：{meeting.topic}",
+            subject=prefixed("会议提醒", meeting.topic),
             body=(
                 f"会议主题：{meeting.topic}\n"
-                f"时间：{start:%Y-%m-%d %H:%M} 至 {end:%H:%M}\n"
+                f"时间：{time_range_label(meeting.planned_start, meeting.planned_end)}\n"
                 f"地点：{meeting.place}\n"
                 "请准时参加；不能参加的请在会前在系统中请假，经书记批准。"
             ),
@@ -280,7 +279,8 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
             now=now,
             subject=f"期末提醒：{unit}{label}{d.type_names}尚未召开",
             body=(
-                f"按照“{d.rule.name}”的要求，{unit}{label}（{d.period_start:%Y-%m-%d} 至 {d.period_end:%Y-%m-%d}）"
+                f"按照{quoted(d.rule.name)}的要求，{unit}{label}"
+                f"（{date_label(d.period_start)} 至 {date_label(d.period_end)}）"
                 f"应至少召开 {d.rule.min_count} 次，目前已召开或已计划 {n} 次。"
                 f"距本期结束还有 {d.days_left} 天，请及时安排。"
             ),
@@ -325,12 +325,11 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
             secretary = secretaries.get(meeting.branch_id)
             if secretary is None:
                 continue
-            ended = timezone.localtime(meeting.ended_at, mine_tz())
             notify(
                 recipients=[secretary],
-                subject=f"会议记录逾期：{meeting.topic}",
+                subject=prefixed("会议记录逾期", meeting.topic),
                 body=(
-                    f"{meeting.branch.name} {ended:%Y-%m-%d} 的会议“{meeting.topic}”已结束超过 "
+                    f"{meeting.branch.name} {date_label(meeting.ended_at)} 的会议{quoted(meeting.topic)}已结束超过 "
                     f"{policy.minutes_due_days} 天，会议记录尚未提交。请尽快录入并提交会议记录。"
                 ),
                 url=_meeting_url(meeting.pk),

@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from bulletin.models import Announcement
 from bulletin.services import notify
-from org.clock import local_date
+from org.clock import datetime_label, local_date, time_range_label
 from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_secretary_on
+from org.texts import prefixed, quoted
 
 from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech, ThemeTag, Vote
 from .quorum import VoteCounts, check_vote, committee_quorum_met
@@ -194,7 +194,7 @@ def meeting_update_plan(
         if moved:
             _notify_attendees(
                 meeting,
-                subject=f"会议变更：{meeting.topic}",
+                subject=prefixed("会议变更", meeting.topic),
                 body=_notice_text(meeting),
                 dedupe_key=f"meeting:{meeting.pk}:changed:{now.timestamp():.0f}",
                 now=now,
@@ -219,13 +219,11 @@ def _validate_notice(meeting: Meeting) -> None:
 
 
 def _notice_text(meeting: Meeting) -> str:
-    start = timezone.localtime(meeting.planned_start)
-    end = timezone.localtime(meeting.planned_end)
     type_names = "、".join(t.name for t in meeting.types.all())
     lines = [
         f"会议类型：{type_names}",
         f"会议主题：{meeting.topic}",
-        f"时间：{start:%Y-%m-%d %H:%M} 至 {end:%H:%M}",
+        f"时间：{time_range_label(meeting.planned_start, meeting.planned_end)}",
         f"地点：{meeting.place}",
     ]
     if meeting.group_id:
@@ -270,7 +268,7 @@ def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeti
     meeting_sync_expected(meeting=meeting)
     text = _notice_text(meeting)
     Announcement.objects.create(
-        title=f"会议通知：{meeting.topic}",
+        title=prefixed("会议通知", meeting.topic),
         body=text,
         kind=Announcement.Kind.MEETING,
         organization=meeting.branch,
@@ -278,7 +276,11 @@ def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeti
         author=user,
     )
     _notify_attendees(
-        meeting, subject=f"会议通知：{meeting.topic}", body=text, dedupe_key=f"meeting:{meeting.pk}:notice", now=now
+        meeting,
+        subject=prefixed("会议通知", meeting.topic),
+        body=text,
+        dedupe_key=f"meeting:{meeting.pk}:notice",
+        now=now,
     )
     return meeting
 
@@ -297,11 +299,8 @@ def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> 
     if was_notified:
         _notify_attendees(
             meeting,
-            subject=f"会议取消：{meeting.topic}",
-            body=(
-                f"原定 {timezone.localtime(meeting.planned_start):%Y-%m-%d %H:%M} 的会议已取消。"
-                f"原因：{meeting.cancel_reason}"
-            ),
+            subject=prefixed("会议取消", meeting.topic),
+            body=(f"原定 {datetime_label(meeting.planned_start)} 的会议已取消。原因：{meeting.cancel_reason}"),
             dedupe_key=f"meeting:{meeting.pk}:cancelled",
             now=now,
         )
@@ -695,7 +694,7 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
         notify(
             recipients=[secretary.user],
             subject=f"请假申请：{member.name}",
-            body=f"{member.name} 申请不参加“{meeting.topic}”，事由：{leave.reason}",
+            body=f"{member.name} 申请不参加{quoted(meeting.topic)}，事由：{leave.reason}",
             url=reverse("meetings:meeting_detail", args=[meeting.pk]),
             dedupe_key=f"leave:{leave.pk}:requested",
             now=now,
@@ -724,7 +723,7 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
     if leave.member.user_id:
         notify(
             recipients=[leave.member.user],
-            subject=f"请假{'已批准' if approve else '未批准'}：{meeting.topic}",
+            subject=prefixed(f"请假{'已批准' if approve else '未批准'}", meeting.topic),
             body=note or "",
             url=reverse("meetings:meeting_detail", args=[meeting.pk]),
             dedupe_key=f"leave:{leave.pk}:decided",

@@ -7,7 +7,11 @@ from .models import Member, Membership, Organization, Post, StaffRole, User
 
 @admin.register(User)
 class SanhuiUserAdmin(UserAdmin):
-    list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
+    list_display = ("username", "name", "is_active", "is_staff", "last_login")
+
+    @admin.display(description="姓名")
+    def name(self, obj):
+        return obj.display_name
 
 
 class MembershipInline(admin.TabularInline):

@@ -6,4 +6,13 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与党员"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from django.apps import apps
+        from django.db.models.signals import post_migrate
+
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            chinese,
+        )
+
+        chinese.install(apps.get_models())
+        post_migrate.connect(chinese.rename_default_permissions, dispatch_uid="org_chinese_permission_names")

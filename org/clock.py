@@ -34,3 +34,55 @@ def month_number(day: dt.date) -> int:
 def month_start(number: int) -> dt.date:
     """The first day of month ``number`` (see ``month_number``)."""
     return dt.date(number // 12, number % 12 + 1, 1)
+
+
+# --- How dates and periods are written (one format in every message) ----------------------
+
+QUARTER_NUMERALS = "一二三四"
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return local_date(value) if isinstance(value, dt.datetime) else value
+
+
+def date_label(value: dt.date | dt.datetime) -> str:
+    """``2027年1月2日``: a day (an aware datetime counts as its day at the mine)."""
+    day = _day(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def datetime_label(value: dt.datetime) -> str:
+    """``2027年1月2日 09:30`` at the mine."""
+    local = timezone.localtime(value, mine_tz())
+    return f"{date_label(local.date())} {local:%H:%M}"
+
+
+def time_range_label(start: dt.datetime, end: dt.datetime) -> str:
+    """``2027年1月2日 09:00–10:30``, or both ends in full when they fall on different days."""
+    local_start, local_end = timezone.localtime(start, mine_tz()), timezone.localtime(end, mine_tz())
+    if local_start.date() == local_end.date():
+        return f"{datetime_label(start)}–{local_end:%H:%M}"
+    return f"{datetime_label(start)} 至 {datetime_label(end)}"
+
+
+def month_label(value: dt.date | dt.datetime) -> str:
+    """``2026年5月``."""
+    day = _day(value)
+    return f"{day.year}年{day.month}月"
+
+
+def quarter_label(value: dt.date | dt.datetime) -> str:
+    """``2026年第三季度``: the quarter ``value`` falls in."""
+    day = _day(value)
+    return f"{day.year}年第{QUARTER_NUMERALS[(day.month - 1) // 3]}季度"
+
+
+def half_year_label(value: dt.date | dt.datetime) -> str:
+    """``2026年上半年`` / ``2026年下半年``."""
+    day = _day(value)
+    return f"{day.year}年{'上' if day.month <= 6 else '下'}半年"
+
+
+def year_label(value: dt.date | dt.datetime) -> str:
+    """``2026年度``."""
+    return f"{_day(value).year}年度"

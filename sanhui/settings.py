@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
-    "axes",
+    "sanhui.apps.AxesConfig",  # django-axes, named in Chinese in the admin
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -165,13 +165,18 @@ STATICFILES_DIRS = [
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
+# Tests, runserver and `make run` find static files through the finders (no collectstatic);
+# production serves the hashed files `collectstatic` wrote.
+WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
+WHITENOISE_AUTOREFRESH = DEBUG
+
 S3_BUCKET = env.str("S3_BUCKET", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if WHITENOISE_USE_FINDERS
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -202,10 +207,6 @@ if S3_BUCKET:
         "BACKEND": STORAGES["default"]["BACKEND"],
         "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "evidence"},
     }
-# Tests and runserver find static files through the finders, no collectstatic needed.
-WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
-WHITENOISE_AUTOREFRESH = DEBUG
-
 # Uploads larger than this go to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -473,6 +473,7 @@ class Flag(models.Model):
         SIMILAR_MINUTES = "similar_minutes", _("会议记录雷同")
         LATE_ENTRY = "late_entry", _("会后补录")
         MISSING_PHOTO = "missing_photo", _("缺少会议照片")
+        SHARED_DEVICE = "shared_device", _("同一设备代签到")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待核实")
@@ -575,3 +576,38 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} 第{self.round}轮 {self.get_action_display()}"
+
+
+class ReviewFlagRecord(models.Model):
+    """A decided flag as it stood when a review round was decided, kept with that round.
+
+    A flag about a photo goes when the photo goes (the secretary may delete it after a
+    return), so the round keeps its own copy: what the flag said, which file it was about
+    (name, hash, thumbnail) and the supervisor's decision.
+    """
+
+    review = models.ForeignKey(
+        Review, verbose_name=_("审核记录"), on_delete=models.CASCADE, related_name="flag_records"
+    )
+    flag = models.ForeignKey(
+        Flag, verbose_name=_("检查提示"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Flag.Kind.choices)
+    message = models.TextField(_("说明"))
+    status = models.CharField(_("状态"), max_length=20, choices=Flag.Status.choices)
+    decided_by_name = models.CharField(_("核实人"), max_length=100, blank=True)
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("核实说明"), blank=True)
+    evidence_name = models.CharField(_("材料文件名"), max_length=255, blank=True)
+    evidence_sha256 = models.CharField(_("材料 SHA-256"), max_length=64, blank=True)
+    evidence_captured_at = models.DateTimeField(_("材料拍摄时间"), null=True, blank=True)
+    # The thumbnail's bytes (a few KB): the evidence's own file is deleted with it.
+    thumbnail = models.BinaryField(_("缩略图"), blank=True, default=b"")
+
+    class Meta:
+        verbose_name = _("审核时的提示核实")
+        verbose_name_plural = _("审核时的提示核实")
+        ordering = ["review", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.review} {self.get_kind_display()}"

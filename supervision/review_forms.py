@@ -84,7 +84,8 @@ class _DecisionForm(forms.Form):
 
 
 class ApproveForm(_DecisionForm):
-    pass
+    # Asked only while flags are still 待核实; the service refuses the approval without it.
+    despite_open_flags = forms.BooleanField(label="仍然通过（已查看待核实的提示）", required=False)
 
 
 class ReturnForm(_DecisionForm):

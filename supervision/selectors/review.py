@@ -8,13 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 
+from bulletin.models import Notification
 from meetings.models import AgendaItem, Attendance, Meeting, MeetingType, Speech
 from meetings.selectors import meetings_base
 from org.models import Organization
 
-from ..models import Evidence, Flag, Review
+from ..models import Evidence, Flag, Review, ReviewFlagRecord
 from ..services.review import HISTORY_REASON_PREFIX
 from .integrity import with_open_flag_count
 
@@ -177,3 +178,74 @@ def _submission(number: int, at: dt.datetime | None) -> RoundEvent:
     if number == 1:
         return RoundEvent(kind="submit", label="提交审核", at=at)
     return RoundEvent(kind="resubmit", label="修改后重新提交", at=at)
+
+
+# --- The reviewer's signals ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeRecipient:
+    name: str
+    sent_at: dt.datetime | None
+    read_at: dt.datetime | None
+
+
+def notice_recipients(meeting: Meeting) -> list[NoticeRecipient]:
+    """Who was sent the meeting's notice in the app (the inbox rows of its dedupe key), by name: one query.
+
+    The key is the one ``meetings.services.meeting_publish_notice`` writes.
+    """
+    rows = (
+        Notification.objects.filter(channel=Notification.Channel.INBOX, dedupe_key=f"meeting:{meeting.pk}:notice")
+        .select_related("recipient__member")
+        .order_by("created_at", "id")
+    )
+    return [
+        NoticeRecipient(name=row.recipient.display_name, sent_at=row.created_at, read_at=row.read_at) for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CheckinRow:
+    name: str
+    at: dt.datetime
+    device_label: str
+    shared: bool
+
+
+def checkin_rows(rows: list[Attendance]) -> list[CheckinRow]:
+    """The check-ins of the prefetched attendance rows in time order; devices as 设备1, 设备2, … (ids stay hidden).
+
+    A device that checked in several members is ``shared`` (the rule of
+    ``meetings.checkin.shared_device_checkins``, applied here to rows already loaded).
+    """
+    checked = sorted((r for r in rows if r.checked_in_at is not None), key=lambda r: (r.checked_in_at, r.pk))
+    labels: dict[str, str] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for row in checked:
+        if row.checkin_device:
+            labels.setdefault(row.checkin_device, f"设备{len(labels) + 1}")
+            counts[row.checkin_device] += 1
+    return [
+        CheckinRow(
+            name=row.member.name,
+            at=row.checked_in_at,
+            device_label=labels.get(row.checkin_device, "—"),
+            shared=counts.get(row.checkin_device, 0) > 1,
+        )
+        for row in checked
+    ]
+
+
+def round_flag_records(meeting: Meeting) -> list[ReviewFlagRecord]:
+    """The flag decisions kept with each decided round, oldest round first (one query, thumbnails not loaded).
+
+    They stay when the flag itself is gone (its photo was deleted after a return): ``flag_id`` is then None.
+    """
+    return list(
+        ReviewFlagRecord.objects.filter(review__meeting_id=meeting.pk)
+        .select_related("review")
+        .defer("thumbnail")
+        .annotate(thumbnail_size=Length("thumbnail"))
+        .order_by("review__at", "review_id", "id")
+    )

@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
-from org.clock import local_date
+from org.clock import datetime_label, local_date
 from org.models import Organization, Post, StaffRole
 from org.selectors import active_on, branch_secretary_on
 
@@ -58,18 +58,30 @@ def committee_users() -> list:
 
 
 def branch_committee_users(branch: Organization | int, *, on: dt.date) -> list:
-    """Logins of the branch committee (支委) on ``on``."""
+    """Logins of the branch committee (支委) on ``on``: who a rectification without an owner goes to."""
     branch_id = branch if isinstance(branch, int) else branch.pk
-    user_model = get_user_model()
-    # One filter() call, so that every condition applies to the same post row.
-    return list(
-        user_model.objects.filter(
-            Q(member__posts__organization_id=branch_id)
-            & Q(member__posts__role__in=Post.COMMITTEE_ROLES)
-            & active_on(on, "member__posts__"),
-            is_active=True,
-        ).distinct()
+    return branch_committee_users_of([branch_id], on=on).get(branch_id, [])
+
+
+def branch_committee_users_of(branch_ids: Iterable[int], *, on: dt.date) -> dict[int, list]:
+    """``branch_committee_users`` of several branches in one query: branch id → logins, by name."""
+    posts = (
+        Post.objects.filter(
+            active_on(on),
+            organization_id__in=list(branch_ids),
+            role__in=Post.COMMITTEE_ROLES,
+            member__user__isnull=False,
+            member__user__is_active=True,
+        )
+        .select_related("member__user")
+        .order_by("member__name", "member_id", "id")
     )
+    found: dict[int, dict[int, object]] = {}
+    for post in posts:
+        user = post.member.user
+        user.member = post.member  # display_name without another query
+        found.setdefault(post.organization_id, {}).setdefault(user.pk, user)
+    return {branch_id: list(users.values()) for branch_id, users in found.items()}
 
 
 def _owner_or_committee(rectification: Rectification, *, on: dt.date) -> list:
@@ -170,7 +182,7 @@ def finding_raise(
     )
     rectification.full_clean()
     rectification.save()
-    _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{timezone.localtime(due_at):%Y-%m-%d %H:%M}")
+    _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{datetime_label(due_at)}")
 
     recipients = branch_committee_users(branch, on=on) + ([owner] if owner is not None else [])
     notify(
@@ -178,7 +190,7 @@ def finding_raise(
         subject=f"整改通知：{branch.name}（{finding.get_category_display()}）",
         body=(
             f"督导检查发现问题：{description}\n"
-            f"请于 {timezone.localtime(due_at):%Y-%m-%d %H:%M} 前完成整改，并在系统中提交整改措施和佐证材料。"
+            f"请于 {datetime_label(due_at)} 前完成整改，并在系统中提交整改措施和佐证材料。"
         ),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:opened",
@@ -299,11 +311,13 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
 
 
 def _notify_overdue(rectification: Rectification, *, supervisors: list, now: dt.datetime) -> int:
-    due = timezone.localtime(rectification.due_at)
     return notify(
         recipients=_owner_or_committee(rectification, on=local_date(now)) + supervisors,
         subject=f"整改逾期：{rectification.branch.name}",
-        body=f"{rectification.branch.name} 的整改已超过期限（{due:%Y-%m-%d %H:%M}），尚未提交整改情况。",
+        body=(
+            f"{rectification.branch.name} 的整改已超过期限（{datetime_label(rectification.due_at)}），"
+            "尚未提交整改情况。"
+        ),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:overdue",
         now=now,
@@ -364,7 +378,7 @@ def rectifications_sweep(*, now: dt.datetime) -> dict[str, int]:
                 subject=f"整改再次督办：{rect.branch.name}",
                 body=(
                     f"{rect.branch.name} 的整改已逾期 {days} 天"
-                    f"（期限 {timezone.localtime(rect.due_at):%Y-%m-%d %H:%M}），仍未提交整改情况，请督促落实。"
+                    f"（期限 {datetime_label(rect.due_at)}），仍未提交整改情况，请督促落实。"
                 ),
                 url=_url(rect),
                 dedupe_key=f"rectification:{rect.pk}:escalated",

@@ -6,8 +6,9 @@ Two entry points run the checks:
   time, GPS position, the same photo in another meeting);
 * ``meeting_checks`` when a record is submitted (``meetings_check_due``, a beat task):
   minutes copied from another meeting, minutes entered long after the meeting, a
-  required photo missing — and the photo checks again for every photo, because the
-  meeting's times and place may have been corrected since the photos were processed.
+  required photo missing, one device checking in several members (代签到) — and the
+  photo checks again for every photo, because the meeting's times and place may have
+  been corrected since the photos were processed.
 
 A flag is identified by (meeting, key), unique in the database, so a check that runs
 twice finds its flag and makes no second one. A flag that a supervisor has confirmed or
@@ -33,6 +34,7 @@ from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
+from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
 from supervision import hashindex, minhash
 from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
@@ -41,7 +43,7 @@ from supervision.selectors.integrity import similar_photos_many
 logger = logging.getLogger(__name__)
 
 PHOTO_KINDS = (Flag.Kind.CAPTURE_TIME, Flag.Kind.GPS_FAR, Flag.Kind.DUPLICATE_PHOTO)
-RECORD_KINDS = (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.LATE_ENTRY, Flag.Kind.MISSING_PHOTO)
+RECORD_KINDS = (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.LATE_ENTRY, Flag.Kind.MISSING_PHOTO, Flag.Kind.SHARED_DEVICE)
 
 # A photo reused across many meetings needs a handful of flags to be seen, not hundreds.
 MAX_DUPLICATE_MEETINGS = 5
@@ -390,6 +392,24 @@ def _missing_photo_flag(meeting: Meeting, photos: list[Evidence]) -> _Wanted | N
     )
 
 
+def _shared_device_flags(meeting: Meeting) -> list[_Wanted]:
+    """One flag per device that checked in more than one member (the rule is ``shared_device_checkins``)."""
+    return [
+        _Wanted(
+            meeting_id=meeting.pk,
+            # A device id is at most 64 characters; the key stays within its 100.
+            key=f"shared_device:{shared.device}",
+            kind=Flag.Kind.SHARED_DEVICE,
+            message=(
+                f"同一台设备为 {shared.count} 名党员扫码签到：{'、'.join(shared.names)}，"
+                "可能存在代签到，请核实本人是否到会"
+            ),
+            score=shared.count,
+        )
+        for shared in shared_device_checkins(meeting)
+    ]
+
+
 def _similar_minutes_flags(
     meeting: Meeting, own: set[str], sig: tuple[int, ...], band_values: list[int], policy: SupervisionPolicy
 ) -> list[_Wanted]:
@@ -473,6 +493,7 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
         for flag in (_late_entry_flag(meeting, policy), _missing_photo_flag(meeting, photos)):
             if flag is not None:
                 wanted.append(flag)
+        wanted.extend(_shared_device_flags(meeting))
 
         own = minhash.shingles(minutes_segments(meeting))
         sig, band_values = None, []

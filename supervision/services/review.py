@@ -17,12 +17,17 @@ from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
+from org.clock import date_label
 from org.history import record_history
 from org.selectors import branch_secretary_on
+from org.texts import prefixed, quoted
 
-from ..models import Review
+from ..models import Flag, Review, ReviewFlagRecord
 
 ALREADY_REVIEWED = "该记录已被审核。"
+OPEN_FLAGS_UNCONFIRMED = (
+    "该记录还有 {count} 条检查提示待核实。请先确认或排除这些提示；如仍要直接通过，请勾选“仍然通过”后再提交。"
+)
 STALE_ROUND = "该记录在您打开页面后已被退回并重新提交，请查看最新内容后再审核。"
 # Marks the meeting's history rows written by these services; ``selectors.review`` pairs them with the reviews.
 HISTORY_REASON_PREFIX = "审核："
@@ -58,6 +63,7 @@ def _decide(
     review = Review(meeting_id=meeting.pk, action=action, comment=comment, round=round_, by=user, at=now)
     review.full_clean()
     review.save()
+    _keep_flag_decisions(review)
     record_history(
         Meeting, meeting.pk, user=user, now=now, reason=f"{HISTORY_REASON_PREFIX}{review.get_action_display()}"
     )
@@ -65,13 +71,63 @@ def _decide(
     return review
 
 
+def _thumbnail_bytes(evidence) -> bytes:
+    if evidence is None or not evidence.thumbnail:
+        return b""
+    try:
+        with evidence.thumbnail.open("rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""  # the file is gone from storage: keep the rest of the record
+
+
+def _keep_flag_decisions(review: Review) -> list[ReviewFlagRecord]:
+    """Copy the meeting's decided flags onto the round, so they outlive the photos they are about."""
+    flags = (
+        Flag.objects.filter(meeting_id=review.meeting_id)
+        .exclude(status=Flag.Status.OPEN)
+        .select_related("evidence", "decided_by__member")
+        .order_by("kind", "id")
+    )
+    records = [
+        ReviewFlagRecord(
+            review=review,
+            flag=flag,
+            kind=flag.kind,
+            message=flag.message,
+            status=flag.status,
+            decided_by_name=flag.decided_by.display_name if flag.decided_by else "",
+            decided_at=flag.decided_at,
+            decision_reason=flag.decision_reason,
+            evidence_name=flag.evidence.original_name if flag.evidence else "",
+            evidence_sha256=flag.evidence.sha256 if flag.evidence else "",
+            evidence_captured_at=flag.evidence.captured_at if flag.evidence else None,
+            thumbnail=_thumbnail_bytes(flag.evidence),
+        )
+        for flag in flags
+    ]
+    return ReviewFlagRecord.objects.bulk_create(records)
+
+
 @transaction.atomic
-def review_approve(*, meeting: Meeting, user, now: dt.datetime, seen_round: int | None = None) -> Review:
+def review_approve(
+    *,
+    meeting: Meeting,
+    user,
+    now: dt.datetime,
+    seen_round: int | None = None,
+    despite_open_flags: bool = False,
+) -> Review:
     """已提交 → 已通过: the record and its evidence are locked from now on.
 
     ``seen_round`` is the round shown on the supervisor's page; a different round means
-    the record was returned and resubmitted since, and the decision is refused.
+    the record was returned and resubmitted since, and the decision is refused. While
+    flags are still 待核实 the approval is refused unless ``despite_open_flags`` says the
+    supervisor saw them and approves anyway.
     """
+    open_count = Flag.objects.filter(meeting_id=meeting.pk, status=Flag.Status.OPEN).count()
+    if open_count and not despite_open_flags:
+        raise ValidationError(OPEN_FLAGS_UNCONFIRMED.format(count=open_count), code="open_flags")
     return _decide(
         meeting=meeting,
         action=Review.Action.APPROVE,
@@ -134,12 +190,12 @@ def _notify_return(review: Review, *, now: dt.datetime) -> int:
         recipients.append(secretary.user)
     if meeting.recorder_id and meeting.recorder.user_id:
         recipients.append(meeting.recorder.user)
-    held = timezone.localtime(meeting.actual_start or meeting.planned_start)
     return notify(
         recipients=recipients,
-        subject=f"会议记录被退回：{meeting.topic}",
+        subject=prefixed("会议记录被退回", meeting.topic),
         body=(
-            f"{meeting.branch.name} {held:%Y-%m-%d} 的会议记录“{meeting.topic}”被退回修改（第 {review.round} 轮）。\n"
+            f"{meeting.branch.name} {date_label(meeting.actual_start or meeting.planned_start)} 的会议记录"
+            f"{quoted(meeting.topic)}被退回修改（第 {review.round} 轮）。\n"
             f"审核意见：{review.comment}\n"
             "请按意见修改后重新提交。"
         ),

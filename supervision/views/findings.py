@@ -118,7 +118,13 @@ def _ledger_page(request, *, mine: bool):
     context = _ledger_context(request, mine=mine)
     qs, now = context.pop("queryset"), context["now"]
     page = Paginator(selectors.ledger_page_queryset(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A rectification without an owner (the 书记 has no login) goes to the branch committee: name them.
+    unowned = {
+        f.branch_id for f in page.object_list if getattr(f, "rectification", None) and not f.rectification.owner_id
+    }
+    fallback = services.branch_committee_users_of(unowned, on=timezone.localdate(now)) if unowned else {}
     for finding in page.object_list:
+        finding.fallback_recipients = fallback.get(finding.branch_id, [])
         rect = getattr(finding, "rectification", None)
         if rect is not None:
             finding.deadline = selectors.deadline(rect, now=now)
@@ -301,6 +307,9 @@ def _detail(request, finding: Finding, *, answer_form=None, reject_form=None, ev
             can_decide=can_decide,
             answer_form=answer_form if answer_form is not None else _answer_form(rect, can_answer),
             reject_form=reject_form if reject_form is not None else (RejectForm() if can_decide else None),
+            fallback_recipients=(
+                [] if rect.owner_id else services.branch_committee_users(rect.branch_id, on=timezone.localdate(now))
+            ),
         )
     return render(request, "supervision/finding_detail.html", context)
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,8 +21,9 @@ from django.views.decorators.http import require_POST
 from meetings.models import Attendance, Meeting
 from meetings.services import attendance_summary
 from org.models import Organization
+from org.texts import quoted
 
-from ..models import Flag, Review
+from ..models import Flag, Review, ReviewFlagRecord
 from ..review_forms import ApproveForm, FlagDecisionForm, QueueFilterForm, ReopenForm, ReturnForm
 from ..selectors import review as selectors
 from ..services import integrity
@@ -31,6 +32,7 @@ from ..services import review as services
 VIEW = "supervision.view_flags"
 REVIEW = "supervision.review_meeting"
 DECIDE_FLAG = "supervision.decide_flag"
+RAISE_FINDING = "supervision.raise_finding"
 PAGE_SIZE = 20
 
 
@@ -94,7 +96,7 @@ def review_detail(request, meeting_pk: int):
     return _render_detail(request, meeting)
 
 
-def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=None):
+def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=None, approve_form=None):
     user = request.user
     reviews = list(meeting.reviews.all())
     round_ = sum(1 for r in reviews if r.action == Review.Action.RETURN) + 1
@@ -104,6 +106,8 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
     per_item = selectors.flags_by_evidence(flags)
     can_review = user.has_perm(REVIEW, meeting)
     submitted = meeting.status == Meeting.Status.SUBMITTED
+    open_flags = sum(1 for f in flags if f.status == Flag.Status.OPEN)
+    checkins = selectors.checkin_rows(rows)
     return render(
         request,
         "supervision/review_detail.html",
@@ -117,13 +121,18 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
             "votes": list(meeting.votes.all()),
             "gallery": [(e, per_item.get(e.pk, [])) for e in evidence],
             "flags": flags,
-            "open_flags": sum(1 for f in flags if f.status == Flag.Status.OPEN),
+            "open_flags": open_flags,
+            "notice_recipients": selectors.notice_recipients(meeting),
+            "checkins": checkins,
+            "shared_checkins": sum(1 for c in checkins if c.shared),
+            "flag_records": selectors.round_flag_records(meeting),
+            "can_raise_finding": user.has_perm(RAISE_FINDING),
             "rounds": selectors.review_rounds(meeting, reviews=reviews),
             "round": round_,
             "can_review": can_review and submitted,
             "can_reopen": can_review and meeting.status == Meeting.Status.APPROVED,
             "can_decide_flags": user.has_perm(DECIDE_FLAG, meeting),
-            "approve_form": ApproveForm(initial={"seen_round": round_}),
+            "approve_form": approve_form or ApproveForm(initial={"seen_round": round_}),
             "return_form": return_form or ReturnForm(initial={"seen_round": round_}),
             "reopen_form": reopen_form or ReopenForm(),
         },
@@ -138,13 +147,24 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
 def review_approve(request, meeting_pk: int):
     meeting = _get_meeting_for_review(request, meeting_pk, REVIEW)
     form = ApproveForm(request.POST)
-    seen_round = form.cleaned_data["seen_round"] if form.is_valid() else None
+    valid = form.is_valid()
     try:
-        services.review_approve(meeting=meeting, user=request.user, now=timezone.now(), seen_round=seen_round)
+        services.review_approve(
+            meeting=meeting,
+            user=request.user,
+            now=timezone.now(),
+            seen_round=form.cleaned_data["seen_round"] if valid else None,
+            despite_open_flags=valid and form.cleaned_data["despite_open_flags"],
+        )
     except ValidationError as error:
+        if error.code == "open_flags":
+            # The page again, the question beside the button: nothing was decided.
+            form.add_error("despite_open_flags", error.messages[0])
+            meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
+            return _render_detail(request, meeting, approve_form=form)
         _error_messages(request, error)
         return redirect(_detail_url(meeting.pk))
-    messages.success(request, f"“{meeting.topic}”已审核通过，会议记录及佐证材料已锁定。")
+    messages.success(request, f"{quoted(meeting.topic)}已审核通过，会议记录及佐证材料已锁定。")
     return redirect("supervision:review_queue")
 
 
@@ -168,7 +188,7 @@ def review_return(request, meeting_pk: int):
                 return redirect(_detail_url(meeting.pk))
             form.add_error("comment", error.error_dict.get("comment", error.messages))
         else:
-            messages.success(request, f"“{meeting.topic}”已退回修改，已通知支部书记和记录人。")
+            messages.success(request, f"{quoted(meeting.topic)}已退回修改，已通知支部书记和记录人。")
             return redirect("supervision:review_queue")
     meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
     return _render_detail(request, meeting, return_form=form)
@@ -194,6 +214,21 @@ def review_reopen(request, meeting_pk: int):
             return redirect(_detail_url(meeting.pk))
     meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
     return _render_detail(request, meeting, reopen_form=form)
+
+
+@login_required
+def flag_record_thumbnail(request, pk: int):
+    """The thumbnail kept with a round's flag decision (its photo may since have been deleted)."""
+    record = ReviewFlagRecord.objects.select_related("review__meeting").filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    _get_meeting_for_review(request, record.review.meeting_id, VIEW)
+    if not record.thumbnail:
+        raise Http404
+    response = HttpResponse(bytes(record.thumbnail), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -234,4 +269,5 @@ urlpatterns = [
     path("review/<int:meeting_pk>/return/", review_return, name="review_return"),
     path("review/<int:meeting_pk>/reopen/", review_reopen, name="review_reopen"),
     path("flags/<int:pk>/decide/", flag_decide, name="flag_decide"),
+    path("review/flag-records/<int:pk>/thumbnail/", flag_record_thumbnail, name="flag_record_thumbnail"),
 ]

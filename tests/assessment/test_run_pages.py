@@ -115,7 +115,7 @@ def test_the_list_shows_each_runs_status_period_and_grade_counts(draft, supervis
     html = page(client_for(client, supervisor).get(reverse("assessment:run_list")))
     row = section(html, f"run-{draft.pk}")
 
-    assert "2026 年第1季度考核" in row
+    assert "2026年第一季度考核" in row
     assert "2026-01-01 至 2026-03-31" in row
     assert "草稿" in row
     assert "优秀 1" in row and "良好 1" in row and "合格 0" in row and "不合格 0" in row
@@ -322,7 +322,7 @@ def test_the_confirm_step_names_the_failing_branches_and_previews_the_notice(in_
     assert branch.name in failing and "一票否决" in failing
     assert "1</strong> 个支部考核不合格" in html and "各下达一项整改" in html
     preview = section(html, "notice-preview")
-    assert "关于2026 年第1季度考核结果的通报" in preview
+    assert "关于2026年第一季度考核结果的通报" in preview
     assert "二、存在问题" in preview and f"1. {branch.name}，得分 89 分" in preview
     assert status_of(in_review) == "review"  # looking publishes nothing
     assert not Finding.objects.exists()
@@ -343,7 +343,7 @@ def test_publishing_through_the_page_opens_the_rectification_posts_the_notice_an
     assert (rectification.owner, rectification.branch) == (secretary, branch)
     assert score_of(run, other_branch).rectification is None
     html = page(response)
-    assert "已发布2026 年第1季度考核，通报已发至全矿。" in html
+    assert "已发布2026年第一季度考核，通报已发至全矿。" in html
     assert reverse("bulletin:announcement_detail", args=[run.notice_id]) in section(html, "run-state")
     assert reverse("supervision:finding_detail", args=[rectification.finding_id]) in section(html, f"score-{branch.pk}")
     assert "supervision" not in section(html, f"score-{other_branch.pk}")

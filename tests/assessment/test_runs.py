@@ -121,7 +121,7 @@ def test_a_quarterly_run_takes_its_years_scheme_and_ends_with_the_quarter(scheme
         scheme,
         dt.date(2026, 7, 1),
         "draft",
-        "2026 年第2季度考核",
+        "2026年第二季度考核",
     )
     annual = run_create(kind="year", period_start=dt.date(2026, 1, 1), user=committee_user, now=NOW)
     assert annual.period_end == dt.date(2027, 1, 1)
@@ -484,7 +484,7 @@ def test_publishing_opens_a_rectification_for_each_failing_branch_owned_by_its_s
     told = Notification.objects.filter(
         recipient=secretary, dedupe_key=f"assessment:{failing_run.pk}:{branch.pk}:failing", channel="inbox"
     ).get()
-    assert "2026-05-08 10:00" in told.body and "得分 89 分" in told.body
+    assert "请于 2026年5月8日 10:00 前完成整改" in told.body and "得分 89 分" in told.body
 
 
 @pytest.mark.django_db
@@ -493,7 +493,7 @@ def test_publishing_posts_one_circular_naming_the_failing_branches_in_the_standa
 ):
     notice = Run.objects.get(pk=failing_run.pk).notice
 
-    assert (notice.kind, notice.organization, notice.title) == ("circular", None, "关于2026 年第1季度考核结果的通报")
+    assert (notice.kind, notice.organization, notice.title) == ("circular", None, "关于2026年第一季度考核结果的通报")
     body = notice.body
     assert body.index("一、总体情况") < body.index("二、存在问题") < body.index("三、整改要求")
     problems = body[body.index("二、存在问题") : body.index("三、整改要求")]

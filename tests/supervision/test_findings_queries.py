@@ -20,9 +20,10 @@ NOW = local(2026, 5, 10, 9, 30)
 # Every page: session read and save (3 with its savepoint), user, scope (4 with a member behind
 # the login, 2 without), the inbox badge, the navbar's permission checks (2; none when the rules
 # grant them, as for a supervisor) and its user name. The ledger adds the page's count, the rows
-# (owner and rejection label joined in), the summary counts, and a supervisor's branch choices.
+# (owner and rejection label joined in), the summary counts, and a supervisor's branch choices;
+# when some rows have no owner (the 书记 has no login), the committees those go to (one query).
 SECRETARY_LIST_QUERIES = 16
-SUPERVISOR_LIST_QUERIES = 13
+SUPERVISOR_LIST_QUERIES = 14
 # The detail adds the finding with its joins, its evidence, the events and the rectification's evidence.
 DETAIL_QUERIES = 17
 

@@ -290,7 +290,7 @@ def test_rejected_then_resubmitted_then_verified_keeps_every_round(rect, secreta
     rect.refresh_from_db()
     assert rect.status == Status.VERIFIED and rect.measures == "第二次，附照片。"
     assert list(rect.events.order_by("at", "id").values_list("action", "text")) == [
-        (Action.OPENED, "整改期限：2026-06-09 09:30"),
+        (Action.OPENED, "整改期限：2026年6月9日 09:30"),
         (Action.SUBMITTED, "第一次。"),
         (Action.REJECTED, "缺少佐证材料。"),
         (Action.SUBMITTED, "第二次，附照片。"),

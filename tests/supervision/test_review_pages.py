@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from meetings.models import Meeting
 from org.models import StaffRole
-from supervision.models import Evidence, Flag, Review
+from supervision.models import Evidence, Flag, Review, ReviewFlagRecord
 from supervision.selectors.review import latest_return
 from supervision.services import review
 from tests.conftest import client_for
@@ -445,8 +445,9 @@ def test_the_queue_puts_the_oldest_submission_first_and_pages_by_twenty(client, 
 # choices, the count, the page with its counts, and the page's types.
 QUEUE_QUERIES = 14
 # The detail adds the meeting, types, theme tags, attendances, agenda items, speeches, votes,
-# evidence, flags, reviews, the committee of the summary and the history of the rounds: 12.
-DETAIL_QUERIES = 21
+# evidence, flags, reviews, the committee of the summary, the history of the rounds, the notice's
+# recipients and the flag decisions kept with the rounds: 14.
+DETAIL_QUERIES = 23
 
 
 @pytest.mark.django_db
@@ -510,6 +511,14 @@ def test_the_detail_makes_the_same_queries_for_few_or_many_photos_flags_and_spee
             decided_at=T_RETURN,
             decision_reason="核实无误",
         )
+    # Decisions kept with the first round, as many as the items.
+    returned = Review.objects.get(meeting=meeting, action=Review.Action.RETURN)
+    ReviewFlagRecord.objects.bulk_create(
+        ReviewFlagRecord(
+            review=returned, kind=Flag.Kind.CAPTURE_TIME, message=f"旧提示{i}", status=Flag.Status.CONFIRMED
+        )
+        for i in range(items)
+    )
     c = client_for(client, supervisor)
 
     with django_assert_num_queries(DETAIL_QUERIES):
@@ -517,6 +526,7 @@ def test_the_detail_makes_the_same_queries_for_few_or_many_photos_flags_and_spee
 
     html = response.content.decode()
     assert html.count('class="list-group-item flag"') == 2 * items
+    assert html.count('class="list-group-item small flag-record"') == items
     assert html.count('class="speech"') == 2 * items
     assert html.count('class="col-6 col-md-4" id="evidence-') == items
 
