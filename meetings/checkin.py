@@ -1,7 +1,9 @@
 """In-person check-in (签到) with a short-lived code, against signing in for others (代签到).
 
 Check-in is open from ``checkin_opens_minutes_before`` the start until the meeting
-ends; whoever arrives after ``late_after_minutes`` is 迟到. The secretary's screen shows a QR code of a URL carrying a token that changes every
+ends; whoever arrives after ``late_after_minutes`` is 迟到.
+
+The secretary's screen shows a QR code of a URL carrying a token that changes every
 ``MeetingPolicy.checkin_token_seconds``. The token is an HMAC of (meeting id, time
 slot) under the project's secret key, so nothing is stored and a code of one meeting
 is worthless for another. The current and the previous slot are accepted: a member

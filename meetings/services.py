@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from bulletin.models import Announcement
 from bulletin.services import notify
-from org.clock import local_date
 from org import rules
+from org.clock import local_date
 from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_secretary_on
 
@@ -368,8 +368,8 @@ def meeting_sync_expected(*, meeting: Meeting) -> None:
     Attendance.objects.bulk_create(to_add)
     if to_update:
         Attendance.objects.bulk_update(to_update, ["is_probationary", "can_vote"])
-    for member_id, reason in LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list(
-        "member_id", "reason"
+    for member_id, reason in (
+        LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list("member_id", "reason")
     ):
         meeting.attendances.filter(member_id=member_id, status="").update(
             status=Attendance.Status.LEAVE, leave_reason=reason
@@ -386,7 +386,8 @@ def officer_absence_problems(meeting: Meeting, statuses: dict[int, str]) -> list
         status = statuses.get(member_id) if member_id else None
         if status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT):
             label = Attendance.Status(status).label
-            problems.append(_("%(role)s不能登记为%(status)s：主持会议和记录会议的人必须到会。") % {"role": role, "status": label})
+            message = _("%(role)s不能登记为%(status)s：主持会议和记录会议的人必须到会。")
+            problems.append(message % {"role": role, "status": label})
     return problems
 
 
@@ -485,9 +486,7 @@ def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], us
 
 def approved_leave_reasons(meeting: Meeting) -> dict[int, str]:
     """{member id: reason} of the leave that may stand in this meeting's attendance."""
-    return dict(
-        LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list("member_id", "reason")
-    )
+    return dict(LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list("member_id", "reason"))
 
 
 @transaction.atomic
@@ -512,9 +511,8 @@ def attendance_record(*, meeting: Meeting, entries: dict[int, str], user, now: d
         if status and status not in Attendance.Status.values:
             errors.append(_("%(name)s：出席情况无效。") % {"name": row.member.name})
         elif status == Attendance.Status.LEAVE and member_id not in leave:
-            errors.append(
-                _("%(name)s：没有会前获批的请假申请，不能登记为请假；未到会请登记为无故缺席。") % {"name": row.member.name}
-            )
+            message = _("%(name)s：没有会前获批的请假申请，不能登记为请假；未到会请登记为无故缺席。")
+            errors.append(message % {"name": row.member.name})
     statuses = {pk: row.status for pk, row in rows.items()} | dict(entries)
     errors.extend(officer_absence_problems(meeting, statuses))
     if errors:
@@ -529,7 +527,7 @@ def attendance_record(*, meeting: Meeting, entries: dict[int, str], user, now: d
 
 
 def all_present_entries(rows: Iterable[Attendance], *, leave_member_ids: Iterable[int]) -> dict[int, str]:
-    """"全部出席": {member id: 出席} for everyone without approved leave whose check-in has not already said."""
+    """ "全部出席": {member id: 出席} for everyone without approved leave whose check-in has not already said."""
     leave_ids = set(leave_member_ids)
     return {
         r.member_id: Attendance.Status.PRESENT for r in rows if r.member_id not in leave_ids and not r.checked_in_at

@@ -161,7 +161,9 @@ def may_decide_leave(user, meeting) -> bool:
 
 def may_check_in(member_id: int | None, meeting, *, now, policy=None) -> bool:
     """An expected member may check in from the window's opening until the meeting ends."""
-    return meeting is not None and meeting.checkin_open_at(now, policy=policy) and member_is_expected(member_id, meeting)
+    if meeting is None or not meeting.checkin_open_at(now, policy=policy):
+        return False
+    return member_is_expected(member_id, meeting)
 
 
 @rules.predicate
@@ -177,6 +179,7 @@ def registers_leave_now(user, meeting):
 @rules.predicate
 def checks_in_now(user, meeting):
     return may_check_in(get_scope(user).member_id, meeting, now=timezone.now())
+
 
 rules.add_perm("meetings.view_meeting", sees_all | belongs_to_branch | manages_branch | leads_a_group_of_branch)
 rules.add_perm("meetings.plan_meeting", manages_branch | leads_a_group_of_branch)

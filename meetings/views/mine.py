@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 
 from org.scope import get_scope
 
-from .. import checkin as checkin_service
 from ..ledger import year_bounds
 from ..models import Attendance, LeaveRequest, Meeting, MeetingPolicy, MeetingType
 
