@@ -66,12 +66,20 @@ def approved(branch, secretary, member, absentee, supervisor):
         recorder=member.member,
         resolutions="同意年度党建工作计划。",
     )
+    # 请假 stands only on leave approved before the start.
+    LeaveRequest.objects.create(
+        meeting=meeting,
+        member=absentee.member,
+        reason="井下值班",
+        status=LeaveRequest.Status.APPROVED,
+        created_at=meeting.planned_start - dt.timedelta(days=1),
+    )
     meetings.attendance_record(
         meeting=meeting,
         entries={
-            secretary.member.pk: ("present", ""),
-            member.member.pk: ("present", ""),
-            absentee.member.pk: ("leave", "井下值班"),
+            secretary.member.pk: "present",
+            member.member.pk: "present",
+            absentee.member.pk: "leave",
         },
         user=secretary,
         now=entered,
