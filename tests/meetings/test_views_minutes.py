@@ -165,7 +165,9 @@ def test_leave_without_an_approved_request_is_refused_and_not_offered(c, branch,
     page = c.get(url("meeting_attendance", held))
     assert ("leave", "请假") not in page.context["form"].fields[f"status_{other.member.pk}"].choices
 
-    data = attendance_data(held, {secretary.member.pk: "present", member.member.pk: "present", other.member.pk: "leave"})
+    data = attendance_data(
+        held, {secretary.member.pk: "present", member.member.pk: "present", other.member.pk: "leave"}
+    )
     response = c.post(url("meeting_attendance", held), data)
 
     assert response.context["form"].errors[f"status_{other.member.pk}"]
