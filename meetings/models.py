@@ -343,6 +343,32 @@ class Speech(models.Model):
         return f"{self.speaker}: {self.points[:20]}"
 
 
+class AttendanceQuerySet(models.QuerySet):
+    def tally_by_meeting(self):
+        """Per meeting, the figures of the minutes (应到/实到/迟到/请假/缺席/未登记, 预备 split) counted in SQL.
+
+        The ledger counts many meetings at once with this; ``services.attendance_summary``
+        counts one meeting's prefetched rows with the same statuses.
+        """
+        present = Q(status__in=Attendance.PRESENT_STATUSES)
+        probationary = Q(is_probationary=True)
+        # order_by() drops the default ordering, which would join members into the GROUP BY.
+        return (
+            self.order_by()
+            .values("meeting_id")
+            .annotate(
+                expected=models.Count("id"),
+                expected_probationary=models.Count("id", filter=probationary),
+                present=models.Count("id", filter=present),
+                present_probationary=models.Count("id", filter=present & probationary),
+                late=models.Count("id", filter=Q(status=Attendance.Status.LATE)),
+                leave=models.Count("id", filter=Q(status=Attendance.Status.LEAVE)),
+                absent=models.Count("id", filter=Q(status=Attendance.Status.ABSENT)),
+                unrecorded=models.Count("id", filter=Q(status="")),
+            )
+        )
+
+
 class Attendance(models.Model):
     """One expected attendee (应到) of a meeting and what became of them.
 
@@ -367,6 +393,7 @@ class Attendance(models.Model):
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checkin_device = models.CharField(_("签到设备"), max_length=64, blank=True)
 
+    objects = AttendanceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
