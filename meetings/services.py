@@ -786,6 +786,7 @@ def _save_leave(leave: LeaveRequest) -> LeaveRequest:
 @transaction.atomic
 def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.datetime) -> LeaveRequest:
     """A member asks for leave in advance (after the notice, before the start); the decider is told."""
+    meeting = Meeting.objects.select_related("branch").get(pk=meeting.pk)  # the caller's copy may be stale
     if error := _leave_timing_error(meeting, now=now):
         raise error
     if not reason.strip():
