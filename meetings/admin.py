@@ -281,10 +281,10 @@ class MeetingAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
 @admin.register(LeaveRequest)
 class LeaveRequestAdmin(GuardedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     revert_allowed = False
-    list_display = ("member", "meeting", "status", "created_at", "decided_by", "decided_at")
+    list_display = ("member", "meeting", "status", "created_at", "registered_by", "decided_by", "decided_at")
     list_filter = ("status",)
     search_fields = ("member__name", "meeting__topic")
-    list_select_related = ("member", "meeting__branch", "decided_by")
+    list_select_related = ("member", "meeting__branch", "decided_by", "registered_by")
 
 
 @admin.register(Vote)

@@ -1,5 +1,8 @@
 """In-person check-in (签到) with a short-lived code, against signing in for others (代签到).
 
+Check-in is open from ``checkin_opens_minutes_before`` the start until the meeting
+ends; whoever arrives after ``late_after_minutes`` is 迟到.
+
 The secretary's screen shows a QR code of a URL carrying a token that changes every
 ``MeetingPolicy.checkin_token_seconds``. The token is an HMAC of (meeting id, time
 slot) under the project's secret key, so nothing is stored and a code of one meeting
@@ -38,7 +41,7 @@ OPEN_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
 STALE_MESSAGE = "二维码已过期，请重新扫描。"
 NOT_OPEN_MESSAGE = "本次会议当前不开放签到。"
 NOT_STARTED_MESSAGE = "签到尚未开始（{opens:%H:%M} 开放）。"
-ENDED_MESSAGE = "签到已结束。"
+ENDED_MESSAGE = "会议已结束，签到已关闭；未签到的到会情况由书记在出席登记中填写。"
 NOT_EXPECTED_MESSAGE = "您不是本次会议的应到人员。"
 ALREADY_MESSAGE = "您已于 {at:%H:%M} 签到。"
 
@@ -70,6 +73,14 @@ def token_is_valid(meeting: Meeting, token: str, *, now: dt.datetime, policy: Me
     return any(constant_time_compare(token, _token_for_slot(meeting.pk, s)) for s in (slot, slot - 1))
 
 
+def has_valid_code(
+    meeting: Meeting, token: str, *, now: dt.datetime, policy: MeetingPolicy, scanned_at: dt.datetime | None
+) -> bool:
+    """A valid token now, or one seen valid in this session within ``SCAN_GRACE``."""
+    scanned_ok = scanned_at is not None and dt.timedelta(0) <= now - scanned_at <= SCAN_GRACE
+    return scanned_ok or token_is_valid(meeting, token, now=now, policy=policy)
+
+
 def seconds_to_next_slot(*, now: dt.datetime, policy: MeetingPolicy) -> float:
     seconds = max(policy.checkin_token_seconds, 1)
     return seconds - (now.timestamp() % seconds)
@@ -81,27 +92,9 @@ def checkin_path(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -
 
 
 # --- The window ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    opens: dt.datetime
-    closes: dt.datetime
-
-    def contains(self, now: dt.datetime) -> bool:
-        return self.opens <= now <= self.closes
-
-
-def checkin_window(meeting: Meeting, *, policy: MeetingPolicy) -> Window:
-    """planned_start − opens_before … (actual_end or planned_end) + closes_after."""
-    return Window(
-        opens=meeting.planned_start - dt.timedelta(minutes=policy.checkin_opens_minutes_before),
-        closes=(meeting.actual_end or meeting.planned_end) + dt.timedelta(minutes=policy.checkin_closes_minutes_after),
-    )
-
-
-def late_after(meeting: Meeting, *, policy: MeetingPolicy) -> dt.datetime:
-    return meeting.planned_start + dt.timedelta(minutes=policy.late_after_minutes)
+# The window and 迟到 have one home each: ``MeetingPolicy.checkin_window`` (opens before the
+# start, closes when the meeting ends: signing in afterwards would be 代签到) and
+# ``MeetingPolicy.is_late``. These messages say which side of the window ``now`` is on.
 
 
 def _local_hm(value: dt.datetime) -> dt.datetime:
@@ -112,11 +105,12 @@ def check_open(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -> 
     """Raise ``CheckinError`` unless check-in is open for this meeting at ``now``."""
     if meeting.status not in OPEN_STATUSES:
         raise CheckinError(NOT_OPEN_MESSAGE, code="not_open")
-    window = checkin_window(meeting, policy=policy)
+    if meeting.checkin_open_at(now, policy=policy):
+        return
+    window = policy.checkin_window(meeting)
     if now < window.opens:
         raise CheckinError(NOT_STARTED_MESSAGE.format(opens=_local_hm(window.opens)), code="not_started")
-    if now > window.closes:
-        raise CheckinError(ENDED_MESSAGE, code="ended")
+    raise CheckinError(ENDED_MESSAGE, code="ended")
 
 
 # --- Checking in ----------------------------------------------------------------------------
@@ -141,8 +135,7 @@ def checkin_precheck(
     scanned_at: dt.datetime | None = None,
 ) -> Attendance:
     """Everything ``checkin_member`` checks, without writing: the GET page shows the result."""
-    scanned_ok = scanned_at is not None and dt.timedelta(0) <= now - scanned_at <= SCAN_GRACE
-    if not (token_is_valid(meeting, token, now=now, policy=policy) or scanned_ok):
+    if not has_valid_code(meeting, token, now=now, policy=policy, scanned_at=scanned_at):
         raise CheckinError(STALE_MESSAGE, code="stale")
     if meeting.status not in OPEN_STATUSES:
         raise CheckinError(NOT_OPEN_MESSAGE, code="not_open")
@@ -165,14 +158,14 @@ def checkin_member(
     policy: MeetingPolicy | None = None,
     scanned_at: dt.datetime | None = None,
 ) -> Attendance:
-    """Check ``member`` in at ``now``: 出席, or 迟到 after planned_start + late_after_minutes.
+    """Check ``member`` in at ``now``: 出席, or 迟到 when ``MeetingPolicy.is_late``.
 
     A conditional update on ``checked_in_at IS NULL`` makes a double tap (or two
     requests racing) record once; the loser is told when the first one was.
     """
     policy = policy or MeetingPolicy.current()
     row = checkin_precheck(meeting=meeting, member=member, token=token, now=now, policy=policy, scanned_at=scanned_at)
-    status = Attendance.Status.LATE if now > late_after(meeting, policy=policy) else Attendance.Status.PRESENT
+    status = Attendance.Status.LATE if policy.is_late(meeting, at=now) else Attendance.Status.PRESENT
     changed = Attendance.objects.filter(pk=row.pk, checked_in_at__isnull=True).update(
         status=status, leave_reason="", checked_in_at=now, checkin_device=device[:64]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -253,27 +255,37 @@ SpeechFormSet = forms.formset_factory(SpeechForm, extra=3)
 
 
 class AttendanceForm(forms.Form):
-    """One status select and leave reason per expected member, plus the list the page was built from.
+    """One status select per expected member, plus the list the page was built from.
 
-    ``member_ids`` lets the view notice that the expected list changed (a member
-    joined or left the branch) between loading the page and saving it.
+    请假 is offered only to members with approved leave asked before the start (``leave``:
+    {member id: reason}); the chair and the recorder are offered 出席 and 迟到 only. The
+    service checks the same rules. ``member_ids`` lets the view notice that the expected
+    list changed (a member joined or left the branch) between loading the page and saving it.
     """
-
-    STATUS_CHOICES = [("", "未登记"), *Attendance.Status.choices]
 
     member_ids = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, rows: list[Attendance], **kwargs):
+    def __init__(self, *args, rows: list[Attendance], leave: dict[int, str], officer_ids: Iterable[int] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = rows
+        self.leave = leave
+        officers = set(officer_ids)
         if not self.is_bound:
             self.initial["member_ids"] = self.encode_ids(r.member_id for r in rows)
+        S = Attendance.Status
         for row in rows:
+            if row.member_id in officers:
+                statuses = [S.PRESENT, S.LATE]
+            elif row.member_id in leave:
+                statuses = [S.LEAVE, S.PRESENT, S.LATE]
+            else:
+                statuses = [S.PRESENT, S.LATE, S.ABSENT]
+            initial = row.status if row.status in statuses else ""
             self.fields[f"status_{row.member_id}"] = forms.ChoiceField(
-                label=row.member.name, choices=self.STATUS_CHOICES, required=False, initial=row.status
-            )
-            self.fields[f"reason_{row.member_id}"] = forms.CharField(
-                label="请假事由", max_length=200, required=False, initial=row.leave_reason
+                label=row.member.name,
+                choices=[("", "未登记"), *((s.value, s.label) for s in statuses)],
+                required=False,
+                initial=initial,
             )
 
     @staticmethod
@@ -288,12 +300,12 @@ class AttendanceForm(forms.Form):
         return {r.member_id for r in self.rows}
 
     def lines(self):
-        """(row, status field, reason field) for the template."""
-        return [(r, self[f"status_{r.member_id}"], self[f"reason_{r.member_id}"]) for r in self.rows]
+        """(row, status field, approved leave reason or "") for the template."""
+        return [(r, self[f"status_{r.member_id}"], self.leave.get(r.member_id, "")) for r in self.rows]
 
-    def entries(self) -> dict[int, tuple[str, str]]:
+    def entries(self) -> dict[int, str]:
         d = self.cleaned_data
-        return {r.member_id: (d[f"status_{r.member_id}"], d[f"reason_{r.member_id}"]) for r in self.rows}
+        return {r.member_id: d[f"status_{r.member_id}"] for r in self.rows}
 
 
 class VoteForm(CrispyForm):
@@ -320,6 +332,21 @@ class VoteForm(CrispyForm):
 
 class LeaveRequestForm(CrispyForm):
     reason = forms.CharField(label="请假事由", max_length=200, error_messages={"required": "请填写请假事由。"})
+
+
+class LeaveRegisterForm(CrispyForm):
+    """代登记: the 书记 registers approved leave for one of the expected members."""
+
+    member = forms.TypedChoiceField(label="请假党员", coerce=int, error_messages={"required": "请选择请假党员。"})
+    reason = forms.CharField(label="请假事由", max_length=200, error_messages={"required": "请填写请假事由。"})
+
+    def __init__(self, *args, members: Iterable[Member], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {m.pk: m for m in members}
+        self.fields["member"].choices = [("", "请选择"), *((pk, m.name) for pk, m in self.members.items())]
+
+    def member_obj(self) -> Member:
+        return self.members[self.cleaned_data["member"]]
 
 
 class LeaveDecisionForm(forms.Form):

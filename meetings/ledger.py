@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -242,24 +242,7 @@ def _rows_for_chunk(chunk: list[tuple]) -> list[LedgerRow]:
             status=status,
         )
     ids = _id_list(list(rows))
-    present = Q(status__in=Attendance.PRESENT_STATUSES)
-    probationary = Q(is_probationary=True)
-    # order_by() drops Attendance's default ordering, which would join members into the GROUP BY.
-    for c in (
-        Attendance.objects.filter(meeting_id__in=ids)
-        .order_by()
-        .values("meeting_id")
-        .annotate(
-            expected=Count("id"),
-            expected_probationary=Count("id", filter=probationary),
-            present=Count("id", filter=present),
-            present_probationary=Count("id", filter=present & probationary),
-            late=Count("id", filter=Q(status=Attendance.Status.LATE)),
-            leave=Count("id", filter=Q(status=Attendance.Status.LEAVE)),
-            absent=Count("id", filter=Q(status=Attendance.Status.ABSENT)),
-            unrecorded=Count("id", filter=Q(status="")),
-        )
-    ):
+    for c in Attendance.objects.filter(meeting_id__in=ids).tally_by_meeting():
         row = rows[c["meeting_id"]]
         row.expected = c["expected"]
         row.expected_probationary = c["expected_probationary"]

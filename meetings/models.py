@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -281,6 +284,26 @@ class Meeting(models.Model):
         """Codes of this meeting's types (uses the prefetched ``types`` when present)."""
         return {t.code for t in self.types.all()}
 
+    @property
+    def is_group_meeting(self) -> bool:
+        """A 党小组会 of one group (its 党小组长 decides leave), not a branch-wide meeting naming a group."""
+        return self.group_id is not None and MeetingType.Code.GROUP_MEETING in self.type_codes()
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """When the meeting ended (or is planned to end): check-in closes then."""
+        return self.actual_end or self.planned_end
+
+    def accepts_leave_at(self, now: dt.datetime) -> bool:
+        """Leave is asked (or registered by the 书记) after the notice and before the meeting starts."""
+        return self.status == self.Status.NOTIFIED and now < self.planned_start
+
+    def checkin_open_at(self, now: dt.datetime, *, policy: MeetingPolicy | None = None) -> bool:
+        """Check-in is open from ``checkin_opens_minutes_before`` the start until the meeting ends."""
+        if self.status not in (self.Status.NOTIFIED, self.Status.HELD):
+            return False
+        return (policy or MeetingPolicy.current()).checkin_window(self).contains(now)
+
 
 class AgendaItem(models.Model):
     """One topic discussed at a meeting (议题), in order."""
@@ -320,6 +343,32 @@ class Speech(models.Model):
         return f"{self.speaker}: {self.points[:20]}"
 
 
+class AttendanceQuerySet(models.QuerySet):
+    def tally_by_meeting(self):
+        """Per meeting, the figures of the minutes (应到/实到/迟到/请假/缺席/未登记, 预备 split) counted in SQL.
+
+        The ledger counts many meetings at once with this; ``services.attendance_summary``
+        counts one meeting's prefetched rows with the same statuses.
+        """
+        present = Q(status__in=Attendance.PRESENT_STATUSES)
+        probationary = Q(is_probationary=True)
+        # order_by() drops the default ordering, which would join members into the GROUP BY.
+        return (
+            self.order_by()
+            .values("meeting_id")
+            .annotate(
+                expected=models.Count("id"),
+                expected_probationary=models.Count("id", filter=probationary),
+                present=models.Count("id", filter=present),
+                present_probationary=models.Count("id", filter=present & probationary),
+                late=models.Count("id", filter=Q(status=Attendance.Status.LATE)),
+                leave=models.Count("id", filter=Q(status=Attendance.Status.LEAVE)),
+                absent=models.Count("id", filter=Q(status=Attendance.Status.ABSENT)),
+                unrecorded=models.Count("id", filter=Q(status="")),
+            )
+        )
+
+
 class Attendance(models.Model):
     """One expected attendee (应到) of a meeting and what became of them.
 
@@ -344,6 +393,7 @@ class Attendance(models.Model):
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checkin_device = models.CharField(_("签到设备"), max_length=64, blank=True)
 
+    objects = AttendanceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -373,8 +423,18 @@ class Attendance(models.Model):
         return f"{self.meeting_id} {self.member} {self.get_status_display()}"
 
 
+class LeaveRequestQuerySet(models.QuerySet):
+    def valid_for_attendance(self):
+        """Approved requests made before their meeting started: the only source of 请假 in attendance."""
+        return self.filter(status=LeaveRequest.Status.APPROVED, created_at__lt=models.F("meeting__planned_start"))
+
+
 class LeaveRequest(models.Model):
-    """A member's request for leave from one meeting, decided by the secretary."""
+    """A member's request for leave from one meeting, decided by the 书记 (a 党小组会: its 党小组长).
+
+    ``registered_by`` is set when the 书记 registered the leave on the member's behalf
+    (代登记) before the meeting started; ``created_at`` is then the time of registration.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待审批")
@@ -397,7 +457,16 @@ class LeaveRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
+    objects = LeaveRequestQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -461,7 +530,6 @@ class MeetingPolicy(models.Model):
     absence_warning_months = models.PositiveSmallIntegerField(_("连续缺席提醒书记（月）"), default=2)
     absence_escalation_months = models.PositiveSmallIntegerField(_("连续缺席上报督导（月）"), default=6)
     checkin_opens_minutes_before = models.PositiveSmallIntegerField(_("签到提前开放（分钟）"), default=30)
-    checkin_closes_minutes_after = models.PositiveSmallIntegerField(_("会后仍可签到（分钟）"), default=30)
     checkin_token_seconds = models.PositiveSmallIntegerField(_("签到码刷新间隔（秒）"), default=30)
     late_after_minutes = models.PositiveSmallIntegerField(_("开始后几分钟签到记为迟到"), default=10)
 
@@ -477,6 +545,31 @@ class MeetingPolicy(models.Model):
         policy, _created = cls.objects.get_or_create(pk=1)
         return policy
 
+    def checkin_window(self, meeting: Meeting) -> CheckinWindow:
+        """The one home of the check-in window: signing in after the meeting ended would be 代签到."""
+        return CheckinWindow(
+            opens=meeting.planned_start - dt.timedelta(minutes=self.checkin_opens_minutes_before),
+            closes=meeting.ends_at,
+        )
+
+    def late_after(self, meeting: Meeting) -> dt.datetime:
+        return meeting.planned_start + dt.timedelta(minutes=self.late_after_minutes)
+
+    def is_late(self, meeting: Meeting, *, at: dt.datetime) -> bool:
+        """The one home of 迟到: arriving more than ``late_after_minutes`` after the planned start."""
+        return at > self.late_after(meeting)
+
     @property
     def reminder_days(self) -> list[int]:
         return sorted({int(p) for p in self.period_end_reminder_days.split(",") if p.strip().isdigit()}, reverse=True)
+
+
+@dataclass(frozen=True)
+class CheckinWindow:
+    """From ``opens`` (inclusive) until ``closes``, the meeting's end (exclusive)."""
+
+    opens: dt.datetime
+    closes: dt.datetime
+
+    def contains(self, now: dt.datetime) -> bool:
+        return self.opens <= now < self.closes

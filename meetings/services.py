@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from bulletin.models import Announcement
 from bulletin.services import notify
+from org import rules
 from org.clock import datetime_label, local_date, time_range_label
 from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_secretary_on
@@ -336,37 +338,56 @@ def _committee_members(branch_id: int, on: dt.date):
 
 @transaction.atomic
 def meeting_sync_expected(*, meeting: Meeting) -> None:
-    """Make the attendance list match the membership on the meeting date.
+    """Make the attendance list match the membership and statuses on the meeting date.
 
-    Adds the members now expected; removes rows of members no longer expected
-    unless something was already recorded for them (a check-in or a status).
+    Run when the notice goes out, when minutes or attendance are saved and on submit.
+    Adds members now expected, removes rows of members no longer expected (transferred
+    out on or before the meeting date: ``Membership.ended_on`` is exclusive), and sets each
+    remaining row's category and vote right from ``Member.is_full_member_on`` /
+    ``can_vote_on`` for that date, keeping what was recorded for them. Approved leave
+    asked before the start flows into rows not yet recorded.
     """
     _ensure_editable(meeting)
     on = meeting.held_on
     expected = {m.pk: m for m in expected_members(meeting, on=on)}
-    existing = dict(meeting.attendances.values_list("member_id", "status"))
-    to_add = []
-    for pk, member in expected.items():
-        if pk in existing:
-            continue
-        probationary = not member.is_full_member_on(on)
-        to_add.append(
-            Attendance(
-                meeting=meeting,
-                member=member,
-                is_probationary=probationary,
-                can_vote=member.can_vote_on(on),
-            )
-        )
-    Attendance.objects.bulk_create(to_add)
-    stale = [pk for pk, status in existing.items() if pk not in expected and not status]
+    rows = {a.member_id: a for a in meeting.attendances.all()}
+    stale = [pk for pk in rows if pk not in expected]
     if stale:
-        meeting.attendances.filter(member_id__in=stale, checked_in_at__isnull=True).delete()
-    # Approved leave that predates the list flows into it.
-    for leave in meeting.leave_requests.filter(status=LeaveRequest.Status.APPROVED):
-        meeting.attendances.filter(member_id=leave.member_id, status="").update(
-            status=Attendance.Status.LEAVE, leave_reason=leave.reason
+        meeting.attendances.filter(member_id__in=stale).delete()
+    to_add, to_update = [], []
+    for pk, member in expected.items():
+        probationary = not member.is_full_member_on(on)
+        can_vote = member.can_vote_on(on)
+        row = rows.get(pk)
+        if row is None:
+            to_add.append(Attendance(meeting=meeting, member=member, is_probationary=probationary, can_vote=can_vote))
+        elif (row.is_probationary, row.can_vote) != (probationary, can_vote):
+            row.is_probationary, row.can_vote = probationary, can_vote
+            to_update.append(row)
+    Attendance.objects.bulk_create(to_add)
+    if to_update:
+        Attendance.objects.bulk_update(to_update, ["is_probationary", "can_vote"])
+    for member_id, reason in (
+        LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list("member_id", "reason")
+    ):
+        meeting.attendances.filter(member_id=member_id, status="").update(
+            status=Attendance.Status.LEAVE, leave_reason=reason
         )
+
+
+def officer_absence_problems(meeting: Meeting, statuses: dict[int, str]) -> list[str]:
+    """The chair and the recorder ran the meeting: neither can be on leave or absent.
+
+    ``statuses`` maps member id to attendance status (the rows, or the entries being saved).
+    """
+    problems = []
+    for role, member_id in (("主持人", meeting.chair_id), ("记录人", meeting.recorder_id)):
+        status = statuses.get(member_id) if member_id else None
+        if status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT):
+            label = Attendance.Status(status).label
+            message = _("%(role)s不能登记为%(status)s：主持会议和记录会议的人必须到会。")
+            problems.append(message % {"role": role, "status": label})
+    return problems
 
 
 # --- Minutes -------------------------------------------------------------------------
@@ -400,7 +421,6 @@ def meeting_record_minutes(
         errors.setdefault("counts_for", []).append("归属期间不能晚于会议召开日期。")
     if errors:
         raise ValidationError(errors)
-    date_changed = meeting.held_on != held_on
     meeting.actual_start = actual_start
     meeting.actual_end = actual_end
     meeting.place = place.strip()
@@ -409,14 +429,15 @@ def meeting_record_minutes(
     meeting.guests = guests
     meeting.resolutions = resolutions
     meeting.counts_for = counts_for or held_on
+    if problems := officer_absence_problems(meeting, dict(meeting.attendances.values_list("member_id", "status"))):
+        raise ValidationError(problems)
     if meeting.minutes_entered_at is None:
         meeting.minutes_entered_at = now
     if meeting.status in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
         meeting.status = Meeting.Status.HELD
     meeting.full_clean()
     meeting.save()
-    if date_changed or not meeting.attendances.exists():
-        meeting_sync_expected(meeting=meeting)
+    meeting_sync_expected(meeting=meeting)
     return meeting
 
 
@@ -462,31 +483,54 @@ def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], us
             )
 
 
+def approved_leave_reasons(meeting: Meeting) -> dict[int, str]:
+    """{member id: reason} of the leave that may stand in this meeting's attendance."""
+    return dict(LeaveRequest.objects.valid_for_attendance().filter(meeting=meeting).values_list("member_id", "reason"))
+
+
 @transaction.atomic
-def attendance_record(*, meeting: Meeting, entries: dict[int, tuple[str, str]], user, now: dt.datetime) -> None:
-    """Record each expected member's attendance: {member_id: (status, leave_reason)}."""
+def attendance_record(*, meeting: Meeting, entries: dict[int, str], user, now: dt.datetime) -> None:
+    """Record each expected member's attendance: {member_id: status}.
+
+    The list is first re-derived for the meeting date. 请假 stands only on an approved
+    request made before the start (its reason is the request's); anyone else who did
+    not come is 无故缺席. The chair and the recorder cannot be on leave or absent.
+    """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
+    meeting_sync_expected(meeting=meeting)
     rows = {a.member_id: a for a in meeting.attendances.select_related("member")}
+    leave = approved_leave_reasons(meeting)
     errors = []
-    for member_id, (status, reason) in entries.items():
+    for member_id, status in entries.items():
         row = rows.get(member_id)
         if row is None:
-            errors.append("名单中有不属于本次会议应到人员的党员，请刷新页面后重试。")
+            errors.append(_("名单中有不属于本次会议应到人员的党员，请刷新页面后重试。"))
             continue
         if status and status not in Attendance.Status.values:
-            errors.append(f"{row.member.name}：出席情况无效。")
-        if status == Attendance.Status.LEAVE and not reason.strip():
-            errors.append(f"{row.member.name}：请假须填写事由。")
+            errors.append(_("%(name)s：出席情况无效。") % {"name": row.member.name})
+        elif status == Attendance.Status.LEAVE and member_id not in leave:
+            message = _("%(name)s：没有会前获批的请假申请，不能登记为请假；未到会请登记为无故缺席。")
+            errors.append(message % {"name": row.member.name})
+    statuses = {pk: row.status for pk, row in rows.items()} | dict(entries)
+    errors.extend(officer_absence_problems(meeting, statuses))
     if errors:
         raise ValidationError(errors)
-    for member_id, (status, reason) in entries.items():
+    for member_id, status in entries.items():
         row = rows[member_id]
-        reason = reason.strip() if status == Attendance.Status.LEAVE else ""
+        reason = leave[member_id] if status == Attendance.Status.LEAVE else ""
         if (row.status, row.leave_reason) != (status, reason):
             row.status = status
             row.leave_reason = reason
             row.save(update_fields=["status", "leave_reason"])
+
+
+def all_present_entries(rows: Iterable[Attendance], *, leave_member_ids: Iterable[int]) -> dict[int, str]:
+    """ "全部出席": {member id: 出席} for everyone without approved leave whose check-in has not already said."""
+    leave_ids = set(leave_member_ids)
+    return {
+        r.member_id: Attendance.Status.PRESENT for r in rows if r.member_id not in leave_ids and not r.checked_in_at
+    }
 
 
 @dataclass(frozen=True)
@@ -637,6 +681,45 @@ def submission_problems(meeting: Meeting) -> list[str]:
         problems.append(
             f"支委会到会委员 {summary.committee_present} 人，未超过支部委员 {summary.committee_expected} 人的半数。"
         )
+    problems.extend(officer_absence_problems(meeting, {r.member_id: r.status for r in meeting.attendances.all()}))
+    problems.extend(vote_attendance_problems(meeting, summary))
+    return problems
+
+
+def vote_attendance_problems(meeting: Meeting, summary: AttendanceSummary) -> list[str]:
+    """Votes that no longer stand on the attendance now recorded (quorum or pass rule), by name."""
+    problems = []
+    for vote in meeting.votes.all():
+        counts = VoteCounts(yes=vote.yes, no=vote.no, abstain=vote.abstain, written_opinions=vote.written_opinions)
+        try:
+            passed = check_vote(
+                counts=counts,
+                voting_expected=summary.voting_expected,
+                voting_present=summary.voting_present,
+                election=vote.kind == Vote.Kind.ELECTION,
+                allows_written=vote.kind == Vote.Kind.ADMISSION,
+            )
+        except ValidationError as error:
+            why = "；".join(error.messages)
+        else:
+            if passed == vote.passed:
+                continue
+            why = _("按现在的人数表决结果应为“%(result)s”") % {"result": _("通过") if passed else _("未通过")}
+        problems.append(
+            _(
+                "表决“%(motion)s”是按应到有表决权 %(then_expected)s 人、实到 %(then_present)s 人作出的，"
+                "现在的出席情况为应到 %(expected)s 人、实到 %(present)s 人，该表决不再成立（%(why)s）。"
+                "请核对出席情况，或删除后重新录入该表决。"
+            )
+            % {
+                "motion": vote.motion,
+                "then_expected": vote.voting_expected,
+                "then_present": vote.voting_present,
+                "expected": summary.voting_expected,
+                "present": summary.voting_present,
+                "why": why,
+            }
+        )
     return problems
 
 
@@ -648,6 +731,8 @@ def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
         raise ValidationError("该会议记录已提交，正在等待审核。", code="already_submitted")
     if meeting.status not in (Meeting.Status.HELD, Meeting.Status.RETURNED):
         raise ValidationError("请先录入会议记录再提交。", code="not_held")
+    # The list and vote rights as of the meeting date, in case membership changed since the last save.
+    meeting_sync_expected(meeting=meeting)
     problems = submission_problems(meeting)
     if problems:
         raise ValidationError(problems)
@@ -663,36 +748,59 @@ def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
 # --- Leave ---------------------------------------------------------------------------
 
 
-@transaction.atomic
-def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.datetime) -> LeaveRequest:
-    """A member asks for leave in advance; the branch secretary is told."""
-    if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
-        raise ValidationError("会议已召开或已取消，不能再请假。")
-    if now >= meeting.planned_start:
-        raise ValidationError("请假须在会议开始前提出。")
-    if not reason.strip():
-        raise ValidationError({"reason": ["请填写请假事由。"]})
-    if not meeting.attendances.filter(member=member).exists() and member.pk not in {
-        m.pk for m in expected_members(meeting, on=meeting.held_on)
-    }:
-        raise ValidationError("您不是本次会议的应到人员，无需请假。")
-    if LeaveRequest.objects.filter(
-        meeting=meeting, member=member, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
-    ).exists():
-        raise ValidationError("您已为本次会议提交过请假申请。")
-    leave = LeaveRequest(meeting=meeting, member=member, reason=reason.strip(), created_at=now)
+def _leave_decider(meeting: Meeting, *, on: dt.date) -> Member | None:
+    """Who decides leave for ``meeting`` (the 书记; for a 党小组会 its 党小组长), to be told of a request."""
+    if meeting.is_group_meeting:
+        post = (
+            Post.objects.filter(Q(organization_id=meeting.group_id, role=Post.Role.GROUP_LEADER) & active_on(on))
+            .select_related("member__user")
+            .first()
+        )
+        return post.member if post else None
+    return branch_secretary_on(meeting.branch, on=on)
+
+
+def _leave_timing_error(meeting: Meeting, *, now: dt.datetime) -> ValidationError | None:
+    if meeting.accepts_leave_at(now):
+        return None
+    if meeting.status == Meeting.Status.PLANNED:
+        return ValidationError(_("会议通知发布后才能请假。"), code="not_notified")
+    if meeting.status == Meeting.Status.NOTIFIED:
+        return ValidationError(_("请假须在会议开始前提出；会议开始后未到会的记为缺席。"), code="started")
+    return ValidationError(_("会议已召开或已取消，不能再请假。"), code="closed")
+
+
+def _save_leave(leave: LeaveRequest) -> LeaveRequest:
     leave.full_clean()
     try:
-        # A savepoint: two simultaneous requests both pass the check above; the unique
-        # constraint stops the second, which gets the same message instead of a 500.
+        # A savepoint: two simultaneous requests both pass the checks; the unique constraint
+        # stops the second, which gets the same message instead of a 500.
         with transaction.atomic():
             leave.save()
     except IntegrityError:
-        raise ValidationError("您已为本次会议提交过请假申请。") from None
-    secretary = branch_secretary_on(meeting.branch, on=local_date(now))
-    if secretary is not None and secretary.user_id:
+        raise ValidationError(_("已为本次会议提交过请假申请。")) from None
+    return leave
+
+
+@transaction.atomic
+def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.datetime) -> LeaveRequest:
+    """A member asks for leave in advance (after the notice, before the start); the decider is told."""
+    meeting = Meeting.objects.select_related("branch").get(pk=meeting.pk)  # the caller's copy may be stale
+    if error := _leave_timing_error(meeting, now=now):
+        raise error
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写请假事由。")]})
+    if not rules.may_ask_for_leave(member.pk, meeting, now=now):
+        raise ValidationError(_("您不是本次会议的应到人员，无需请假。"))
+    if LeaveRequest.objects.filter(
+        meeting=meeting, member=member, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
+    ).exists():
+        raise ValidationError(_("您已为本次会议提交过请假申请。"))
+    leave = _save_leave(LeaveRequest(meeting=meeting, member=member, reason=reason.strip(), created_at=now))
+    decider = _leave_decider(meeting, on=local_date(now))
+    if decider is not None and decider.user_id:
         notify(
-            recipients=[secretary.user],
+            recipients=[decider.user],
             subject=f"请假申请：{member.name}",
             body=f"{member.name} 申请不参加{quoted(meeting.topic)}，事由：{leave.reason}",
             url=reverse("meetings:meeting_detail", args=[meeting.pk]),
@@ -703,19 +811,58 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
 
 
 @transaction.atomic
+def leave_register(*, meeting: Meeting, member: Member, reason: str, user, now: dt.datetime) -> LeaveRequest:
+    """The 书记 (a 党小组会: its 党小组长) registers approved leave for a member (代登记), before the start.
+
+    Recorded with who registered it and when, so the record shows it was not the member's own request.
+    """
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not rules.decides_leave(user, meeting):
+        raise ValidationError(_("只有支部书记（党小组会为本组党小组长）可以代登记请假。"), code="not_decider")
+    if error := _leave_timing_error(meeting, now=now):
+        raise error
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写请假事由。")]})
+    if not rules.member_is_expected(member.pk, meeting):
+        raise ValidationError(_("%(name)s不是本次会议的应到人员。") % {"name": member.name})
+    if LeaveRequest.objects.filter(
+        meeting=meeting, member=member, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
+    ).exists():
+        raise ValidationError(_("%(name)s已有本次会议的请假申请，请直接审批。") % {"name": member.name})
+    leave = _save_leave(
+        LeaveRequest(
+            meeting=meeting,
+            member=member,
+            reason=reason.strip(),
+            created_at=now,
+            status=LeaveRequest.Status.APPROVED,
+            decided_by=user,
+            decided_at=now,
+            registered_by=user,
+        )
+    )
+    meeting.attendances.filter(member_id=member.pk).exclude(status__in=Attendance.PRESENT_STATUSES).update(
+        status=Attendance.Status.LEAVE, leave_reason=leave.reason
+    )
+    return leave
+
+
+@transaction.atomic
 def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, note: str = "") -> LeaveRequest:
-    """The secretary approves or refuses; an approval flows into the attendance list."""
+    """The 书记 (a 党小组会: its 党小组长) approves or refuses; an approval flows into the attendance list."""
     new_status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REJECTED
-    if Meeting.objects.get(pk=leave.meeting_id).is_locked:
+    meeting = Meeting.objects.select_for_update().get(pk=leave.meeting_id)
+    if meeting.is_locked:
         # A submitted or approved record is locked: a request left pending stays as it was.
         raise ValidationError("会议记录已提交或已审核通过，不能再处理请假申请。", code="locked")
+    if not rules.may_decide_leave(user, meeting):
+        raise ValidationError(_("请假由支部书记审批（党小组会由本组党小组长审批）。"), code="not_decider")
     changed = LeaveRequest.objects.filter(pk=leave.pk, status=LeaveRequest.Status.PENDING).update(
         status=new_status, decided_by=user, decided_at=now, decision_note=note.strip()
     )
     if changed != 1:
         raise ValidationError("该请假申请已处理。")
     leave.refresh_from_db()
-    meeting = leave.meeting
     if approve:
         meeting.attendances.filter(member_id=leave.member_id).exclude(status__in=Attendance.PRESENT_STATUSES).update(
             status=Attendance.Status.LEAVE, leave_reason=leave.reason

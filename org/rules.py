@@ -118,6 +118,70 @@ def records_meeting(user, meeting):
 
 manages_meeting = manages_branch | leads_meeting_group
 
+
+@rules.predicate
+def decides_leave(user, meeting):
+    """The 书记 of the meeting's branch approves leave; for a 党小组会, that group's 党小组长 (domain.md)."""
+    if meeting is None:
+        return False
+    scope = get_scope(user)
+    if meeting.is_group_meeting:
+        return meeting.group_id in scope.led_group_ids
+    return meeting.branch_id in scope.chief_secretary_branch_ids
+
+
+def member_is_expected(member_id: int | None, meeting) -> bool:
+    """The member is on the meeting's expected list (应到): one query, none when ``attendances`` is prefetched."""
+    if member_id is None or meeting is None:
+        return False
+    cached = getattr(meeting, "_prefetched_objects_cache", {}).get("attendances")
+    if cached is not None:
+        return any(a.member_id == member_id for a in cached)
+    return meeting.attendances.filter(member_id=member_id).exists()
+
+
+@rules.predicate
+def is_expected_at(user, meeting):
+    return member_is_expected(get_scope(user).member_id, meeting)
+
+
+def may_ask_for_leave(member_id: int | None, meeting, *, now) -> bool:
+    """An expected member may ask for leave after the notice and before the start."""
+    return meeting is not None and meeting.accepts_leave_at(now) and member_is_expected(member_id, meeting)
+
+
+def may_register_leave(user, meeting, *, now) -> bool:
+    """The one who decides leave may register it for a member (代登记), before the start only."""
+    return meeting is not None and meeting.accepts_leave_at(now) and decides_leave(user, meeting)
+
+
+def may_decide_leave(user, meeting) -> bool:
+    """Approving or refusing a request: its decider, while the record is still editable."""
+    return meeting is not None and not meeting.is_locked and decides_leave(user, meeting)
+
+
+def may_check_in(member_id: int | None, meeting, *, now, policy=None) -> bool:
+    """An expected member may check in from the window's opening until the meeting ends."""
+    if meeting is None or not meeting.checkin_open_at(now, policy=policy):
+        return False
+    return member_is_expected(member_id, meeting)
+
+
+@rules.predicate
+def asks_for_leave_now(user, meeting):
+    return may_ask_for_leave(get_scope(user).member_id, meeting, now=timezone.now())
+
+
+@rules.predicate
+def registers_leave_now(user, meeting):
+    return may_register_leave(user, meeting, now=timezone.now())
+
+
+@rules.predicate
+def checks_in_now(user, meeting):
+    return may_check_in(get_scope(user).member_id, meeting, now=timezone.now())
+
+
 rules.add_perm("meetings.view_meeting", sees_all | reaches_branch)
 rules.add_perm("meetings.plan_meeting", manages_branch | leads_a_group_of_branch)
 rules.add_perm("meetings.manage_meeting", manages_meeting)
@@ -126,6 +190,14 @@ rules.add_perm("meetings.view_compliance_all", sees_all)
 rules.add_perm("meetings.view_branch_compliance", sees_all | reaches_branch)
 rules.add_perm("meetings.export_ledger", sees_all | manages_branch)
 rules.add_perm("meetings.manage_exemptions", is_supervisor)
+# Leave and check-in (the time-bound ones read the clock: templates cannot pass ``now``;
+# services call ``may_ask_for_leave`` / ``may_register_leave`` / ``may_check_in`` with theirs).
+rules.add_perm("meetings.decide_leave", decides_leave)
+rules.add_perm("meetings.ask_for_leave", asks_for_leave_now)
+rules.add_perm("meetings.register_leave", registers_leave_now)
+rules.add_perm("meetings.check_in", checks_in_now)
+# The check-in page without a valid code: only those expected at the meeting and those managing it.
+rules.add_perm("meetings.view_checkin", is_expected_at | manages_meeting)
 
 
 # --- Bulletin (announcements and their read receipts) ----------------------------

@@ -22,6 +22,8 @@ class Scope:
     group_ids: frozenset[int] = field(default_factory=frozenset)
     committee_branch_ids: frozenset[int] = field(default_factory=frozenset)
     secretary_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    # 书记 only (not 副书记): the one who approves leave
+    chief_secretary_branch_ids: frozenset[int] = field(default_factory=frozenset)
     led_group_ids: frozenset[int] = field(default_factory=frozenset)
     # branch id of each led group, so that group leaders can reach their branch's pages
     led_group_branch_ids: frozenset[int] = field(default_factory=frozenset)
@@ -92,7 +94,7 @@ def compute_scope(user, *, on: dt.date) -> Scope:
     ):
         (branch_ids if kind == Organization.Kind.BRANCH else group_ids).add(org_id)
 
-    committee, secretary, led_groups, led_group_branches = set(), set(), set(), set()
+    committee, secretary, chief, led_groups, led_group_branches = set(), set(), set(), set(), set()
     for org_id, parent_id, role in Post.objects.filter(_active_on(on), member=member).values_list(
         "organization_id", "organization__parent_id", "role"
     ):
@@ -103,6 +105,8 @@ def compute_scope(user, *, on: dt.date) -> Scope:
             committee.add(org_id)
             if role in (Post.Role.SECRETARY, Post.Role.DEPUTY_SECRETARY):
                 secretary.add(org_id)
+            if role == Post.Role.SECRETARY:
+                chief.add(org_id)
 
     return Scope(
         member_id=member.id,
@@ -110,6 +114,7 @@ def compute_scope(user, *, on: dt.date) -> Scope:
         group_ids=frozenset(group_ids),
         committee_branch_ids=frozenset(committee),
         secretary_branch_ids=frozenset(secretary),
+        chief_secretary_branch_ids=frozenset(chief),
         led_group_ids=frozenset(led_groups),
         led_group_branch_ids=frozenset(led_group_branches),
         staff_roles=staff_roles,

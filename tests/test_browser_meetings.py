@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from meetings import services
 from org.models import Post
-from tests.factories import BranchFactory, GroupFactory, member_with_login
+from tests.factories import BranchFactory, GroupFactory, MeetingFactory, member_with_login
 
 pytestmark = [
     pytest.mark.browser,
@@ -135,4 +136,43 @@ def test_a_meeting_goes_from_plan_to_a_submitted_record_in_the_browser(
         expect(mem.locator("#meeting-actions").get_by_role("link")).to_have_count(0)
     finally:
         desk.close()
+        phone.close()
+
+
+def test_the_secretary_marks_everyone_present_on_a_phone_then_one_exception(
+    browser, browser_context_args, live_server, people
+):
+    secretary, member = people["secretary"], people["member"]
+    absent = member_with_login(branch=people["branch"], username="quexi", name="缺席的")
+    held = timezone.now() - dt.timedelta(hours=3)
+    meeting = MeetingFactory(branch=people["branch"], planned_start=held, planned_end=held + dt.timedelta(hours=1))
+    services.meeting_publish_notice(meeting=meeting, user=secretary, now=held - dt.timedelta(days=2))
+    services.meeting_record_minutes(
+        meeting=meeting,
+        user=secretary,
+        now=timezone.now(),
+        actual_start=held,
+        actual_end=held + dt.timedelta(hours=1),
+        place="三楼党员活动室",
+        chair=secretary.member,
+        recorder=member.member,
+    )
+    phone = browser.new_context(**{**browser_context_args, "viewport": PHONE})
+    try:
+        sec = phone.new_page()
+        sign_in(sec, live_server, "shuji")
+        sec.goto(f"{live_server.url}/meetings/{meeting.pk}/attendance/")
+        sec.get_by_role("button", name="全部出席").click()
+        expect(sec.get_by_text("已将 3 人标为出席")).to_be_visible()
+        expect(sec.get_by_label("缺席的 出席情况")).to_have_value("present")
+        # 请假 is not on offer without approved leave; the exception is 无故缺席.
+        expect(sec.get_by_label("缺席的 出席情况").locator("option[value=leave]")).to_have_count(0)
+        sec.get_by_label("缺席的 出席情况").select_option("absent")
+        assert sec.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        sec.get_by_role("button", name="保存出席情况").click()
+        expect(
+            sec.get_by_text("出席情况已保存：应到 3 人，实到 2 人，请假 0 人，缺席 1 人，未登记 0 人。")
+        ).to_be_visible()
+        assert absent.member.attendances.get().status == "absent"
+    finally:
         phone.close()

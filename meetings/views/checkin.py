@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -46,7 +46,7 @@ def checkin_screen(request, pk: int):
     meeting = _get_meeting_for_manager(request, pk)
     policy = MeetingPolicy.current()
     now = timezone.now()
-    window = service.checkin_window(meeting, policy=policy)
+    window = policy.checkin_window(meeting)
     closed_reason = ""
     try:
         service.check_open(meeting, now=now, policy=policy)
@@ -59,7 +59,7 @@ def checkin_screen(request, pk: int):
         {
             "meeting": meeting,
             "window": window,
-            "late_after": service.late_after(meeting, policy=policy),
+            "late_after": policy.late_after(meeting),
             "closed_reason": closed_reason,
             "live": live,
             "refresh_seconds": policy.checkin_token_seconds,
@@ -151,6 +151,11 @@ def checkin(request, pk: int):
     scope = get_scope(request.user)
     member = Member.objects.filter(pk=scope.member_id).first() if scope.member_id else None
     scanned_at = _scanned_at(request, meeting)
+    has_code = service.has_valid_code(meeting, token, now=now, policy=policy, scanned_at=scanned_at)
+    # Without a code in hand the page would show any meeting's title and branch: only those
+    # expected at it and those managing it may see it then (404, so nothing leaks).
+    if not has_code and not request.user.has_perm("meetings.view_checkin", meeting):
+        raise Http404
     ctx = {"meeting": meeting, "token": token, "error": "", "can_confirm": False, "attendance": None}
     if member is not None:
         ctx["attendance"] = Attendance.objects.filter(meeting=meeting, member=member).first()

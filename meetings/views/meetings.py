@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from org.models import Member, Organization
+from org.rules import may_ask_for_leave, may_decide_leave, may_register_leave
 from org.scope import get_scope
 from org.selectors import branches_visible_to
 
@@ -35,6 +36,7 @@ from ..forms import (
     AttendanceForm,
     CancelForm,
     LeaveDecisionForm,
+    LeaveRegisterForm,
     LeaveRequestForm,
     MeetingFilterForm,
     MeetingPlanForm,
@@ -48,6 +50,7 @@ from ..models import Attendance, LeaveRequest, Meeting
 VIEW = "meetings.view_meeting"
 MANAGE = "meetings.manage_meeting"
 RECORD = "meetings.record_minutes"
+DECIDE_LEAVE = "meetings.decide_leave"
 PAGE_SIZE = 20
 PLAN_STATUSES = (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED)
 
@@ -275,8 +278,6 @@ def meeting_detail(request, pk: int):
         ),
         None,
     )
-    my_row = next((r for r in rows if r.member_id == scope.member_id), None)
-    expected_unknown = not rows and meeting.branch_id in scope.branch_ids
     editable = not meeting.is_locked
     ctx = {
         "meeting": meeting,
@@ -295,13 +296,9 @@ def meeting_detail(request, pk: int):
         "can_publish": can_manage and meeting.status == Meeting.Status.PLANNED,
         "can_cancel": can_manage and meeting.status in PLAN_STATUSES,
         "can_submit": can_manage and meeting.status in (Meeting.Status.HELD, Meeting.Status.RETURNED),
-        "can_request_leave": (
-            scope.member_id is not None
-            and my_leave is None
-            and meeting.status in PLAN_STATUSES
-            and now < meeting.planned_start
-            and (my_row is not None or expected_unknown)
-        ),
+        "can_request_leave": my_leave is None and may_ask_for_leave(scope.member_id, meeting, now=now),
+        "can_decide_leave": may_decide_leave(user, meeting),
+        "can_register_leave": may_register_leave(user, meeting, now=now),
         "has_minutes": meeting.minutes_entered_at is not None,
         "can_checkin_screen": can_manage and meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
         # 代签到: one device checking in several members, shown to those who manage or supervise.
@@ -462,44 +459,55 @@ def _agenda_from_formsets(items_fs, speeches_fs) -> list[services.AgendaItemData
 # --- Attendance ----------------------------------------------------------------------
 
 
+def _attendance_rows(meeting: Meeting) -> list[Attendance]:
+    return list(meeting.attendances.select_related("member").order_by("member__name", "id"))
+
+
 @login_required
 def meeting_attendance(request, pk: int):
-    meeting = _get_meeting_for_user(
-        request,
-        pk,
-        RECORD,
-        queryset=selectors.meetings_base().prefetch_related(
-            Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("member__name", "id"))
-        ),
-    )
-    rows = list(meeting.attendances.all())
+    meeting = _get_meeting_for_user(request, pk, RECORD)
+    if refused := _refuse_locked(request, meeting):
+        return refused
     if request.method == "POST":
-        form = AttendanceForm(request.POST.copy(), rows=rows)
-        if form.is_valid():
-            posted, current = form.posted_ids(), form.current_ids()
-            if posted != current:
-                form.add_error(None, _list_changed_message(posted, current, rows))
-                # The next save is of the list now shown.
-                form.data["member_ids"] = AttendanceForm.encode_ids(current)
-            else:
-                try:
-                    services.attendance_record(
-                        meeting=meeting, entries=form.entries(), user=request.user, now=timezone.now()
-                    )
-                except ValidationError as error:
-                    attach_service_errors(form, error)
+        # The list as of the meeting date, so that the comparison below sees any change.
+        services.meeting_sync_expected(meeting=meeting)
+    rows = _attendance_rows(meeting)
+    leave = services.approved_leave_reasons(meeting)
+    officers = [pk for pk in (meeting.chair_id, meeting.recorder_id) if pk]
+    if request.method == "POST":
+        data = request.POST.copy()
+        if "all_present" in data:
+            # 全部出席: fill in, do not save; the secretary then marks the exceptions and saves.
+            marked = services.all_present_entries(rows, leave_member_ids=leave)
+            for member_id, status in marked.items():
+                data[f"status_{member_id}"] = status
+            form = AttendanceForm(data, rows=rows, leave=leave, officer_ids=officers)
+            messages.info(request, f"已将 {len(marked)} 人标为出席（请假获批的和已签到的不变）。请标出例外后保存。")
+        else:
+            form = AttendanceForm(data, rows=rows, leave=leave, officer_ids=officers)
+            if form.is_valid():
+                posted, current = form.posted_ids(), form.current_ids()
+                if posted != current:
+                    form.add_error(None, _list_changed_message(posted, current, rows))
+                    # The next save is of the list now shown.
+                    form.data["member_ids"] = AttendanceForm.encode_ids(current)
                 else:
-                    s = services.attendance_summary(meeting, rows=Attendance.objects.filter(meeting=meeting))
-                    messages.success(
-                        request,
-                        f"出席情况已保存：应到 {s.expected} 人，实到 {s.present} 人，请假 {s.leave} 人，"
-                        f"缺席 {s.absent} 人，未登记 {s.unrecorded} 人。",
-                    )
-                    return redirect("meetings:meeting_detail", meeting.pk)
+                    try:
+                        services.attendance_record(
+                            meeting=meeting, entries=form.entries(), user=request.user, now=timezone.now()
+                        )
+                    except ValidationError as error:
+                        attach_service_errors(form, error)
+                    else:
+                        s = services.attendance_summary(meeting, rows=Attendance.objects.filter(meeting=meeting))
+                        messages.success(
+                            request,
+                            f"出席情况已保存：应到 {s.expected} 人，实到 {s.present} 人，请假 {s.leave} 人，"
+                            f"缺席 {s.absent} 人，未登记 {s.unrecorded} 人。",
+                        )
+                        return redirect("meetings:meeting_detail", meeting.pk)
     else:
-        if refused := _refuse_locked(request, meeting):
-            return refused
-        form = AttendanceForm(rows=rows)
+        form = AttendanceForm(rows=rows, leave=leave, officer_ids=officers)
     summary = services.attendance_summary(meeting, rows=rows) if rows else None
     return render(request, "meetings/meeting_attendance.html", {"meeting": meeting, "form": form, "summary": summary})
 
@@ -620,9 +628,39 @@ def _get_leave_for_user(request, pk: int, perm: str) -> LeaveRequest:
 
 
 @login_required
+def leave_register(request, pk: int):
+    """代登记: the 书记 (a 党小组会: its 党小组长) registers a member's leave before the start."""
+    meeting = _get_meeting_for_user(request, pk, DECIDE_LEAVE)
+    now = timezone.now()
+    if not may_register_leave(request.user, meeting, now=now):
+        messages.error(request, "代登记请假须在会议通知发布后、会议开始前进行；会议开始后未到会的记为缺席。")
+        return redirect("meetings:meeting_detail", meeting.pk)
+    taken = LeaveRequest.objects.filter(
+        meeting=meeting, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
+    ).values("member_id")
+    members = Member.objects.filter(attendances__meeting=meeting).exclude(pk__in=taken).order_by("name", "id")
+    form = LeaveRegisterForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        try:
+            leave = services.leave_register(
+                meeting=meeting,
+                member=form.member_obj(),
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                now=now,
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, f"已为 {leave.member.name} 代登记请假（{timezone.localtime(now):%m-%d %H:%M}）。")
+            return redirect("meetings:meeting_detail", meeting.pk)
+    return render(request, "meetings/meeting_leave.html", {"form": form, "meeting": meeting, "on_behalf": True})
+
+
+@login_required
 @require_POST
 def leave_decide(request, pk: int):
-    leave = _get_leave_for_user(request, pk, MANAGE)
+    leave = _get_leave_for_user(request, pk, DECIDE_LEAVE)
     form = LeaveDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择批准或不批准。")
@@ -668,6 +706,7 @@ urlpatterns = [
     path("<int:pk>/votes/<int:vote_pk>/delete/", vote_delete, name="vote_delete"),
     path("<int:pk>/submit/", meeting_submit, name="meeting_submit"),
     path("<int:pk>/leave/", leave_create, name="leave_create"),
+    path("<int:pk>/leave/register/", leave_register, name="leave_register"),
     path("leave/<int:pk>/decide/", leave_decide, name="leave_decide"),
     path("leave/<int:pk>/withdraw/", leave_withdraw, name="leave_withdraw"),
 ]

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 
 from org.scope import get_scope
 
-from .. import checkin as checkin_service
 from ..ledger import year_bounds
 from ..models import Attendance, LeaveRequest, Meeting, MeetingPolicy, MeetingType
 
@@ -52,17 +51,12 @@ def my_meetings(request):
     upcoming, past = [], []
     for row in rows:
         meeting = row.meeting
-        window = checkin_service.checkin_window(meeting, policy=policy)
+        window = policy.checkin_window(meeting)
         row.leave_label = leave_labels.get(row.leave_status, "")
-        row.can_checkin = (
-            meeting.status in checkin_service.OPEN_STATUSES and window.contains(now) and row.checked_in_at is None
-        )
-        row.can_ask_leave = (
-            meeting.status in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED)
-            and now < meeting.planned_start
-            and row.leave_status not in OPEN_LEAVE
-        )
-        if meeting.status != Meeting.Status.CANCELLED and now <= window.closes:
+        # The row itself says the member is expected; the meeting says whether the window is open.
+        row.can_checkin = meeting.checkin_open_at(now, policy=policy) and row.checked_in_at is None
+        row.can_ask_leave = meeting.accepts_leave_at(now) and row.leave_status not in OPEN_LEAVE
+        if meeting.status != Meeting.Status.CANCELLED and now < window.closes:
             upcoming.append(row)
         else:
             past.append(row)

@@ -86,17 +86,4 @@
     update();
   }
 
-  // Attendance: the leave reason matters only for 请假.
-  document.querySelectorAll("[data-attendance-status]").forEach(function (select) {
-    var row = select.closest(".attendance-row");
-    var reason = row ? row.querySelector("input[type=text]") : null;
-    var update = function () {
-      if (reason) {
-        reason.required = select.value === "leave";
-        reason.classList.toggle("border-warning", select.value === "leave" && !reason.value);
-      }
-    };
-    select.addEventListener("change", update);
-    update();
-  });
 })();

@@ -9,7 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from meetings import ledger, services
-from meetings.models import Meeting
+from meetings.models import LeaveRequest, Meeting
 from org.models import Member
 from org.xlsx import DATETIME_FORMAT, XLSX_CONTENT_TYPE
 from tests.conftest import client_for
@@ -45,15 +45,23 @@ def hold_meeting(branch, secretary, member, extra_members, *, start=HELD, topic=
         recorder=recorder,
         resolutions="同意年度安全生产计划。",
     )
+    # 请假 stands only on leave approved before the start.
+    LeaveRequest.objects.create(
+        meeting=meeting,
+        member=probationary,
+        reason="井下当班",
+        status=LeaveRequest.Status.APPROVED,
+        created_at=meeting.planned_start - dt.timedelta(days=1),
+    )
     services.attendance_record(
         meeting=meeting,
         user=secretary,
         now=start,
         entries={
-            chair.pk: ("present", ""),
-            recorder.pk: ("late", ""),
-            probationary.pk: ("leave", "井下当班"),
-            absentee.pk: ("absent", ""),
+            chair.pk: "present",
+            recorder.pk: "late",
+            probationary.pk: "leave",
+            absentee.pk: "absent",
         },
     )
     if agenda:

@@ -44,7 +44,7 @@ def test_a_meeting_goes_from_plan_to_submitted_record(general_meeting, secretary
         meeting=meeting,
         user=secretary,
         now=now,
-        entries={chair.pk: ("present", ""), member.member.pk: ("present", "")},
+        entries={chair.pk: "present", member.member.pk: "present"},
     )
     services.meeting_save_agenda(
         meeting=meeting,

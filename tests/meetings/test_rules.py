@@ -39,7 +39,7 @@ def held(branch, *, full: int, probationary: int = 0, present_full: int, present
         meeting=meeting,
         user=None,
         now=now,
-        entries={m.pk: ("present", "") if m in came else ("leave", "出差") for m in fulls + probs},
+        entries={m.pk: "present" if m in came else "absent" for m in fulls + probs},
     )
     return meeting
 
@@ -96,7 +96,7 @@ def committee_meeting(branch, *, members: int, present: int):
         meeting=meeting,
         user=None,
         now=now,
-        entries={m.pk: ("present", "") if i < present else ("leave", "出差") for i, m in enumerate(committee)},
+        entries={m.pk: "present" if i < present else "absent" for i, m in enumerate(committee)},
     )
     return meeting
 

@@ -60,11 +60,10 @@ def held(c, notified, secretary, member):
 
 
 def attendance_data(meeting, statuses):
-    """POST data of the attendance page: {member_id: (status, reason)} for the rows of ``meeting``."""
+    """POST data of the attendance page: {member_id: status} for the rows of ``meeting``."""
     data = {"member_ids": ",".join(str(i) for i in sorted(meeting.attendances.values_list("member_id", flat=True)))}
-    for member_id, (status, reason) in statuses.items():
+    for member_id, status in statuses.items():
         data[f"status_{member_id}"] = status
-        data[f"reason_{member_id}"] = reason
     return data
 
 
@@ -133,26 +132,45 @@ def test_the_attendance_page_lists_each_expected_member_with_full_or_probationar
 
 
 @pytest.mark.django_db
-def test_attendance_is_saved_and_counted(c, held, secretary, member):
-    data = attendance_data(held, {secretary.member.pk: ("present", ""), member.member.pk: ("leave", "井下值班")})
+def test_attendance_is_saved_and_counted(c, branch, held, secretary, member):
+    # 请假 comes from leave approved before the start; its reason is the request's.
+    shift = member_with_login(branch=branch, username="shift", name="当班的")
+    LeaveRequest.objects.create(
+        meeting=held,
+        member=shift.member,
+        reason="井下值班",
+        status=LeaveRequest.Status.APPROVED,
+        created_at=held.planned_start - dt.timedelta(hours=1),
+    )
+    services.meeting_sync_expected(meeting=held)
+    data = attendance_data(
+        held, {secretary.member.pk: "present", member.member.pk: "present", shift.member.pk: "leave"}
+    )
 
     response = c.post(url("meeting_attendance", held), data, follow=True)
 
-    assert "出席情况已保存：应到 2 人，实到 1 人，请假 1 人，缺席 0 人，未登记 0 人。" in messages_of(response)
+    assert "出席情况已保存：应到 3 人，实到 2 人，请假 1 人，缺席 0 人，未登记 0 人。" in messages_of(response)
     assert dict(held.attendances.values_list("member_id", "leave_reason")) == {
         secretary.member.pk: "",
-        member.member.pk: "井下值班",
+        member.member.pk: "",
+        shift.member.pk: "井下值班",
     }
-    assert "李党员：请假（井下值班）" in response.content.decode()
+    assert "当班的：请假（井下值班）" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_leave_without_a_reason_is_refused(c, held, secretary, member):
-    data = attendance_data(held, {secretary.member.pk: ("present", ""), member.member.pk: ("leave", "")})
+def test_leave_without_an_approved_request_is_refused_and_not_offered(c, branch, held, secretary, member):
+    other = member_with_login(branch=branch, username="other", name="没请假的")
+    services.meeting_sync_expected(meeting=held)
+    page = c.get(url("meeting_attendance", held))
+    assert ("leave", "请假") not in page.context["form"].fields[f"status_{other.member.pk}"].choices
 
+    data = attendance_data(
+        held, {secretary.member.pk: "present", member.member.pk: "present", other.member.pk: "leave"}
+    )
     response = c.post(url("meeting_attendance", held), data)
 
-    assert "李党员：请假须填写事由。" in response.context["form"].non_field_errors()
+    assert response.context["form"].errors[f"status_{other.member.pk}"]
     assert set(held.attendances.values_list("status", flat=True)) == {""}
 
 
@@ -160,7 +178,7 @@ def test_leave_without_a_reason_is_refused(c, held, secretary, member):
 def test_when_the_expected_list_changed_since_loading_nothing_is_saved_and_the_input_is_kept(
     c, branch, held, secretary, member
 ):
-    data = attendance_data(held, {secretary.member.pk: ("present", ""), member.member.pk: ("leave", "井下值班")})
+    data = attendance_data(held, {secretary.member.pk: "present", member.member.pk: "late"})
     # Meanwhile a member joins the branch (backdated) and the list is refreshed.
     newcomer = member_with_login(branch=branch, username="newcomer", name="新来的")
     services.meeting_sync_expected(meeting=held)
@@ -171,7 +189,7 @@ def test_when_the_expected_list_changed_since_loading_nothing_is_saved_and_the_i
     assert errors[0].startswith("您打开本页后，应到名单发生了变化；新增：新来的。本次没有保存")
     assert set(held.attendances.values_list("status", flat=True)) == {""}
     html = response.content.decode()
-    assert 'value="井下值班"' in html  # what the user typed is still there
+    assert '<option value="late" selected>' in html  # what the user chose is still there
     assert f'data-member="{newcomer.member.pk}"' in html
     # Saving the page as shown now works.
     form_data = response.context["form"].data
@@ -256,7 +274,7 @@ def attended(held, secretary, member):
         meeting=held,
         user=secretary,
         now=timezone.now(),
-        entries={secretary.member.pk: ("present", ""), member.member.pk: ("present", "")},
+        entries={secretary.member.pk: "present", member.member.pk: "present"},
     )
     return held
 
@@ -441,13 +459,16 @@ def test_a_member_withdraws_leave_before_the_meeting_but_not_after_it_is_held(cl
 
 @pytest.mark.django_db
 def test_leave_is_not_asked_once_the_meeting_has_started(client, branch, secretary, member):
-    meeting = MeetingFactory(branch=branch, planned_start=timezone.now() - dt.timedelta(minutes=5))
+    meeting = MeetingFactory(
+        branch=branch, status=Meeting.Status.NOTIFIED, planned_start=timezone.now() - dt.timedelta(minutes=5)
+    )
+    services.meeting_sync_expected(meeting=meeting)
     mc = client_for(client, member)
 
     assert 'id="request-leave"' not in mc.get(url("meeting_detail", meeting)).content.decode()
     response = mc.post(url("leave_create", meeting), {"reason": "迟到"})
 
-    assert "请假须在会议开始前提出。" in response.context["form"].non_field_errors()
+    assert response.context["form"].non_field_errors() == ["请假须在会议开始前提出；会议开始后未到会的记为缺席。"]
     assert not LeaveRequest.objects.exists()
 
 

@@ -204,11 +204,11 @@ def full_meeting(branch, secretary, member):
         meeting=meeting,
         user=secretary,
         now=now,
-        entries={secretary.member.pk: ("present", ""), member.member.pk: ("present", ""), absentee.member.pk: ("", "")},
+        entries={secretary.member.pk: "present", member.member.pk: "present", absentee.member.pk: ""},
     )
     # A leave request the member filed before the meeting, still pending.
     LeaveRequest.objects.create(meeting=meeting, member=absentee.member, reason="出差", created_at=now)
-    services.attendance_record(meeting=meeting, user=secretary, now=now, entries={absentee.member.pk: ("absent", "")})
+    services.attendance_record(meeting=meeting, user=secretary, now=now, entries={absentee.member.pk: "absent"})
     services.vote_record(
         meeting=meeting, kind="motion", motion="年度计划", yes=2, no=0, abstain=0, user=secretary, now=now
     )

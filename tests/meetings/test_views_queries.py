@@ -76,7 +76,7 @@ def held_meeting_with(branch, secretary, extra_members: int):
         recorder=secretary.member,
         resolutions="通过。",
     )
-    entries = {a.member_id: ("present", "") for a in meeting.attendances.all()}
+    entries = {a.member_id: "present" for a in meeting.attendances.all()}
     services.attendance_record(meeting=meeting, entries=entries, user=secretary, now=now)
     speakers = [secretary.member, *others]
     services.meeting_save_agenda(

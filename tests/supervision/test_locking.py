@@ -47,7 +47,7 @@ def absentee(branch):
 
 @pytest.fixture
 def approved(branch, secretary, member, absentee, supervisor):
-    """A record taken through every step the branch takes, then approved: minutes, attendance with a leave,
+    """A record taken through every step the branch takes, then approved: minutes, attendance with an absence,
     speeches, a vote, a photo with its files on disk, a flag, and a leave request still pending."""
     meeting = MeetingFactory(branch=branch, types=["general_meeting"], planned_start=START, planned_end=END)
     meetings.meeting_publish_notice(meeting=meeting, user=secretary, now=START - dt.timedelta(days=3))
@@ -69,9 +69,10 @@ def approved(branch, secretary, member, absentee, supervisor):
     meetings.attendance_record(
         meeting=meeting,
         entries={
-            secretary.member.pk: ("present", ""),
-            member.member.pk: ("present", ""),
-            absentee.member.pk: ("leave", "井下值班"),
+            secretary.member.pk: "present",
+            member.member.pk: "present",
+            # A request never answered is no leave: 请假 stands only on approved leave.
+            absentee.member.pk: "absent",
         },
         user=secretary,
         now=entered,

@@ -43,7 +43,7 @@ def submitted_record(
         recorder=recorder.member,
         resolutions="同意年度党建工作计划。",
     )
-    entries = {a.member_id: ("present", "") for a in meeting.attendances.all()}
+    entries = {a.member_id: "present" for a in meeting.attendances.all()}
     meetings.attendance_record(meeting=meeting, entries=entries, user=secretary, now=start + dt.timedelta(hours=2))
     meetings.meeting_save_agenda(
         meeting=meeting,
