@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from bulletin.models import Notification
 from meetings import reminders, tasks
 from meetings.models import Attendance, CadenceRule, Exemption, Meeting
+from org.clock import period_bounds
 from org.models import Post
 from tests.factories import BranchFactory, GroupFactory, MeetingFactory, meeting_type, member_with_login
 
@@ -258,8 +259,8 @@ def test_a_quarterly_rule_counts_the_quarter_in_local_time(branch, secretary):
     # 2026-01-01 00:30 in Shanghai is still 2025 in UTC: it belongs to Q1.
     held_meeting(branch, at=local(2026, 1, 1, 0, 30), types=["general_meeting"])
 
-    assert reminders.current_period("quarter", dt.date(2026, 2, 14)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-    assert reminders.current_period("half_year", dt.date(2026, 8, 1)) == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
+    assert period_bounds("quarter", dt.date(2026, 2, 14)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert period_bounds("half_year", dt.date(2026, 8, 1)) == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
     assert reminders.send_period_end_reminders(now=local(2026, 3, 24, 9)) == 0
     assert reminders.send_period_end_reminders(now=local(2026, 6, 24, 9)) == 1
 
