@@ -47,10 +47,12 @@ OUTCOME_CSS = {
     Outcome.MISSING: "bg-danger text-white",
     Outcome.EXEMPT: "bg-secondary text-white",
     Outcome.PENDING: "bg-light text-muted",
+    Outcome.NOT_REQUIRED: "bg-white text-muted",
 }
 NOT_STARTED_CSS = "bg-white text-muted"
-LEGEND = [(OUTCOME_CSS[o], o.label) for o in (Outcome.ON_TIME, Outcome.LATE, Outcome.MISSING, Outcome.EXEMPT)] + [
-    (OUTCOME_CSS[Outcome.PENDING], Outcome.PENDING.label)
+LEGEND = [
+    (OUTCOME_CSS[o], o.label)
+    for o in (Outcome.ON_TIME, Outcome.LATE, Outcome.MISSING, Outcome.EXEMPT, Outcome.PENDING, Outcome.NOT_REQUIRED)
 ]
 
 
