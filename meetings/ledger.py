@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from org.clock import year_bounds
 from org.models import Organization
 from org.xlsx import Column, datetime_cell, naive_local, sheet_with_header, text_cell
 
@@ -143,12 +144,6 @@ class LedgerRow:
 
 
 # --- Which meetings ------------------------------------------------------------------------
-
-
-def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    """The local calendar year as aware datetimes [1 January, next 1 January)."""
-    tz = timezone.get_current_timezone()
-    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
 def meetings_of_year(year: int, *, branch: Organization | None = None) -> QuerySet[Meeting]:

@@ -15,10 +15,10 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from org.clock import year_bounds
 from org.scope import get_scope
 
 from .. import checkin as checkin_service
-from ..ledger import year_bounds
 from ..models import Attendance, LeaveRequest, Meeting, MeetingPolicy, MeetingType
 
 PAST_LIMIT = 50
