@@ -122,3 +122,18 @@ def test_the_score_counts_a_submission_at_14_march_00_00_late_and_at_13_march_23
 
 def test_the_policy_days_default_to_three():
     assert MeetingPolicy.current().minutes_due_days == 3
+
+
+def test_the_migration_backfills_the_deadline_from_the_held_day():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("meetings.migrations.0004_backfill_minutes_due_monthly_general_rule")
+    meeting = held(BranchFactory(), local(2026, 3, 31, 23, 30))
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_due_at=None)
+
+    migration.backfill_minutes_due(apps, None)
+
+    meeting.refresh_from_db()
+    assert meeting.minutes_due_at == local(2026, 4, 4, 0, 0)
