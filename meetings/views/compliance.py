@@ -289,10 +289,23 @@ class ExemptionForm(forms.Form):
         help_text="如：新成立支部、全员参加抢险救灾等。",
     )
 
-    def __init__(self, *args, rules, **kwargs):
+    group = forms.TypedChoiceField(
+        label="范围",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="按党小组计算的规则可只豁免一个党小组。",
+    )
+
+    def __init__(self, *args, rules, groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.rules = {r.pk: r for r in rules}
+        self.groups = {g.pk: g for g in groups}
         self.fields["rule"].choices = [(r.pk, r.name) for r in rules]
+        if groups:
+            self.fields["group"].choices = [("", "全支部（含各党小组）")] + [(g.pk, g.name) for g in groups]
+        else:
+            del self.fields["group"]
 
 
 def _attach_errors(form: forms.Form, error: ValidationError) -> None:
@@ -319,10 +332,15 @@ def compliance_cell(request, branch_pk: int, period: str):
     today = result.today
 
     can_exempt = request.user.has_perm("meetings.manage_exemptions")
-    exempted = {c.rule.pk for c in result.cells if c.exemption is not None}
+    # A rule exempted for the whole branch is not offered again; one exempted for a group still is.
+    exempted = {c.rule.pk for c in result.cells if c.exemption is not None and c.exemption.group_id is None}
     form = None
     if can_exempt:
-        form = ExemptionForm(request.POST or None, rules=[r for r in rules if r.pk not in exempted])
+        form = ExemptionForm(
+            request.POST or None,
+            rules=[r for r in rules if r.pk not in exempted],
+            groups=result.groups.get(branch.pk, []),
+        )
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
@@ -330,6 +348,7 @@ def compliance_cell(request, branch_pk: int, period: str):
             try:
                 exemption_grant(
                     branch=branch,
+                    group=form.groups.get(form.cleaned_data.get("group")),
                     rule=form.rules[form.cleaned_data["rule"]],
                     period_start=start,
                     reason=form.cleaned_data["reason"],

@@ -227,3 +227,24 @@ def test_compliance_of_a_mine_with_dated_groups_costs_the_same_queries(django_as
     # groups, exemptions, meetings
     with django_assert_num_queries(3):
         compliance(branches=branches, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31), now=NOW, rules=rules)
+
+
+def test_a_supervisor_exempts_one_group_from_the_drill_down(client, supervisor, branch, group):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    other = GroupFactory(parent=branch, name="第二党小组")
+    url = reverse("meetings:compliance_cell", args=[branch.pk, "2026-03"])
+    c = client_for(client, supervisor)
+
+    response = c.post(url, {"rule": rule(GROUPS).pk, "group": group.pk, "reason": "全组参加抢险"})
+
+    assert response.status_code == 302
+    exemption = Exemption.objects.get()
+    assert (exemption.group, exemption.rule) == (group, rule(GROUPS))
+    html = c.get(url).content.decode()
+    assert "全组参加抢险" in html
+    # the branch-wide exemption of the same rule is still offered, for the other group's sake
+    assert f'<option value="{rule(GROUPS).pk}"' in html
+    assert other.name in html
