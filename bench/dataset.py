@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from meetings.deadlines import minutes_due_at
 from meetings.models import Attendance, Meeting, MeetingType
-from org.clock import local_date
+from org.clock import local_date, mine_tz
 from org.models import Member, Membership, Organization, Post
 from org.validators import id_number_check_char
 
@@ -27,7 +26,7 @@ SCALES = {
     "S": (20, 3, 10, (2023, 2024, 2025)),
 }
 MARKER_NAME = "bench-dataset"
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = mine_tz()
 YEAR = 2025  # the year the measures look at
 
 

@@ -19,9 +19,8 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from org.clock import year_bounds
+from org.clock import mine_tz, year_bounds
 from org.models import Organization
 from org.xlsx import Column, datetime_cell, naive_local, sheet_with_header, text_cell
 
@@ -356,7 +355,7 @@ def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_ti
     """Write the ledger with openpyxl's write-only workbook (rows go straight to disk). Returns the row count."""
     wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="台账")
 
-    tz = timezone.get_current_timezone()
+    tz = mine_tz()
     t = text_cell
     count = 0
     for count, row in enumerate(rows, start=1):
