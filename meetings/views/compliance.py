@@ -174,7 +174,13 @@ def compliance_matrix(request):
     _check_year(year)
     general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
     chosen = request.GET.get("general_branch") or ""
-    branches = Organization.objects.branches().active().select_related("parent").order_by("sort_order", "id")
+    # Branches that existed in the year, dissolved ones included: their missed months stay on the record.
+    branches = (
+        Organization.objects.branches()
+        .alive_during(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        .select_related("parent")
+        .order_by("sort_order", "id")
+    )
     if chosen:
         if not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}:
             raise Http404

@@ -248,3 +248,20 @@ def test_a_supervisor_exempts_one_group_from_the_drill_down(client, supervisor, 
     # the branch-wide exemption of the same rule is still offered, for the other group's sake
     assert f'<option value="{rule(GROUPS).pk}"' in html
     assert other.name in html
+
+
+def test_the_matrix_keeps_a_dissolved_branch_for_the_year_it_existed_in(client, supervisor, time_machine):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+    from tests.meetings.test_compliance_pages import matrix_cells
+
+    time_machine.move_to(YEAR_OVER, tick=False)
+    gone = BranchFactory(name="已撤销支部", dissolved_on=dt.date(2026, 10, 10), is_active=False)
+    c = client_for(client, supervisor)
+
+    response = c.get(reverse("meetings:compliance_matrix"), {"year": 2026})
+    cells = matrix_cells(response, gone)
+    assert (cells["9月"], cells["10月"]) == ("未开", "不计")
+
+    assert f"branch-{gone.pk}" not in c.get(reverse("meetings:compliance_matrix"), {"year": 2027}).content.decode()
