@@ -137,3 +137,21 @@ def test_the_migration_backfills_the_deadline_from_the_held_day():
 
     meeting.refresh_from_db()
     assert meeting.minutes_due_at == local(2026, 4, 4, 0, 0)
+
+
+def test_changing_the_days_in_the_admin_re_dates_the_records_not_yet_submitted(rf):
+    from django.contrib.admin.sites import site
+
+    branch = BranchFactory()
+    open_record = held(branch, local(2026, 3, 10, 20))
+    policy = MeetingPolicy.current()
+    model_admin = site._registry[MeetingPolicy]
+    form_class = model_admin.get_form(rf.get("/"), policy, change=True)
+    data = {f: getattr(policy, f) for f in form_class.base_fields}
+    form = form_class({**data, "minutes_due_days": 5}, instance=policy)
+    assert form.is_valid(), form.errors
+
+    model_admin.save_model(rf.get("/"), form.save(commit=False), form, change=True)
+
+    open_record.refresh_from_db()
+    assert open_record.minutes_due_at == local(2026, 3, 16)
