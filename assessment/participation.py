@@ -34,7 +34,6 @@ from org.models import Member, Membership, Organization
 from org.scope import get_scope
 
 from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
-from .scoring import held_in as scoring_held_in
 
 RECORDED_STATUSES = (
     Attendance.Status.PRESENT,
@@ -47,7 +46,7 @@ CENT = Decimal("0.01")
 
 def _held_in(start: dt.date, end: dt.date, prefix: str = "") -> Q:
     """Held meetings whose date (actual start, else planned) lies in [start, end) local time."""
-    dated = scoring_held_in(prefix, local_midnight(start), local_midnight(end))
+    dated = Meeting.held_in_q(local_midnight(start), local_midnight(end), prefix=prefix)
     return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & dated
 
 

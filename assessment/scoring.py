@@ -27,7 +27,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from meetings.compliance import Outcome, compliance, period_label
-from meetings.models import Attendance, CadenceRule, Meeting, MeetingPolicy
+from meetings.models import Attendance, CadenceRule, Meeting
 from org.clock import local_date, local_midnight
 from org.models import Organization
 from supervision.models import Finding, Flag, Rectification, Review
@@ -184,17 +184,8 @@ def total_of(points: Iterable[Decimal]) -> Decimal:
 
 
 def held_in(prefix: str, start: dt.datetime, end: dt.datetime) -> Q:
-    """Meetings (at ``prefix``) held in [start, end): by their actual start, else the planned one.
-
-    Spelled as two branches rather than on a Coalesce so that each side can use an index.
-    """
-    return Q(**{f"{prefix}actual_start__gte": start, f"{prefix}actual_start__lt": end}) | Q(
-        **{
-            f"{prefix}actual_start__isnull": True,
-            f"{prefix}planned_start__gte": start,
-            f"{prefix}planned_start__lt": end,
-        }
-    )
+    """Meetings (at ``prefix``) held in [start, end): meetings' one rule, ``Meeting.held_in_q``."""
+    return Meeting.held_in_q(start, end, prefix=prefix)
 
 
 def _fold_types(rows, *, key_index: int, name_index: int) -> tuple[list[tuple], dict[int, list[str]]]:
@@ -384,20 +375,21 @@ def _minutes_late(lines, items: list[Item], branch_ids, start_dt, end_dt, now) -
     """Meetings held in the period whose minutes came late: one query.
 
     Late is what the reminders sweep flags (``minutes_overdue_at``), or — for a sweep that
-    did not run — a first submission after the due days, or none yet once they have passed.
+    did not run — a first submission at or after the stored deadline ``minutes_due_at``
+    (meetings.deadlines: calendar days in the mine's zone), or none yet once it has passed.
     ``submitted_at`` is overwritten by a resubmission, so a returned record (already counted
     as returned) is judged by the sweep's flag alone.
     """
-    due = dt.timedelta(days=MeetingPolicy.current().minutes_due_days)
     returned = Review.objects.filter(meeting_id=OuterRef("pk"), action=Review.Action.RETURN)
     rows = (
-        Meeting.objects.filter(held_in("", start_dt, end_dt), branch_id__in=branch_ids)
+        Meeting.objects.held_in(start_dt, end_dt)
+        .filter(branch_id__in=branch_ids)
         .exclude(status__in=(Meeting.Status.PLANNED, Meeting.Status.CANCELLED))
-        .annotate(ended_at=Coalesce("actual_end", "planned_end"), was_returned=Exists(returned))
+        .annotate(was_returned=Exists(returned))
         .filter(
             Q(minutes_overdue_at__isnull=False)
-            | Q(submitted_at__gt=F("ended_at") + due, was_returned=False)
-            | Q(submitted_at__isnull=True, status__in=Meeting.HELD_STATUSES, ended_at__lt=now - due)
+            | Q(submitted_at__gte=F("minutes_due_at"), was_returned=False)
+            | Q(submitted_at__isnull=True, status__in=Meeting.HELD_STATUSES, minutes_due_at__lte=now)
         )
         .annotate(held_at=Coalesce("actual_start", "planned_start"))
         .values_list("id", "branch_id", "held_at", "types__name")

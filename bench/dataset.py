@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
+from meetings.deadlines import minutes_due_at
 from meetings.models import Attendance, Meeting, MeetingType
+from org.clock import local_date, mine_tz
 from org.models import Member, Membership, Organization, Post
 from org.validators import id_number_check_char
 
@@ -25,7 +26,7 @@ SCALES = {
     "S": (20, 3, 10, (2023, 2024, 2025)),
 }
 MARKER_NAME = "bench-dataset"
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = mine_tz()
 YEAR = 2025  # the year the measures look at
 
 
@@ -213,6 +214,8 @@ def build(scale: str) -> None:
                         "place": "党员活动室",
                         "status": "approved",
                         "counts_for": counts_for,
+                        # inserted without Meeting.save, which keeps the filing deadline
+                        "minutes_due_at": minutes_due_at(local_date(start), days=3),
                         "notice_published_at": start - dt.timedelta(days=2),
                         "minutes_entered_at": start + dt.timedelta(days=1),
                         "submitted_at": start + dt.timedelta(days=2),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from org.clock import period_bounds
 from org.models import Organization
 
 from .models import (
@@ -25,7 +26,6 @@ from .models import (
     ThemeTag,
     Vote,
 )
-from .reminders import current_period
 
 
 class ReadOnlyAdminMixin:
@@ -124,15 +124,15 @@ class CadenceRuleAdmin(admin.ModelAdmin):
 class ExemptionForm(forms.ModelForm):
     class Meta:
         model = Exemption
-        fields = ("branch", "rule", "period_start", "reason", "approved_by", "approved_at")
+        fields = ("branch", "group", "rule", "period_start", "reason", "approved_by", "approved_at")
 
     def clean(self):
         cleaned = super().clean()
         rule, period_start = cleaned.get("rule"), cleaned.get("period_start")
         # Compliance and the reminders match an exemption on the period's first
         # day; any other date would be accepted and then silently never apply.
-        if rule and period_start and current_period(rule.period, period_start)[0] != period_start:
-            first = current_period(rule.period, period_start)[0]
+        if rule and period_start and period_bounds(rule.period, period_start)[0] != period_start:
+            first = period_bounds(rule.period, period_start)[0]
             self.add_error(
                 "period_start",
                 f"该规则按{rule.get_period_display()}计算，期间开始须为该期间的第一天（如 {first:%Y-%m-%d}）。",
@@ -143,10 +143,10 @@ class ExemptionForm(forms.ModelForm):
 @admin.register(Exemption)
 class ExemptionAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
     form = ExemptionForm
-    list_display = ("branch", "rule", "period_start", "approved_by", "approved_at")
+    list_display = ("branch", "group", "rule", "period_start", "approved_by", "approved_at")
     list_filter = ("rule", "period_start", ("branch", admin.RelatedOnlyFieldListFilter))
     search_fields = ("branch__name", "reason")
-    list_select_related = ("branch", "rule", "approved_by")
+    list_select_related = ("branch", "group", "rule", "approved_by")
     raw_id_fields = ("approved_by",)
     date_hierarchy = "period_start"
 
@@ -160,6 +160,9 @@ class ExemptionAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "branch":
             kwargs["queryset"] = Organization.objects.branches().order_by("sort_order", "id")
+        if db_field.name == "group":
+            groups = Organization.objects.groups().select_related("parent")
+            kwargs["queryset"] = groups.order_by("parent_id", "sort_order")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -173,6 +176,12 @@ class MeetingPolicyAdmin(admin.ModelAdmin):
     """The single row of rule numbers (``MeetingPolicy.current()`` reads pk 1)."""
 
     list_display = ("__str__", "minutes_due_days", "period_end_reminder_days", "absence_warning_months")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "minutes_due_days" in form.changed_data:
+            # The new filing rule applies to every record not yet submitted; filed ones keep theirs.
+            Meeting.objects.filter(submitted_at__isnull=True).refresh_minutes_due(days=obj.minutes_due_days)
 
     def has_add_permission(self, request):
         return not MeetingPolicy.objects.exists()

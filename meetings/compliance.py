@@ -9,7 +9,9 @@ Outcomes of one rule for one branch (or group) in one period:
 - LATE     enough only thanks to make-up meetings (补开) held after the period ended;
 - EXEMPT   not met on time, but the branch holds an exemption for that rule and period;
 - PENDING  not met yet, and the period is not over at ``now``: never called missing early;
-- MISSING  the period is over and not enough meetings were counted for it.
+- MISSING  the period is over and not enough meetings were counted for it;
+- NOT_REQUIRED  not met on time, but the branch (or group) did not exist for the whole period
+           (``Organization.exists_throughout``: founded after its first day, or dissolved by its last).
 
 The engine is set-based: whatever the number of branches, groups and meetings it runs
 the same handful of queries (rules, branches, groups, exemptions, one for the meetings)
@@ -28,17 +30,27 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.clock import half_year_label, local_midnight, month_label, month_number, month_start, quarter_label, year_label
+from org.clock import (
+    MONTHS_IN,
+    half_year_label,
+    local_date,
+    local_midnight,
+    month_label,
+    month_number,
+    month_start,
+    period_bounds,
+    periods_in,
+    quarter_label,
+    year_label,
+)
 from org.models import Organization
 
 from .models import CadenceRule, Exemption, Meeting
 
 Period = CadenceRule.Period
 
-MONTHS_IN = {Period.MONTH: 1, Period.QUARTER: 3, Period.HALF_YEAR: 6, Period.YEAR: 12}
 # Coarsest last, the order in which pages show the periods of one year.
 PERIOD_ORDER = (Period.MONTH, Period.QUARTER, Period.HALF_YEAR, Period.YEAR)
 
@@ -49,10 +61,12 @@ class Outcome(models.TextChoices):
     MISSING = "missing", _("未开")
     EXEMPT = "exempt", _("豁免")
     PENDING = "pending", _("进行中")
+    NOT_REQUIRED = "not_required", _("不计")
 
 
 # How bad an outcome is, for "the worst outcome of a cell" on the matrix.
 SEVERITY = {
+    Outcome.NOT_REQUIRED: -1,
     Outcome.ON_TIME: 0,
     Outcome.EXEMPT: 1,
     Outcome.PENDING: 2,
@@ -67,25 +81,7 @@ def worst(outcomes: Iterable[str]) -> str | None:
 
 
 # --- Periods ------------------------------------------------------------------------------
-# A month is numbered year * 12 + (month - 1); every period is a run of whole months that
-# starts at a multiple of its length, so a period's number is month number // length.
-
-
-def _bounds_of(period: str, number: int) -> tuple[dt.date, dt.date]:
-    size = MONTHS_IN[period]
-    return month_start(number * size), month_start((number + 1) * size) - dt.timedelta(days=1)
-
-
-def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
-    """First and last day (inclusive) of the calendar ``period`` (month, quarter …) containing ``day``."""
-    return _bounds_of(period, month_number(day) // MONTHS_IN[period])
-
-
-def periods_in(period: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """The calendar periods of kind ``period`` that overlap [start, end], in order."""
-    size = MONTHS_IN[period]
-    first, last = month_number(start) // size, month_number(end) // size
-    return [_bounds_of(period, n) for n in range(first, last + 1)] if start <= end else []
+# The calendar itself (bounds, periods in a range) is org/clock.py's; this adds the keys and labels.
 
 
 def period_key(period: str, start: dt.date) -> str:
@@ -170,7 +166,7 @@ class Result:
     today: dt.date
     rules: list[CadenceRule]
     branches: list[Organization]
-    groups: dict[int, list[Organization]]  # active groups by branch id
+    groups: dict[int, list[Organization]]  # groups alive in the range, by branch id
     cells: list[Cell]
 
     def for_branch(self, branch_id: int) -> list[Cell]:
@@ -190,7 +186,7 @@ _BEFORE = -1  # held before the first month looked at
 _NO_MEETINGS: tuple[int, ...] = ()
 
 
-def _month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after: int) -> Case:
+def month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after: int) -> Case:
     """The month number of ``field``, as a CASE over the month boundaries of [first, last].
 
     Boundaries are computed here in local time (Asia/Shanghai), so the bucket is the
@@ -223,14 +219,19 @@ def compliance(
     types satisfy (a combined meeting). A meeting is on time unless held after the end
     of the period it counts for.
     """
-    today = timezone.localtime(now).date()
+    today = local_date(now)
     branches = list(branches)
     rules = list(CadenceRule.objects.filter(is_active=True) if rules is None else rules)
     branch_ids = [b.pk for b in branches]
     rule_ids = [r.pk for r in rules]
 
     groups: dict[int, list[Organization]] = defaultdict(list)
-    for g in Organization.objects.groups().active().filter(parent_id__in=branch_ids).order_by("sort_order", "id"):
+    for g in (
+        Organization.objects.groups()
+        .alive_during(start, end)
+        .filter(parent_id__in=branch_ids)
+        .order_by("sort_order", "id")
+    ):
         groups[g.parent_id].append(g)
     group_branch = {g.pk: bid for bid, gs in groups.items() for g in gs}
 
@@ -244,32 +245,30 @@ def compliance(
     after = last + 1  # held (or counting for) after the last month looked at
     range_start, range_end = month_start(first), month_start(last + 1)
 
+    # (rule, branch, group or None, period start): a branch-wide exemption has group None and
+    # covers the branch's groups too; a group's covers that group only.
     exemptions = {
-        (e.rule_id, e.branch_id, e.period_start): e
+        (e.rule_id, e.branch_id, e.group_id, e.period_start): e
         for e in Exemption.objects.filter(
             branch_id__in=branch_ids, rule_id__in=rule_ids, period_start__gte=range_start, period_start__lt=range_end
         ).select_related("approved_by")
     }
 
-    held_bucket = _month_bucket("held_at", first, last, is_datetime=True, after=after)
+    held_bucket = month_bucket("held_at", first, last, is_datetime=True, after=after)
     counts_bucket = Case(
         When(counts_for__isnull=True, then=held_bucket),
-        default=_month_bucket("counts_for", first, last, is_datetime=False, after=after),
+        default=month_bucket("counts_for", first, last, is_datetime=False, after=after),
         output_field=IntegerField(),
     )
     query = (
-        Meeting.objects.annotate(held_at=Coalesce("actual_start", "planned_start"))
-        .filter(
+        Meeting.objects.filter(
             Q(counts_for__gte=range_start, counts_for__lt=range_end)
-            | Q(
-                counts_for__isnull=True,
-                held_at__gte=local_midnight(range_start),
-                held_at__lt=local_midnight(range_end),
-            ),
+            | (Q(counts_for__isnull=True) & Meeting.held_in_q(local_midnight(range_start), local_midnight(range_end))),
             status__in=Meeting.HELD_STATUSES,
             branch_id__in=branch_ids,
             types__cadence_rules__in=rule_ids,
         )
+        .annotate(held_at=Coalesce("actual_start", "planned_start"))
         .annotate(counts_month=counts_bucket, held_month=held_bucket)
         .values_list("id", "types__cadence_rules", "branch_id", "group_id", "counts_month", "held_month")
         .order_by()
@@ -290,7 +289,7 @@ def compliance(
     timely: dict[tuple, int] = {}
     for meeting_id, rule_id, branch_id, group_id, counts_month, held_month in rows:
         if rule_id in group_scope:
-            # a group's own meetings only, of a group still active in this branch
+            # a group's own meetings only, of a group of this branch alive in the range
             if group_branch.get(group_id) != branch_id:
                 continue
             unit = group_id
@@ -310,13 +309,16 @@ def compliance(
             timely[key] = timely.get(key, 0) + 1
 
     cell = tuple.__new__  # Cell's fields in order, without the keyword handling of Cell(...)
-    on_time, late, missing, pending, exempt = (
+    on_time, late, missing, pending, exempt, not_required = (
         Outcome.ON_TIME,
         Outcome.LATE,
         Outcome.MISSING,
         Outcome.PENDING,
         Outcome.EXEMPT,
+        Outcome.NOT_REQUIRED,
     )
+    by_id = {b.pk: b for b in branches}
+    group_by_id = {g.pk: g for gs in groups.values() for g in gs}
     for rule in rules:
         rule_id, need, months = rule.pk, rule.min_count, MONTHS_IN[rule.period]
         # "unmet": the outcome of a period without enough timely meetings, before exemptions
@@ -324,16 +326,26 @@ def compliance(
             (month_number(ps) // months, ps, pe, pending if today <= pe else None) for ps, pe in periods[rule.period]
         ]
         for branch_id in branch_ids:
+            branch = by_id[branch_id]
             units = [g.pk for g in groups.get(branch_id, ())] if rule_id in group_scope else [None]
             for unit in units:
+                # The units whose life dates could leave a period unrequired (most have none).
+                pair = (branch, group_by_id.get(unit))
+                dated = [u for u in pair if u is not None and (u.founded_on or u.dissolved_on)]
                 for number, ps, pe, unmet in numbered:
                     key = (rule_id, branch_id, unit, number)
                     ids = counted.get(key)
                     count = len(ids) if ids else 0
                     n_timely = timely.get(key, 0) if ids else 0
-                    exemption = exemptions.get((rule_id, branch_id, ps)) if exemptions else None
+                    exemption = None
+                    if exemptions:
+                        exemption = exemptions.get((rule_id, branch_id, None, ps))
+                        if exemption is None and unit is not None:
+                            exemption = exemptions.get((rule_id, branch_id, unit, ps))
                     if n_timely >= need:
                         outcome = on_time  # an exemption is shown, but meetings held on time say more
+                    elif dated and not all(u.exists_throughout(ps, pe) for u in dated):
+                        outcome = not_required
                     elif exemption is not None:
                         outcome = exempt
                     else:
@@ -350,9 +362,16 @@ def compliance(
 
 @transaction.atomic
 def exemption_grant(
-    *, branch: Organization, rule: CadenceRule, period_start: dt.date, reason: str, user, now: dt.datetime
+    *,
+    branch: Organization,
+    rule: CadenceRule,
+    period_start: dt.date,
+    reason: str,
+    user,
+    now: dt.datetime,
+    group: Organization | None = None,
 ) -> Exemption:
-    """Excuse ``branch`` from ``rule`` for the period starting on ``period_start``."""
+    """Excuse ``branch`` (or only its ``group``, per-group rules) from ``rule`` for the period from ``period_start``."""
     errors: dict[str, list[str]] = {}
     if branch.kind != Organization.Kind.BRANCH:
         errors.setdefault("branch", []).append(str(_("豁免只能授予党支部。")))
@@ -367,7 +386,13 @@ def exemption_grant(
     if errors:
         raise ValidationError(errors)
     exemption = Exemption(
-        branch=branch, rule=rule, period_start=period_start, reason=reason.strip(), approved_by=user, approved_at=now
+        branch=branch,
+        group=group,
+        rule=rule,
+        period_start=period_start,
+        reason=reason.strip(),
+        approved_by=user,
+        approved_at=now,
     )
     exemption.full_clean()
     try:
@@ -376,5 +401,6 @@ def exemption_grant(
         with transaction.atomic():
             exemption.save()
     except IntegrityError as exc:
-        raise ValidationError(str(_("该支部在该期间已有此规则的豁免。"))) from exc
+        message = _("该党小组在该期间已有此规则的豁免。") if group else _("该支部在该期间已有此规则的豁免。")
+        raise ValidationError(str(message)) from exc
     return exemption

@@ -25,15 +25,13 @@ CADENCE_RULES = [
     ("主题党日每月1次", ["theme_day"], "branch", "month", 1, "《中国共产党支部工作条例（试行）》"),
     ("组织生活会每年至少1次", ["org_life"], "branch", "year", 1, "《中国共产党支部工作条例（试行）》"),
     ("民主评议党员每年1次", ["democratic_review"], "branch", "year", 1, "《中国共产党支部工作条例（试行）》"),
-    (
-        "基层会议每月至少1次（党员大会或党小组会）",
-        ["general_meeting", "group_meeting"],
-        "branch",
-        "month",
-        1,
-        "本矿实施细则",
-    ),
+    # The mine made its quarterly general meeting monthly (基层会议): only a 支部党员大会 counts,
+    # a 党小组会 is a group's meeting, not the branch's.
+    ("基层会议每月至少1次（支部党员大会）", ["general_meeting"], "branch", "month", 1, "本矿实施细则"),
 ]
+
+# The wording and types this rule shipped with before it was corrected (see migration 0004).
+OLD_MONTHLY_GENERAL_RULE = ("基层会议每月至少1次（党员大会或党小组会）", ["general_meeting", "group_meeting"])
 
 
 def load_defaults(apps) -> None:

@@ -19,8 +19,8 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from org.clock import mine_tz, year_bounds
 from org.models import Organization
 from org.xlsx import Column, datetime_cell, naive_local, sheet_with_header, text_cell
 
@@ -143,12 +143,6 @@ class LedgerRow:
 
 
 # --- Which meetings ------------------------------------------------------------------------
-
-
-def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    """The local calendar year as aware datetimes [1 January, next 1 January)."""
-    tz = timezone.get_current_timezone()
-    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
 def meetings_of_year(year: int, *, branch: Organization | None = None) -> QuerySet[Meeting]:
@@ -344,7 +338,7 @@ def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_ti
     """Write the ledger with openpyxl's write-only workbook (rows go straight to disk). Returns the row count."""
     wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="台账")
 
-    tz = timezone.get_current_timezone()
+    tz = mine_tz()
     t = text_cell
     count = 0
     for count, row in enumerate(rows, start=1):

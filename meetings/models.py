@@ -11,7 +11,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from org.clock import local_date
 from org.models import Member, Organization
+
+from .deadlines import minutes_due_at
 
 
 class MeetingType(models.Model):
@@ -105,10 +108,23 @@ class CadenceRule(models.Model):
 
 
 class Exemption(models.Model):
-    """A branch excused from one rule for one period (e.g. newly formed), with approver and reason."""
+    """A branch (or one of its groups) excused from one rule for one period (e.g. newly formed), approver and reason.
+
+    Without ``group`` it covers the whole branch, its groups included; with one, that group only.
+    """
 
     branch = models.ForeignKey(
         Organization, verbose_name=_("支部"), on_delete=models.CASCADE, related_name="cadence_exemptions"
+    )
+    group = models.ForeignKey(
+        Organization,
+        verbose_name=_("党小组"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="group_cadence_exemptions",
+        limit_choices_to={"kind": Organization.Kind.GROUP},
+        help_text=_("留空表示全支部（含各党小组）"),
     )
     rule = models.ForeignKey(CadenceRule, verbose_name=_("规则"), on_delete=models.CASCADE, related_name="exemptions")
     period_start = models.DateField(_("期间开始"), help_text=_("该期间的第一天，如 2026-04-01"))
@@ -126,18 +142,51 @@ class Exemption(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["branch", "rule", "period_start"],
+                condition=Q(group__isnull=True),
                 name="%(app_label)s_%(class)s_once_per_period",
                 violation_error_message=_("该支部在该期间已有此规则的豁免。"),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["group", "rule", "period_start"],
+                condition=Q(group__isnull=False),
+                name="%(app_label)s_%(class)s_once_per_group_period",
+                violation_error_message=_("该党小组在该期间已有此规则的豁免。"),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.branch} {self.rule} {self.period_start:%Y-%m}"
+        unit = f"{self.branch}{self.group}" if self.group_id else f"{self.branch}"
+        return f"{unit} {self.rule} {self.period_start:%Y-%m}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.group_id is None:
+            return
+        if self.group.kind != Organization.Kind.GROUP or self.group.parent_id != self.branch_id:
+            raise ValidationError({"group": _("所选党小组不属于该支部。")})
+        if self.rule_id is not None and self.rule.scope != CadenceRule.Scope.GROUP:
+            raise ValidationError({"group": _("该规则按支部计算，不能只豁免一个党小组。")})
 
 
 class MeetingQuerySet(models.QuerySet):
     def held(self):
         return self.filter(status__in=Meeting.HELD_STATUSES)
+
+    def refresh_minutes_due(self, *, days: int) -> int:
+        """Recompute ``minutes_due_at`` of these meetings for a filing rule of ``days`` days; returns rows changed."""
+        changed = []
+        for meeting in self.only("pk", "planned_start", "actual_start", "minutes_due_at").iterator(chunk_size=2000):
+            due = minutes_due_at(meeting.held_on, days=days)
+            if meeting.minutes_due_at != due:
+                meeting.minutes_due_at = due
+                changed.append(meeting)
+        self.model.objects.bulk_update(changed, ["minutes_due_at"], batch_size=500)
+        return len(changed)
+
+    def held_in(self, start: dt.datetime, end: dt.datetime):
+        """Meetings held in [start, end) (aware datetimes; see ``Meeting.held_in_q``), whatever their status."""
+        return self.filter(Meeting.held_in_q(start, end))
 
 
 class Meeting(models.Model):
@@ -219,7 +268,10 @@ class Meeting(models.Model):
     counts_for = models.DateField(_("归属期间"), null=True, blank=True, db_index=True)
     minutes_entered_at = models.DateTimeField(_("记录录入时间"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    # Set once by the sweep when minutes are overdue; indexed for the sweep.
+    # The filing deadline (deadlines.minutes_due_at of the held day), kept by save(); the sweep,
+    # the score and the integrity check read it. Indexed for the sweep while not submitted.
+    minutes_due_at = models.DateTimeField(_("记录提交期限"), null=True, blank=True, editable=False)
+    # Set once by the sweep when minutes are overdue.
     minutes_overdue_at = models.DateTimeField(_("记录逾期标记时间"), null=True, blank=True)
 
     created_by = models.ForeignKey(
@@ -263,22 +315,51 @@ class Meeting(models.Model):
             models.Index(fields=["branch", "counts_for"], name="meetings_meeting_branch_period"),
             models.Index(fields=["branch", "planned_start"], name="meetings_meeting_branch_start"),
             models.Index(fields=["status", "actual_end"], name="meetings_meeting_status_end"),
+            models.Index(
+                fields=["minutes_due_at"],
+                condition=Q(submitted_at__isnull=True, minutes_overdue_at__isnull=True),
+                name="meetings_meeting_minutes_due",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.branch} {self.planned_start:%Y-%m-%d} {self.topic}"
+
+    # Saving any of these may move the held day, hence the filing deadline.
+    _HELD_FIELDS = frozenset({"planned_start", "actual_start"})
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or self._HELD_FIELDS & set(update_fields):
+            self.minutes_due_at = minutes_due_at(self.held_on, days=MeetingPolicy.current().minutes_due_days)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "minutes_due_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_locked(self) -> bool:
         """Approved records are locked; cancelled ones are closed."""
         return self.status not in self.EDITABLE_STATUSES
 
-    @property
-    def held_on(self):
-        from django.utils import timezone
+    @staticmethod
+    def held_in_q(start: dt.datetime, end: dt.datetime, *, prefix: str = "") -> Q:
+        """The one "held in a period" rule: held in [start, end) by the actual start, else the planned one.
 
-        start = self.actual_start or self.planned_start
-        return timezone.localtime(start).date()
+        ``prefix`` reaches the meeting from another model (``"meeting__"``). Spelled as two
+        branches rather than on a Coalesce so that each side can use an index.
+        """
+        return Q(**{f"{prefix}actual_start__gte": start, f"{prefix}actual_start__lt": end}) | Q(
+            **{
+                f"{prefix}actual_start__isnull": True,
+                f"{prefix}planned_start__gte": start,
+                f"{prefix}planned_start__lt": end,
+            }
+        )
+
+    @property
+    def held_on(self) -> dt.date:
+        """The mine's calendar day the meeting was held (actual start, else planned)."""
+        return local_date(self.actual_start or self.planned_start)
 
     def type_codes(self) -> set[str]:
         """Codes of this meeting's types (uses the prefetched ``types`` when present)."""
@@ -525,13 +606,27 @@ class Vote(models.Model):
 class MeetingPolicy(models.Model):
     """The configurable numbers of the meeting rules (one row, edited in the admin)."""
 
-    minutes_due_days = models.PositiveSmallIntegerField(_("会后几天内提交记录"), default=3)
+    minutes_due_days = models.PositiveSmallIntegerField(
+        _("会后几天内提交记录"),
+        default=3,
+        help_text=_("按自然日：3 表示 10 日召开的会议须在 13 日 24:00 前提交记录；修改后对尚未提交的记录生效"),
+    )
     period_end_reminder_days = models.CharField(_("期末提醒（提前天数，逗号分隔）"), max_length=50, default="7,2")
     absence_warning_months = models.PositiveSmallIntegerField(_("连续缺席提醒书记（月）"), default=2)
     absence_escalation_months = models.PositiveSmallIntegerField(_("连续缺席上报督导（月）"), default=6)
     checkin_opens_minutes_before = models.PositiveSmallIntegerField(_("签到提前开放（分钟）"), default=30)
     checkin_token_seconds = models.PositiveSmallIntegerField(_("签到码刷新间隔（秒）"), default=30)
     late_after_minutes = models.PositiveSmallIntegerField(_("开始后几分钟签到记为迟到"), default=10)
+    notice_days_before = models.PositiveSmallIntegerField(
+        _("会议通知至少提前几天发布"),
+        default=1,
+        help_text=_("按自然日：1 表示会议当天零点前（即至少前一天）发布通知"),
+    )
+    general_meeting_notice_days_before = models.PositiveSmallIntegerField(
+        _("党员大会至少提前几天报党委"),
+        default=3,
+        help_text=_("按自然日：3 表示 10 日召开的党员大会须在 7 日 24:00 前发布通知"),
+    )
 
     class Meta:
         verbose_name = _("会议规则参数")

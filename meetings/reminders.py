@@ -11,25 +11,34 @@ the outbox already holds, so a run with nothing new to send writes nothing.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from bulletin.models import Notification
 from bulletin.services import notify
-from org.clock import date_label, local_date, local_midnight, mine_tz, time_range_label
+from org.clock import (
+    date_label,
+    local_date,
+    local_midnight,
+    mine_tz,
+    month_number,
+    month_start,
+    period_bounds,
+    time_range_label,
+)
 from org.models import Member, Membership, Organization, Post, StaffRole, User
 from org.selectors import active_on
 from org.texts import prefixed, quoted
 
+from .compliance import month_bucket
 from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy
 
 # A meeting is reminded of during the 24 hours before it starts.
@@ -41,34 +50,6 @@ PERIOD_LABELS = {
     CadenceRule.Period.HALF_YEAR: "本半年",
     CadenceRule.Period.YEAR: "本年度",
 }
-
-
-# --- Calendar ---------------------------------------------------------------------------
-
-
-def current_period(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
-    """First and last day of the calendar period (month, quarter, half-year, year) containing ``day``."""
-    months = {
-        CadenceRule.Period.MONTH: 1,
-        CadenceRule.Period.QUARTER: 3,
-        CadenceRule.Period.HALF_YEAR: 6,
-        CadenceRule.Period.YEAR: 12,
-    }[period]
-    first_month = (day.month - 1) // months * months + 1
-    last_month = first_month + months - 1
-    start = dt.date(day.year, first_month, 1)
-    end = dt.date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
-    return start, end
-
-
-def months_before(moment: dt.datetime, months: int) -> dt.datetime:
-    """The same local wall-clock time ``months`` calendar months earlier (day clamped to the month's end)."""
-    local = timezone.localtime(moment, mine_tz())
-    index = local.year * 12 + local.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
 
 
 # --- Shared helpers ---------------------------------------------------------------------
@@ -182,7 +163,7 @@ def _due_rules(*, today: dt.date, thresholds: list[int]) -> list[_DueRule]:
     """Active rules whose current period ends within one of ``thresholds`` days: two queries."""
     due = []
     for rule in CadenceRule.objects.filter(is_active=True).prefetch_related("types"):
-        start, end = current_period(rule.period, today)
+        start, end = period_bounds(rule.period, today)
         days_left = (end - today).days
         # The tightest threshold already reached: a beat that missed the 7-day
         # mark still sends it late, and once the 2-day mark is reached only that
@@ -222,7 +203,9 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
     """Tell each branch secretary which required meetings of a period about to end are neither held nor planned.
 
     For a group-scope rule (党小组会 per group) each group is checked and named.
-    A branch with an exemption for the rule and period is skipped. Returns the
+    A branch with an exemption for the rule and period is skipped, a group with its own
+    exemption too; so is a branch or group that does not exist for the whole period
+    (``Organization.exists_throughout``, as in the compliance engine). Returns the
     number of reminders sent. Queries: rules (2), branches, groups, secretaries,
     exemptions, one per due rule, and the outbox check.
     """
@@ -239,11 +222,14 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
             Organization.objects.groups().active().filter(parent_id__in=branch_ids).order_by("sort_order", "id")
         ):
             groups_by_branch[group.parent_id].append(group)
+    # (rule, branch, group or None): a branch-wide exemption (group None) covers its groups too.
     secretaries = _secretaries_by_branch(branch_ids, on=today)
     exemptions = Q()
     for d in due_rules:
         exemptions |= Q(rule_id=d.rule.pk, period_start=d.period_start)
-    exempt = set(Exemption.objects.filter(exemptions, branch_id__in=branch_ids).values_list("rule_id", "branch_id"))
+    exempt = set(
+        Exemption.objects.filter(exemptions, branch_id__in=branch_ids).values_list("rule_id", "branch_id", "group_id")
+    )
 
     # (key, secretary, rule, branch, group) of every unit short of meetings.
     shortfalls = []
@@ -255,10 +241,16 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
                 per_branch[branch_id] += n
         for branch in branches:
             secretary = secretaries.get(branch.pk)
-            if secretary is None or (d.rule.pk, branch.pk) in exempt:
+            if secretary is None or (d.rule.pk, branch.pk, None) in exempt:
+                continue
+            if not branch.exists_throughout(d.period_start, d.period_end):
                 continue
             if d.rule.scope == CadenceRule.Scope.GROUP:
-                units = [(g, counts.get((branch.pk, g.pk), 0)) for g in groups_by_branch[branch.pk]]
+                units = [
+                    (g, counts.get((branch.pk, g.pk), 0))
+                    for g in groups_by_branch[branch.pk]
+                    if (d.rule.pk, branch.pk, g.pk) not in exempt and g.exists_throughout(d.period_start, d.period_end)
+                ]
             else:
                 units = [(None, per_branch[branch.pk])]
             for group, n in units:
@@ -292,21 +284,23 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
 
 
 def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = None) -> int:
-    """Flag meetings whose minutes are not submitted ``minutes_due_days`` after they ended; tell the secretary once.
+    """Flag meetings whose record is not submitted by ``minutes_due_at``; tell the secretary once.
 
+    The deadline is the stored ``Meeting.minutes_due_at`` (meetings.deadlines: the end of the
+    ``minutes_due_days``-th calendar day after the meeting day), read through its partial index.
     A meeting is flagged by a conditional update and the secretary is told only
     when that update changed the row, in the same transaction: two sweeps at
     once flag and notify once. Returns the number of meetings flagged.
     """
     policy = policy or MeetingPolicy.current()
-    deadline = now - dt.timedelta(days=policy.minutes_due_days)
     candidates = list(
         Meeting.objects.filter(
-            status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+            minutes_due_at__lte=now,
+            submitted_at__isnull=True,
             minutes_overdue_at__isnull=True,
+            status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD),
         )
-        .annotate(ended_at=Coalesce("actual_end", "planned_end"))
-        .filter(ended_at__lt=deadline)
+        .annotate(held_at=Coalesce("actual_start", "planned_start"))
         .select_related("branch")
         .order_by("pk")
     )
@@ -325,12 +319,15 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
             secretary = secretaries.get(meeting.branch_id)
             if secretary is None:
                 continue
+            held = local_date(meeting.held_at)
+            due = local_date(meeting.minutes_due_at - dt.timedelta(microseconds=1))
             notify(
                 recipients=[secretary],
                 subject=prefixed("会议记录逾期", meeting.topic),
                 body=(
-                    f"{meeting.branch.name} {date_label(meeting.ended_at)} 的会议{quoted(meeting.topic)}已结束超过 "
-                    f"{policy.minutes_due_days} 天，会议记录尚未提交。请尽快录入并提交会议记录。"
+                    f"{meeting.branch.name} {date_label(held)} 的会议{quoted(meeting.topic)}应在会后 "
+                    f"{policy.minutes_due_days} 天内（{date_label(due)} 24:00 前）提交会议记录，"
+                    "会议记录尚未提交。请尽快录入并提交会议记录。"
                 ),
                 url=_meeting_url(meeting.pk),
                 dedupe_key=f"meeting:{meeting.pk}:minutes-overdue",
@@ -342,50 +339,71 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
 # --- Long absence ------------------------------------------------------------------------
 
 
-def _held_between(start: dt.datetime, end: dt.datetime) -> Q:
-    """Attendance rows of meetings held in [start, end), by when they actually started (else planned)."""
-    return Q(meeting__status__in=Meeting.HELD_STATUSES) & (
-        Q(meeting__actual_start__gte=start, meeting__actual_start__lt=end)
-        | Q(meeting__actual_start__isnull=True, meeting__planned_start__gte=start, meeting__planned_start__lt=end)
+def absence_streaks(*, now: dt.datetime, lookback_months: int) -> dict[int, int]:
+    """How many months in a row each on-roll member missed every required meeting they were expected at: one query.
+
+    The rule (党章 自行脱党, with the local 2-month warning): a month counts when the member was
+    expected (a recorded attendance row) at a held meeting of a type some active cadence rule
+    requires, and was at none of them: 无故缺席 everywhere, no 出席, 迟到 or approved 请假. A
+    month in which the member attended any such meeting, or had approved leave, ends the run.
+    A month in which they were expected at none (no meeting held, not yet a member) neither
+    counts nor ends it; so a member who joined three months ago has at most three months.
+    Months are the mine's calendar months, counted back from the last complete one over
+    ``lookback_months``; the current month only ends a run (attending this month clears it at
+    once) and counts once it is over. Rows not yet recorded prove nothing and are ignored.
+    Returns {member id: months} for members with at least one month.
+    """
+    current = month_number(local_date(now))
+    first = current - lookback_months
+    required = Meeting.types.through.objects.filter(
+        meeting_id=OuterRef("meeting_id"), meetingtype__cadence_rules__is_active=True
     )
+    attended = Q(status__in=(*Attendance.PRESENT_STATUSES, Attendance.Status.LEAVE))
+    rows = (
+        Attendance.objects.filter(
+            Meeting.held_in_q(local_midnight(month_start(first)), now, prefix="meeting__"),
+            meeting__status__in=Meeting.HELD_STATUSES,
+            member__status__in=Member.ON_ROLL_STATUSES,
+        )
+        .filter(Exists(required))
+        .exclude(status="")
+        .annotate(held_at=Coalesce("meeting__actual_start", "meeting__planned_start"))
+        .annotate(month=month_bucket("held_at", first, current, is_datetime=True, after=current + 1))
+        .values("member_id", "month")
+        .annotate(attended=Count("pk", filter=attended), absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)))
+        .order_by()
+    )
+    months: dict[int, dict[int, bool]] = defaultdict(dict)  # member -> month -> attended any
+    for row in rows:
+        if row["attended"] or row["absent"]:
+            months[row["member_id"]][row["month"]] = bool(row["attended"])
+    streaks = {}
+    for member_id, by_month in months.items():
+        if by_month.get(current):
+            continue  # attended (or on leave) this month: no run
+        run = 0
+        for number in range(current - 1, first - 1, -1):
+            state = by_month.get(number)
+            if state is None:
+                continue  # not expected that month
+            if state:
+                break
+            run += 1
+        if run:
+            streaks[member_id] = run
+    return streaks
 
 
 def absent_members(*, now: dt.datetime, warning_months: int, escalation_months: int) -> tuple[set[int], set[int]]:
-    """Ids of members absent without leave from every meeting they were expected at, over each window: one query.
+    """Ids of members absent ``warning_months`` and ``escalation_months`` months in a row (``absence_streaks``).
 
-    A member counts for a window of M months when no row in it says present,
-    late or on leave, and a row in its first half says 无故缺席. Rows still
-    unrecorded prove nothing either way and are ignored. The first-half rule is
-    what makes the absence last M months: a member who joined last month and
-    missed one meeting has not been absent for six (and must not be reported to
-    the supervisors as if he had), while a branch that meets only quarterly
-    still has a meeting in the first half of a six-month window.
-    Returns (warning ids, escalation ids); a member in both is only in the second.
+    Looks back twice the escalation months, so passing over months without meetings cannot
+    reach further than that. Returns (warning ids, escalation ids); a member in both is only
+    in the second.
     """
-    windows = {}
-    for name, months in (("warn", warning_months), ("esc", escalation_months)):
-        start = months_before(now, months)
-        windows[name] = (start, start + (now - start) / 2)
-    absent = Q(status=Attendance.Status.ABSENT)
-    attended = Q(status__in=(*Attendance.PRESENT_STATUSES, Attendance.Status.LEAVE))
-    annotations = {}
-    for name, (start, middle) in windows.items():
-        annotations[f"{name}_absent_early"] = Count("pk", filter=absent & _held_between(start, middle))
-        annotations[f"{name}_attended"] = Count("pk", filter=attended & _held_between(start, now))
-    rows = (
-        Attendance.objects.filter(_held_between(min(w[0] for w in windows.values()), now))
-        .filter(member__status__in=Member.ON_ROLL_STATUSES)
-        .values("member_id")
-        .annotate(**annotations)
-        .filter(Q(warn_absent_early__gte=1, warn_attended=0) | Q(esc_absent_early__gte=1, esc_attended=0))
-        .order_by()
-    )
-    warning, escalation = set(), set()
-    for row in rows:
-        if row["esc_absent_early"] and not row["esc_attended"]:
-            escalation.add(row["member_id"])
-        else:
-            warning.add(row["member_id"])
+    streaks = absence_streaks(now=now, lookback_months=2 * max(escalation_months, warning_months))
+    escalation = {m for m, run in streaks.items() if run >= escalation_months}
+    warning = {m for m, run in streaks.items() if warning_months <= run} - escalation
     return warning, escalation
 
 

@@ -28,7 +28,7 @@ class PostInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "kind", "parent", "sort_order", "is_active")
+    list_display = ("name", "kind", "parent", "sort_order", "is_active", "founded_on", "dissolved_on")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     list_select_related = ("parent",)

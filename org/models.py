@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -38,6 +38,15 @@ class OrganizationQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def alive_during(self, first: dt.date, last: dt.date):
+        """Units that existed on some day of [first, last]: active or dissolved after ``first``, founded by ``last``.
+
+        An inactive unit without a dissolution date is left out, as before dissolution dates existed.
+        """
+        return self.filter(Q(is_active=True) | Q(dissolved_on__gt=first)).filter(
+            Q(founded_on__isnull=True) | Q(founded_on__lte=last)
+        )
+
 
 class Organization(models.Model):
     """One node of the party tree: 党委 → optional 党总支 → 党支部 → 党小组.
@@ -60,6 +69,10 @@ class Organization(models.Model):
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("有效"), default=True)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    # Exclusive, like Membership.ended_on: the first day the unit no longer exists.
+    dissolved_on = models.DateField(
+        _("撤销日期"), null=True, blank=True, help_text=_("撤销当日起不再存在；此前各期的召开要求照常计算")
+    )
     # Meeting place coordinates are optional; the evidence checks use them when present.
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -79,9 +92,30 @@ class Organization(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["kind", "parent"], name="org_organization_kind_parent")]
+        constraints += [
+            models.CheckConstraint(
+                condition=Q(dissolved_on__isnull=True)
+                | Q(founded_on__isnull=True)
+                | Q(dissolved_on__gt=F("founded_on")),
+                name="%(app_label)s_%(class)s_dissolved_after_founded",
+                violation_error_message=_("撤销日期必须晚于成立日期。"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def exists_throughout(self, first: dt.date, last: dt.date) -> bool:
+        """Whether the unit existed on every day of [first, last]: the one rule of when a period is required of it.
+
+        A period (month, quarter …) is required of a branch or group only when the unit existed for
+        all of it: a group founded on 15 March owes nothing for March (its first whole month is
+        April), one dissolved on 10 October owes nothing for October and after, and keeps what it
+        missed before. No dates means always.
+        """
+        if self.founded_on is not None and self.founded_on > first:
+            return False
+        return self.dissolved_on is None or self.dissolved_on > last
 
     _allowed_parents = {
         Kind.COMMITTEE: {None},

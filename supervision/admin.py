@@ -36,7 +36,7 @@ class SupervisionPolicyAdmin(admin.ModelAdmin):
                     "gps_max_distance_m",
                     "photo_hash_max_distance",
                     "minutes_similarity_threshold",
-                    "late_entry_days",
+                    "late_entry_grace_days",
                 )
             },
         ),

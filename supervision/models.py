@@ -66,7 +66,11 @@ class SupervisionPolicy(models.Model):
         default=Decimal("0.80"),
         help_text=_("0.6–1：低于 0.6 时分段索引可能漏找"),
     )
-    late_entry_days = models.PositiveSmallIntegerField(_("会后几天以上录入记录视为补录"), default=7)
+    late_entry_grace_days = models.PositiveSmallIntegerField(
+        _("超过记录提交期限几天后录入视为补录"),
+        default=0,
+        help_text=_("0：按会议记录提交期限（会议规则参数“会后几天内提交记录”，按自然日），期限一过录入即提示补录"),
+    )
     rectification_days = models.PositiveSmallIntegerField(_("整改期限（天）"), default=30)
     escalation_days = models.PositiveSmallIntegerField(_("逾期几天后再次督办"), default=7)
 

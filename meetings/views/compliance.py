@@ -47,10 +47,12 @@ OUTCOME_CSS = {
     Outcome.MISSING: "bg-danger text-white",
     Outcome.EXEMPT: "bg-secondary text-white",
     Outcome.PENDING: "bg-light text-muted",
+    Outcome.NOT_REQUIRED: "bg-white text-muted",
 }
 NOT_STARTED_CSS = "bg-white text-muted"
-LEGEND = [(OUTCOME_CSS[o], o.label) for o in (Outcome.ON_TIME, Outcome.LATE, Outcome.MISSING, Outcome.EXEMPT)] + [
-    (OUTCOME_CSS[Outcome.PENDING], Outcome.PENDING.label)
+LEGEND = [
+    (OUTCOME_CSS[o], o.label)
+    for o in (Outcome.ON_TIME, Outcome.LATE, Outcome.MISSING, Outcome.EXEMPT, Outcome.PENDING, Outcome.NOT_REQUIRED)
 ]
 
 
@@ -172,7 +174,13 @@ def compliance_matrix(request):
     _check_year(year)
     general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
     chosen = request.GET.get("general_branch") or ""
-    branches = Organization.objects.branches().active().select_related("parent").order_by("sort_order", "id")
+    # Branches that existed in the year, dissolved ones included: their missed months stay on the record.
+    branches = (
+        Organization.objects.branches()
+        .alive_during(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        .select_related("parent")
+        .order_by("sort_order", "id")
+    )
     if chosen:
         if not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}:
             raise Http404
@@ -287,10 +295,23 @@ class ExemptionForm(forms.Form):
         help_text="如：新成立支部、全员参加抢险救灾等。",
     )
 
-    def __init__(self, *args, rules, **kwargs):
+    group = forms.TypedChoiceField(
+        label="范围",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="按党小组计算的规则可只豁免一个党小组。",
+    )
+
+    def __init__(self, *args, rules, groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.rules = {r.pk: r for r in rules}
+        self.groups = {g.pk: g for g in groups}
         self.fields["rule"].choices = [(r.pk, r.name) for r in rules]
+        if groups:
+            self.fields["group"].choices = [("", "全支部（含各党小组）")] + [(g.pk, g.name) for g in groups]
+        else:
+            del self.fields["group"]
 
 
 def _attach_errors(form: forms.Form, error: ValidationError) -> None:
@@ -317,10 +338,15 @@ def compliance_cell(request, branch_pk: int, period: str):
     today = result.today
 
     can_exempt = request.user.has_perm("meetings.manage_exemptions")
-    exempted = {c.rule.pk for c in result.cells if c.exemption is not None}
+    # A rule exempted for the whole branch is not offered again; one exempted for a group still is.
+    exempted = {c.rule.pk for c in result.cells if c.exemption is not None and c.exemption.group_id is None}
     form = None
     if can_exempt:
-        form = ExemptionForm(request.POST or None, rules=[r for r in rules if r.pk not in exempted])
+        form = ExemptionForm(
+            request.POST or None,
+            rules=[r for r in rules if r.pk not in exempted],
+            groups=result.groups.get(branch.pk, []),
+        )
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
@@ -328,6 +354,7 @@ def compliance_cell(request, branch_pk: int, period: str):
             try:
                 exemption_grant(
                     branch=branch,
+                    group=form.groups.get(form.cleaned_data.get("group")),
                     rule=form.rules[form.cleaned_data["rule"]],
                     period_start=start,
                     reason=form.cleaned_data["reason"],

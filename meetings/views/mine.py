@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from org.clock import year_bounds
 from org.scope import get_scope
 
-from ..ledger import year_bounds
 from ..models import Attendance, LeaveRequest, Meeting, MeetingPolicy, MeetingType
 
 PAST_LIMIT = 50
@@ -119,9 +119,7 @@ def my_attendance(request):
         return render(request, "meetings/my_attendance.html", {**ctx, "no_member": True})
     now = timezone.now()
     start, end = year_bounds(year)
-    in_year = Q(meeting__actual_start__gte=start, meeting__actual_start__lt=end) | Q(
-        meeting__actual_start__isnull=True, meeting__planned_start__gte=start, meeting__planned_start__lt=end
-    )
+    in_year = Meeting.held_in_q(start, end, prefix="meeting__")
     rows = list(
         Attendance.objects.filter(in_year, member_id=member_id, meeting__planned_start__lte=now)
         .exclude(meeting__status=Meeting.Status.CANCELLED)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from meetings.ledger import year_bounds
 from meetings.models import Meeting
+from org.clock import year_bounds
 from org.models import Organization
 from org.scope import get_scope
 

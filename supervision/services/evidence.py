@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,6 +36,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from meetings.models import Meeting
+from org.clock import mine_tz
 
 from .. import imaging
 from ..models import Evidence, Finding, Rectification, SupervisionPolicy, evidence_storage
@@ -61,7 +61,6 @@ STALE_AFTER = dt.timedelta(minutes=5)
 LEASE = dt.timedelta(seconds=settings.EVIDENCE_LEASE_SECONDS)
 SWEEP_BATCH = 50
 CHUNK = 1024 * 1024
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -368,7 +367,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or timezone.is_aware(value):
         return value
     # EXIF times carry no zone; cameras at the mine are set to local time.
-    return value.replace(tzinfo=SHANGHAI)
+    return value.replace(tzinfo=mine_tz())
 
 
 def _coordinate(value) -> Decimal | None:

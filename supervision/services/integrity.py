@@ -36,6 +36,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
+from org.clock import mine_tz
 from supervision import hashindex, minhash
 from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
 from supervision.selectors.integrity import similar_photos_many
@@ -163,7 +164,7 @@ def _sync_flags(wanted: list[_Wanted], *, stale: Q | None, now: dt.datetime) -> 
 
 
 def _local(value: dt.datetime) -> dt.datetime:
-    return timezone.localtime(value)
+    return timezone.localtime(value, mine_tz())
 
 
 def _minute(value: dt.datetime) -> str:
@@ -363,20 +364,24 @@ def _with_minutes(queryset):
 
 
 def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | None:
-    if meeting.minutes_entered_at is None or meeting.actual_end is None:
+    """Minutes entered at or after the filing deadline (``Meeting.minutes_due_at``), plus the policy's grace days."""
+    if meeting.minutes_entered_at is None or meeting.minutes_due_at is None:
         return None
-    delay = meeting.minutes_entered_at - meeting.actual_end
-    if delay <= dt.timedelta(days=policy.late_entry_days):
+    deadline = meeting.minutes_due_at + dt.timedelta(days=policy.late_entry_grace_days)
+    if meeting.minutes_entered_at < deadline:
         return None
+    held_on = meeting.held_on
+    days = (_local(meeting.minutes_entered_at).date() - held_on).days
+    last_day = _local(deadline - dt.timedelta(microseconds=1)).date()
     return _Wanted(
         meeting_id=meeting.pk,
         key="late_entry",
         kind=Flag.Kind.LATE_ENTRY,
         message=(
-            f"会议记录在会后 {delay.days} 天才录入（会议结束于 {_minute(meeting.actual_end)}，"
-            f"记录录入于 {_minute(meeting.minutes_entered_at)}）"
+            f"会议记录在会后第 {days} 天才录入（会议召开于 {_minute(meeting.actual_start or meeting.planned_start)}，"
+            f"记录录入于 {_minute(meeting.minutes_entered_at)}，应于 {last_day:%Y-%m-%d} 24:00 前录入）"
         ),
-        score=delay.days,
+        score=days,
     )
 
 

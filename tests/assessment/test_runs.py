@@ -269,14 +269,14 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     branches = [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
-    # engine's 13, the members' participation (8), the update of the time, and the savepoint
+    # engine's 12, the members' participation (8), the update of the time, and the savepoint
     # around it: nothing else is written
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         run_compute(run=run, now=NOW)
 
     branches += [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         run_compute(run=run, now=NOW)
     assert BranchScore.objects.filter(run=run).count() == len(branches)
 

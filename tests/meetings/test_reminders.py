@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from bulletin.models import Notification
 from meetings import reminders, tasks
 from meetings.models import Attendance, CadenceRule, Exemption, Meeting
+from org.clock import period_bounds
 from org.models import Post
 from tests.factories import BranchFactory, GroupFactory, MeetingFactory, meeting_type, member_with_login
 
@@ -258,8 +259,8 @@ def test_a_quarterly_rule_counts_the_quarter_in_local_time(branch, secretary):
     # 2026-01-01 00:30 in Shanghai is still 2025 in UTC: it belongs to Q1.
     held_meeting(branch, at=local(2026, 1, 1, 0, 30), types=["general_meeting"])
 
-    assert reminders.current_period("quarter", dt.date(2026, 2, 14)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-    assert reminders.current_period("half_year", dt.date(2026, 8, 1)) == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
+    assert period_bounds("quarter", dt.date(2026, 2, 14)) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert period_bounds("half_year", dt.date(2026, 8, 1)) == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
     assert reminders.send_period_end_reminders(now=local(2026, 3, 24, 9)) == 0
     assert reminders.send_period_end_reminders(now=local(2026, 6, 24, 9)) == 1
 
@@ -269,8 +270,8 @@ def test_a_quarterly_rule_counts_the_quarter_in_local_time(branch, secretary):
 
 @pytest.mark.django_db
 def test_overdue_minutes_flag_the_meeting_once_and_tell_the_secretary_once(branch, secretary, member):
-    now = QUIET_DAY
-    meeting = held_meeting(branch, at=now - dt.timedelta(days=3, hours=2), status=Meeting.Status.HELD)
+    now = QUIET_DAY  # 10 March: a meeting of 6 March was due by the end of 9 March
+    meeting = held_meeting(branch, at=local(2026, 3, 6, 15), status=Meeting.Status.HELD)
 
     assert reminders.send_due_reminders(now=now)["minutes_overdue"] == 1
     assert reminders.send_due_reminders(now=now + dt.timedelta(minutes=15))["minutes_overdue"] == 0
@@ -284,14 +285,15 @@ def test_overdue_minutes_flag_the_meeting_once_and_tell_the_secretary_once(branc
 
 @pytest.mark.django_db
 def test_minutes_are_not_overdue_before_three_days_nor_once_submitted(branch, secretary):
+    # Calendar days: held on 7 March, the record is due by the end of 10 March (11 March 00:00).
     now = QUIET_DAY
-    recent = held_meeting(branch, at=now - dt.timedelta(days=2, hours=22), status=Meeting.Status.HELD)
+    recent = held_meeting(branch, at=local(2026, 3, 7, 9), status=Meeting.Status.HELD)
     submitted = held_meeting(branch, at=now - dt.timedelta(days=10), status=Meeting.Status.SUBMITTED)
 
-    assert reminders.flag_overdue_minutes(now=now) == 0
+    assert reminders.flag_overdue_minutes(now=local(2026, 3, 10, 23, 59, 59)) == 0
     assert not Meeting.objects.filter(minutes_overdue_at__isnull=False).exists()
 
-    later = now + dt.timedelta(hours=4)  # recent ended 3 days and 1 hour ago
+    later = local(2026, 3, 11, 0, 0)
     assert reminders.flag_overdue_minutes(now=later) == 1
     recent.refresh_from_db()
     submitted.refresh_from_db()

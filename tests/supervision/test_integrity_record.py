@@ -44,17 +44,23 @@ def test_minutes_entered_long_after_the_meeting_are_flagged_with_the_delay(branc
     make_evidence(meeting, name="p.jpg")
     (flag,) = meeting_checks(meeting=meeting, now=NOW)
     assert flag.kind == Flag.Kind.LATE_ENTRY
-    assert flag.message == ("会议记录在会后 10 天才录入（会议结束于 2026-05-01 10:30，记录录入于 2026-05-11 15:45）")
+    assert flag.message == (
+        "会议记录在会后第 10 天才录入（会议召开于 2026-05-01 09:00，记录录入于 2026-05-11 15:45，"
+        "应于 2026-05-04 24:00 前录入）"
+    )
 
 
 @pytest.mark.django_db
-def test_minutes_entered_within_the_policys_days_are_not_late(branch):
-    start = local(2026, 5, 1, 9)
-    meeting = entered(meeting_held(branch, start=start), local(2026, 5, 8, 10, 30))  # exactly 7 days later
+def test_minutes_entered_by_the_filing_deadline_are_not_late_and_at_it_are(branch):
+    # The late-entry warning follows the filing rule: held 1 May, due by the end of 4 May.
+    meeting = entered(meeting_held(branch, start=local(2026, 5, 1, 20)), local(2026, 5, 4, 23, 59))
     make_evidence(meeting, name="p.jpg")
+    assert meeting.minutes_due_at == local(2026, 5, 5, 0, 0)
     assert meeting_checks(meeting=meeting, now=NOW) == []
-    set_policy(late_entry_days=3)
+    entered(meeting, local(2026, 5, 5, 0, 0))
     assert [f.kind for f in meeting_checks(meeting=meeting, now=NOW)] == [Flag.Kind.LATE_ENTRY]
+    set_policy(late_entry_grace_days=1)
+    assert meeting_checks(meeting=meeting, now=NOW) == []
 
 
 # --- Missing photo ------------------------------------------------------------------------

@@ -442,8 +442,9 @@ def test_the_queue_puts_the_oldest_submission_first_and_pages_by_twenty(client, 
 
 # Every page: session read and save (3 with its savepoint), user, scope (2 for a login without a
 # member), inbox badge and the navbar's member name: 9. The queue adds the branch and type
-# choices, the count, the page with its counts, and the page's types.
-QUEUE_QUERIES = 14
+# choices, the count, the page with its counts, the page's types, and the meeting policy
+# (the notice rule's days, for each row's notice warning).
+QUEUE_QUERIES = 15
 # The detail adds the meeting, types, theme tags, attendances, agenda items, speeches, votes,
 # evidence, flags, reviews, the committee of the summary, the history of the rounds, the notice's
 # recipients and the flag decisions kept with the rounds: 14.

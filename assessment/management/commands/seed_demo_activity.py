@@ -32,7 +32,9 @@ from PIL import Image, ImageDraw
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
-from meetings.models import AgendaItem, Attendance, Meeting, MeetingType, Speech, ThemeTag
+from meetings.deadlines import minutes_due_at
+from meetings.models import AgendaItem, Attendance, Meeting, MeetingPolicy, MeetingType, Speech, ThemeTag
+from org.clock import local_date
 from org.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from org.models import Member, Membership, Organization, Post, User
 from supervision.models import Evidence, Flag, Review
@@ -247,6 +249,7 @@ def seed_activity(*, now: dt.datetime) -> int:
 
 def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, dict]]:
     secretary_user = {r.branch.pk: r.secretary.user for r in planner.rosters.values()}
+    due_days = MeetingPolicy.current().minutes_due_days
     rows = []
     for p in plans:
         roster = p["roster"]
@@ -272,6 +275,8 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
                 recorder=recorder,
                 resolutions=f"会议一致同意：{p['topic']}的各项安排，由支部委员分工落实。",
                 counts_for=timezone.localdate(p["start"]),
+                # bulk_create skips Meeting.save, which keeps the filing deadline
+                minutes_due_at=minutes_due_at(local_date(p["start"]), days=due_days),
                 minutes_entered_at=p["entered"],
                 submitted_at=submitted,
                 created_by=secretary_user[roster.branch.pk],

@@ -1,0 +1,98 @@
+"""The filing and notice deadlines of a meeting, counted in the mine's calendar days (org/clock.py).
+
+The one home of two rules:
+
+- **Filing** (本矿实施细则): the record is filed within ``minutes_due_days`` calendar days of the
+  day the meeting was held. A meeting on 10 March (at any hour) is on time until the end of
+  13 March: due at 14 March 00:00 Asia/Shanghai. Stored on ``Meeting.minutes_due_at`` (set by
+  ``Meeting.save`` whenever the held date may have changed); the overdue sweep, the score and the
+  integrity "entered late" check read that column.
+- **Notice**: members are notified at least ``notice_days_before`` days before the day of the
+  meeting (1: before the meeting day begins, i.e. by 23:59 the day before); a 支部党员大会 is
+  reported to the 党委 ``general_meeting_notice_days_before`` days ahead (3: a meeting on 10 March
+  is noticed by 23:59 on 7 March). The notice is ``Meeting.notice_published_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from org.clock import day_after_end, local_date, local_midnight
+
+GENERAL_MEETING = "general_meeting"
+
+
+def minutes_due_at(held_on: dt.date, *, days: int) -> dt.datetime:
+    """When the record of a meeting held on ``held_on`` becomes late: the end of the ``days``-th day after."""
+    return day_after_end(held_on, days)
+
+
+def notice_deadline(held_on: dt.date, *, days: int) -> dt.datetime:
+    """The notice must be published before this moment: local midnight ``days - 1`` days before the meeting day."""
+    return local_midnight(held_on - dt.timedelta(days=max(days, 1) - 1))
+
+
+def _notice_days(policy, *, is_general: bool) -> int:
+    if is_general:
+        return max(policy.notice_days_before, policy.general_meeting_notice_days_before)
+    return policy.notice_days_before
+
+
+def _problem(*, held_at: dt.datetime, published_at: dt.datetime | None, is_general: bool, policy) -> str | None:
+    if published_at is None:
+        return _("未发布会议通知")
+    days = _notice_days(policy, is_general=is_general)
+    deadline = notice_deadline(local_date(held_at), days=days)
+    if published_at < deadline:
+        return None
+    published = local_date(published_at)
+    last_day = local_date(deadline - dt.timedelta(microseconds=1))
+    if is_general:
+        return _("会议通知发布于 %(published)s，党员大会应至少提前 %(days)d 天（%(last)s 前）报党委并通知党员") % {
+            "published": f"{published:%Y-%m-%d}",
+            "days": days,
+            "last": f"{last_day:%Y-%m-%d} 24:00",
+        }
+    return _("会议通知发布于 %(published)s，应至少提前 %(days)d 天（%(last)s 前）通知党员") % {
+        "published": f"{published:%Y-%m-%d}",
+        "days": days,
+        "last": f"{last_day:%Y-%m-%d} 24:00",
+    }
+
+
+def notice_problem(meeting, *, policy) -> str | None:
+    """Why the notice of a held meeting was missing or late (a warning in Chinese), or None when it was on time.
+
+    Meetings not held (planned, notified, cancelled) have nothing to judge yet: None.
+    Reads the meeting's types through the prefetch cache when present.
+    """
+    if meeting.status not in meeting.HELD_STATUSES:
+        return None
+    return _problem(
+        held_at=meeting.actual_start or meeting.planned_start,
+        published_at=meeting.notice_published_at,
+        is_general=GENERAL_MEETING in meeting.type_codes(),
+        policy=policy,
+    )
+
+
+def notice_problems(meetings: QuerySet, *, policy) -> dict[int, str]:
+    """``notice_problem`` for every held meeting of ``meetings``, set-based: one query. {meeting id: problem}."""
+    model = meetings.model
+    general = model.types.through.objects.filter(meeting=OuterRef("pk"), meetingtype__code=GENERAL_MEETING)
+    rows = (
+        meetings.filter(status__in=model.HELD_STATUSES)
+        .annotate(notice_held_at=Coalesce("actual_start", "planned_start"), notice_is_general=Exists(general))
+        .values_list("pk", "notice_held_at", "notice_published_at", "notice_is_general")
+        .order_by()
+    )
+    problems = {}
+    for pk, held_at, published_at, is_general in rows:
+        problem = _problem(held_at=held_at, published_at=published_at, is_general=is_general, policy=policy)
+        if problem is not None:
+            problems[pk] = problem
+    return problems
