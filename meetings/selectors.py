@@ -148,7 +148,9 @@ def speaker_choices(meeting: Meeting, *, include: tuple[int, ...] = ()) -> tuple
     rows = list(meeting.attendances.select_related("member").order_by("member__name", "id"))
     recorded = any(r.status for r in rows)
     keep = set(include)
-    chosen = [r.member for r in rows if (r.status in Attendance.PRESENT_STATUSES or not recorded) or r.member_id in keep]
+    chosen = [
+        r.member for r in rows if (r.status in Attendance.PRESENT_STATUSES or not recorded) or r.member_id in keep
+    ]
     missing = keep - {m.pk for m in chosen}
     if missing:
         chosen += list(Member.objects.filter(pk__in=missing))

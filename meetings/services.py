@@ -488,7 +488,9 @@ def attendance_record(*, meeting: Meeting, entries: dict[int, tuple[str, str]], 
     start = meeting.actual_start or meeting.planned_start
     if start > now:
         raise ValidationError(
-            _("会议尚未开始（{start}），不能登记出席情况。").format(start=f"{timezone.localtime(start):%Y-%m-%d %H:%M}"),
+            _("会议尚未开始（{start}），不能登记出席情况。").format(
+                start=f"{timezone.localtime(start):%Y-%m-%d %H:%M}"
+            ),
             code="not_started",
         )
     rows = {a.member_id: a for a in meeting.attendances.select_related("member")}
@@ -646,9 +648,7 @@ def _vote_candidate_name(meeting: Meeting, *, kind: str, candidate: Member | Non
         )
         raise ValidationError({"candidate": [message]})
     if not Member.objects.of_organization_on(meeting.branch, on).filter(pk=candidate.pk).exists():
-        raise ValidationError(
-            {"candidate": [_("{name}在会议当天不是本支部党员。").format(name=candidate.name)]}
-        )
+        raise ValidationError({"candidate": [_("{name}在会议当天不是本支部党员。").format(name=candidate.name)]})
     if kind == Vote.Kind.ELECTION and not candidate.can_vote_on(on):
         raise ValidationError(
             {
@@ -707,7 +707,11 @@ def submission_problems(meeting: Meeting) -> list[str]:
     for n, item in enumerate(items, start=1):
         speeches = list(item.speeches.all())
         if not speeches:
-            problems.append(_("第 {n} 项议题“{title}”没有发言要点：每项议题至少记录一位发言人的发言要点。").format(n=n, title=item.title))
+            problems.append(
+                _("第 {n} 项议题“{title}”没有发言要点：每项议题至少记录一位发言人的发言要点。").format(
+                    n=n, title=item.title
+                )
+            )
         for speech in speeches:
             # Plan, minutes and attendance must corroborate: a speaker was there.
             status = status_of.get(speech.speaker_id)

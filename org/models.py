@@ -225,7 +225,9 @@ class Member(models.Model):
         status = self.status_on(on)
         if status != self.Status.ACTIVE:
             label = self.Status(status).label
-            return str(_("{name}在{date}的党籍状态为{status}").format(name=self.name, date=on.isoformat(), status=label))
+            return str(
+                _("{name}在{date}的党籍状态为{status}").format(name=self.name, date=on.isoformat(), status=label)
+            )
         return ""
 
 
@@ -237,9 +239,7 @@ class MemberStatusPeriod(models.Model):
     current value; vote rights at a past meeting follow these periods (``Member.status_on``).
     """
 
-    member = models.ForeignKey(
-        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="status_periods"
-    )
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="status_periods")
     status = models.CharField(_("党籍状态"), max_length=30, choices=Member.Status.choices)
     started_on = models.DateField(_("起始日期"))
     ended_on = models.DateField(_("结束日期"), null=True, blank=True, help_text=_("不含当天；仍在期间内则留空"))

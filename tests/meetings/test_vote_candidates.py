@@ -126,9 +126,7 @@ def test_an_admission_without_a_name_is_refused(election):
 
 
 @pytest.mark.django_db
-def test_the_vote_page_offers_branch_members_as_candidates_and_refuses_a_probationary_one(
-    client, election, secretary
-):
+def test_the_vote_page_offers_branch_members_as_candidates_and_refuses_a_probationary_one(client, election, secretary):
     c = client_for(client, secretary)
     page = c.get(reverse("meetings:meeting_votes", args=[election.pk]))
     assert "预备甲（预备党员）" in page.content.decode()
