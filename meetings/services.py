@@ -342,7 +342,7 @@ def expected_members(meeting: Meeting, *, on: dt.date) -> list[Member]:
             qs = members.filter(pk__in=qs.values("pk")) | _committee_members(meeting.branch_id, on)
     else:
         qs = _committee_members(meeting.branch_id, on)
-    return list(qs.distinct().order_by("name", "id"))
+    return list(qs.distinct().order_by("name", "id").prefetch_related("status_periods"))
 
 
 def _committee_members(branch_id: int, on: dt.date):

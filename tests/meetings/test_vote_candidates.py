@@ -148,3 +148,27 @@ def test_the_vote_page_offers_branch_members_as_candidates_and_refuses_a_probati
         "预备甲在2026-03-01是预备党员，没有被选举权，不能作为选举候选人。"
     ]
     assert not Vote.objects.exists()
+
+
+# --- Vote rights at a meeting follow the status on its date ---------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("day", "can_vote"), [(dt.date(2026, 3, 1), False), (dt.date(2026, 9, 1), True)])
+def test_a_member_under_disciplinary_probation_from_1_march_to_1_september_votes_at_a_meeting_by_its_date(
+    branch, day, can_vote
+):
+    member = MemberFactory(name="察看党员", full_member_on=dt.date(2010, 7, 1))
+    MembershipFactory(member=member, organization=branch)
+    MemberStatusPeriod.objects.create(
+        member=member,
+        status=Member.Status.DISCIPLINARY_PROBATION,
+        started_on=dt.date(2026, 3, 1),
+        ended_on=dt.date(2026, 9, 1),
+    )
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    meeting = MeetingFactory(branch=branch, planned_start=start, planned_end=start + dt.timedelta(hours=1))
+
+    services.meeting_sync_expected(meeting=meeting)
+
+    assert meeting.attendances.get(member=member).can_vote is can_vote
