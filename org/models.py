@@ -367,16 +367,18 @@ class Post(models.Model):
         """A 预备党员 (or a member under 留党察看) is never elected: they cannot hold a post."""
         from django.core.exceptions import ValidationError
 
-        if not self.member_id or not self.started_on:
+        # ``member`` rather than ``member_id``: in the member's admin page the post is an
+        # inline, checked against the member being added (not saved yet) as well.
+        member = getattr(self, "member", None) if self.member_id or "member" in self._state.fields_cache else None
+        if member is None or not self.started_on:
             return
-        member = self.member
         if not member.can_vote_on(self.started_on):
+            # Not tied to the member field: in the member's admin page that field is hidden.
             raise ValidationError(
-                {
-                    "member": _("{reason}，没有被选举权，不能担任{role}。").format(
-                        reason=member.no_vote_reason_on(self.started_on), role=self.get_role_display()
-                    )
-                }
+                _("{reason}，没有被选举权，不能担任{role}。").format(
+                    reason=member.no_vote_reason_on(self.started_on), role=self.get_role_display()
+                ),
+                code="not_eligible",
             )
 
 

@@ -118,7 +118,7 @@ def test_a_probationary_member_is_refused_as_a_post_holder(role):
     with pytest.raises(ValidationError) as caught:
         post.full_clean()
 
-    assert caught.value.message_dict["member"] == [
+    assert caught.value.messages == [
         f"预备党员甲在2026-03-01是预备党员，没有被选举权，不能担任{Post.Role(role).label}。"
     ]
 
@@ -137,7 +137,7 @@ def test_a_member_under_disciplinary_probation_cannot_take_a_post(on_probation):
     with pytest.raises(ValidationError) as caught:
         post_for(on_probation, started_on=dt.date(2026, 5, 1)).full_clean()
 
-    assert "党籍状态为留党察看" in caught.value.message_dict["member"][0]
+    assert "党籍状态为留党察看" in caught.value.messages[0]
     post_for(on_probation, started_on=SEPT_1).full_clean()
 
 
@@ -173,3 +173,30 @@ def test_the_member_admin_shows_the_status_history_inline_and_follows_it(admin_c
 
     assert "党籍状态记录" in html
     assert 'name="status_periods-0-started_on"' in html
+
+
+@pytest.mark.django_db
+def test_the_member_admin_refuses_a_new_probationary_member_with_a_post_inline(admin_client_):
+    branch = BranchFactory()
+    data = {
+        "name": "新预备党员",
+        "gender": "M",
+        "id_number": "110101199003074514",
+        "category": "probationary",
+        "status": "active",
+        "memberships-TOTAL_FORMS": 0,
+        "memberships-INITIAL_FORMS": 0,
+        "status_periods-TOTAL_FORMS": 0,
+        "status_periods-INITIAL_FORMS": 0,
+        "posts-TOTAL_FORMS": 1,
+        "posts-INITIAL_FORMS": 0,
+        "posts-0-organization": branch.pk,
+        "posts-0-role": "organization",
+        "posts-0-started_on": "2026-03-01",
+    }
+
+    response = admin_client_.post(reverse("admin:org_member_add"), data)
+
+    assert response.status_code == 200
+    assert "新预备党员在2026-03-01是预备党员，没有被选举权，不能担任组织委员。" in response.content.decode()
+    assert not Member.objects.filter(name="新预备党员").exists()
