@@ -213,7 +213,7 @@ class VoteInline(admin.TabularInline):
         "order",
         "kind",
         "motion",
-        "candidate",
+        "candidate_name",
         "yes",
         "no",
         "abstain",
@@ -299,7 +299,7 @@ class LeaveRequestAdmin(GuardedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAd
 @admin.register(Vote)
 class VoteAdmin(GuardedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     revert_allowed = False
-    list_display = ("motion", "meeting", "kind", "candidate", "yes", "no", "abstain", "passed")
+    list_display = ("motion", "meeting", "kind", "candidate_name", "yes", "no", "abstain", "passed")
     list_filter = ("kind", "passed")
-    search_fields = ("motion", "candidate", "meeting__topic")
+    search_fields = ("motion", "candidate_name", "meeting__topic")
     list_select_related = ("meeting__branch",)

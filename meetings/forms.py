@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from org.forms import CrispyForm
 from org.models import Member, Organization
@@ -312,8 +313,17 @@ class VoteForm(CrispyForm):
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     kind = forms.ChoiceField(label="表决类型", choices=Vote.Kind.choices, initial=Vote.Kind.MOTION)
     motion = forms.CharField(label="表决事项", max_length=200)
-    candidate = forms.CharField(
-        label="候选人/对象", max_length=50, required=False, help_text="接收预备党员、转正和选举须一人一表决"
+    candidate = forms.ModelChoiceField(
+        label=_("候选人/对象（本支部党员）"),
+        queryset=Member.objects.none(),
+        required=False,
+        help_text=_("选举：有表决权的正式党员；预备党员转正：本支部预备党员。一人一表决。"),
+    )
+    candidate_name = forms.CharField(
+        label=_("发展对象姓名（接收预备党员）"),
+        max_length=50,
+        required=False,
+        help_text=_("接收预备党员时填写：发展对象尚不是党员，一人一表决。"),
     )
     yes = forms.IntegerField(label="赞成", min_value=0)
     no = forms.IntegerField(label="反对", min_value=0)
@@ -326,8 +336,19 @@ class VoteForm(CrispyForm):
         help_text="仅接收预备党员时，因故缺席的有表决权党员的书面表决意见",
     )
 
+    def __init__(self, *args, candidates: QuerySet[Member], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["candidate"].queryset = candidates
+        self.fields["candidate"].label_from_instance = _candidate_label
+
     def clean_written_opinions(self):
         return self.cleaned_data.get("written_opinions") or 0
+
+
+def _candidate_label(member: Member) -> str:
+    if member.category == Member.Category.PROBATIONARY:
+        return _("{name}（预备党员）").format(name=member.name)
+    return member.name
 
 
 class LeaveRequestForm(CrispyForm):

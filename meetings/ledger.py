@@ -284,7 +284,7 @@ def _rows_for_chunk(chunk: list[tuple]) -> list[LedgerRow]:
             "meeting_id",
             "kind",
             "motion",
-            "candidate",
+            "candidate_name",
             "yes",
             "no",
             "abstain",
@@ -295,6 +295,7 @@ def _rows_for_chunk(chunk: list[tuple]) -> list[LedgerRow]:
         )
     ):
         meeting_id = v.pop("meeting_id")
+        v["candidate"] = v.pop("candidate_name")
         v["kind"] = _VOTE_KIND_LABELS.get(v["kind"], v["kind"])
         rows[meeting_id].votes.append(VoteEntry(**v))
     return list(rows.values())

@@ -579,7 +579,19 @@ class Vote(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="votes")
     kind = models.CharField(_("表决类型"), max_length=20, choices=Kind.choices, default=Kind.MOTION)
     motion = models.CharField(_("表决事项"), max_length=200)
-    candidate = models.CharField(_("候选人/对象"), max_length=50, blank=True)
+    # Who is voted on. For an election or a 转正 the candidate is a member of the branch
+    # (a full member with vote rights, or a 预备党员); an applicant being admitted is not a
+    # member yet, so admission names them in ``candidate_name`` only. ``candidate_name``
+    # always holds the name as recorded, for the record and the ledger.
+    candidate = models.ForeignKey(
+        Member,
+        verbose_name=_("候选人/对象（党员）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="candidacies",
+    )
+    candidate_name = models.CharField(_("候选人/对象"), max_length=50, blank=True)
     yes = models.PositiveIntegerField(_("赞成"))
     no = models.PositiveIntegerField(_("反对"))
     abstain = models.PositiveIntegerField(_("弃权"))

@@ -7,14 +7,15 @@ so a list never shows a meeting whose page would refuse the user.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from org.models import Member, Organization
+from org.models import Member, Organization, Post
 from org.scope import get_scope
-from org.selectors import branch_members_on
+from org.selectors import active_on, branch_members_on
 
-from .models import AgendaItem, Attendance, LeaveRequest, Meeting, Speech
+from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech
 
 
 def visible_branch_ids(user) -> frozenset[int] | None:
@@ -120,3 +121,75 @@ def branch_people(branch: Organization, *, on: dt.date, include: tuple[int | Non
     if not ids:
         return members
     return Member.objects.filter(Q(pk__in=members.values("pk")) | Q(pk__in=ids)).order_by("name", "id")
+
+
+# "1." "1、" "(1)" "（一）" "一、" "第一项：" "-" "•": the numbering a secretary types before each line of an agenda.
+_AGENDA_NUMBERING = re.compile(
+    r"^\s*(?:[-*•·]|第?[0-9一二三四五六七八九十]+项?[.、．:：)）]|[(（][0-9一二三四五六七八九十]+[)）])\s*"
+)
+
+
+def planned_agenda_titles(agenda: str) -> list[str]:
+    """The plan's agenda (one item a line, numbered or not) as item titles for the minutes."""
+    titles = []
+    for line in agenda.splitlines():
+        title = _AGENDA_NUMBERING.sub("", line).strip()
+        if title:
+            titles.append(title[:200])
+    return titles
+
+
+def speaker_choices(meeting: Meeting, *, include: tuple[int, ...] = ()) -> tuple[list[Member], bool]:
+    """Who may be chosen as a speaker: those present (出席 or 迟到), plus speakers already recorded.
+
+    Returns (members, from_attendance). Before any attendance is recorded the expected
+    list stands in, and ``from_attendance`` is False so that the page can say so.
+    """
+    rows = list(meeting.attendances.select_related("member").order_by("member__name", "id"))
+    recorded = any(r.status for r in rows)
+    keep = set(include)
+    chosen = [
+        r.member for r in rows if (r.status in Attendance.PRESENT_STATUSES or not recorded) or r.member_id in keep
+    ]
+    missing = keep - {m.pk for m in chosen}
+    if missing:
+        chosen += list(Member.objects.filter(pk__in=missing))
+    return sorted(chosen, key=lambda m: (m.name, m.pk)), recorded
+
+
+def default_chair_and_recorder(meeting: Meeting, *, on: dt.date) -> tuple[Member | None, Member | None]:
+    """Who usually chairs and records this meeting, from the posts on ``on`` (domain.md's table).
+
+    A 党小组会 is chaired by its 党小组长; a 党课 on its own by its lecturer (授课人); every
+    other meeting by the 书记. The 组织委员 records, else another committee member who is
+    not the chair. One query for the posts.
+    """
+    codes = meeting.type_codes()
+    org_ids = [meeting.branch_id] + ([meeting.group_id] if meeting.group_id else [])
+    posts = list(
+        Post.objects.filter(Q(organization_id__in=org_ids) & active_on(on, ""))
+        .select_related("member")
+        .order_by("-started_on", "id")
+    )
+
+    def holder(role, organization_id):
+        return next((p.member for p in posts if p.role == role and p.organization_id == organization_id), None)
+
+    secretary = holder(Post.Role.SECRETARY, meeting.branch_id)
+    if MeetingType.Code.GROUP_MEETING in codes and meeting.group_id:
+        return holder(Post.Role.GROUP_LEADER, meeting.group_id), None
+    chair = secretary
+    if codes == {MeetingType.Code.PARTY_LESSON} and meeting.lecturer_id:
+        chair = meeting.lecturer
+    recorder = holder(Post.Role.ORGANIZATION, meeting.branch_id)
+    if recorder is None or recorder == chair:
+        recorder = next(
+            (
+                p.member
+                for role in (Post.Role.PROPAGANDA, Post.Role.DISCIPLINE, Post.Role.DEPUTY_SECRETARY)
+                for p in posts
+                if p.role == role and p.organization_id == meeting.branch_id and p.member != chair
+            ),
+            None,
+        )
+    return chair, recorder

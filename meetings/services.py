@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bulletin.models import Announcement
@@ -27,12 +28,21 @@ from org.texts import prefixed, quoted
 from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech, ThemeTag, Vote
 from .quorum import VoteCounts, check_vote, committee_quorum_met
 
-LOCKED_MESSAGE = "该会议记录已审核通过（或已取消），已锁定，不能修改。"
+LOCKED_MESSAGE = "该会议记录已审核通过，已锁定，不能修改。"
+
+
+def locked_message(meeting: Meeting) -> str:
+    """Why a locked record cannot be edited, in the words of its state (已提交 is not 已通过)."""
+    if meeting.status == Meeting.Status.SUBMITTED:
+        return _("该会议记录已提交，正在等待审核，已锁定，不能修改；如需修改，请等待督导退回。")
+    if meeting.status == Meeting.Status.CANCELLED:
+        return _("本次会议已取消，不能修改。")
+    return LOCKED_MESSAGE
 
 
 def _ensure_editable(meeting: Meeting) -> None:
     if meeting.is_locked:
-        raise ValidationError(LOCKED_MESSAGE, code="locked")
+        raise ValidationError(locked_message(meeting), code="locked")
 
 
 # --- Plan and notice ------------------------------------------------------------------
@@ -205,6 +215,13 @@ def meeting_update_plan(
 
 
 def _validate_notice(meeting: Meeting) -> None:
+    errors = notice_problems(meeting)
+    if errors:
+        raise ValidationError(errors)
+
+
+def notice_problems(meeting: Meeting) -> dict[str, list[str]]:
+    """What the plan still lacks before its notice may be published, by field ({} when it may)."""
     types = list(meeting.types.all())
     errors: dict[str, list[str]] = {}
     if not meeting.topic.strip():
@@ -216,8 +233,7 @@ def _validate_notice(meeting: Meeting) -> None:
             errors.setdefault("lesson_title", []).append("党课须确定党课题目。")
     if any(t.requires_theme_tags for t in types) and not meeting.theme_tags.exists():
         errors.setdefault("theme_tags", []).append("主题党日须选择至少一个主题标签（如“安全生产”）。")
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
 def _notice_text(meeting: Meeting) -> str:
@@ -327,7 +343,7 @@ def expected_members(meeting: Meeting, *, on: dt.date) -> list[Member]:
             qs = members.filter(pk__in=qs.values("pk")) | _committee_members(meeting.branch_id, on)
     else:
         qs = _committee_members(meeting.branch_id, on)
-    return list(qs.distinct().order_by("name", "id"))
+    return list(qs.distinct().order_by("name", "id").prefetch_related("status_periods"))
 
 
 def _committee_members(branch_id: int, on: dt.date):
@@ -498,6 +514,15 @@ def attendance_record(*, meeting: Meeting, entries: dict[int, str], user, now: d
     """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
+    # Attendance is a fact of the meeting: nobody is 出席 or 缺席 before it starts.
+    start = meeting.actual_start or meeting.planned_start
+    if start > now:
+        raise ValidationError(
+            _("会议尚未开始（{start}），不能登记出席情况。").format(
+                start=f"{timezone.localtime(start):%Y-%m-%d %H:%M}"
+            ),
+            code="not_started",
+        )
     meeting_sync_expected(meeting=meeting)
     rows = {a.member_id: a for a in meeting.attendances.select_related("member")}
     leave = approved_leave_reasons(meeting)
@@ -597,10 +622,15 @@ def vote_record(
     abstain: int,
     user,
     now: dt.datetime,
-    candidate: str = "",
+    candidate: Member | None = None,
+    candidate_name: str = "",
     written_opinions: int = 0,
 ) -> Vote:
-    """Record one vote after checking quorum, eligibility and the tally; decide whether it passed."""
+    """Record one vote after checking quorum, eligibility and the tally; decide whether it passed.
+
+    An election or a 转正 is of one member (``candidate``); an admission is of one
+    applicant, who is not a member yet (``candidate_name``).
+    """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
     if meeting.status not in Meeting.HELD_STATUSES:
@@ -608,8 +638,9 @@ def vote_record(
     summary = attendance_summary(meeting)
     if summary.unrecorded:
         raise ValidationError(f"还有 {summary.unrecorded} 名应到党员未登记出席情况，请先完成出席登记再录入表决。")
-    if kind in (Vote.Kind.ADMISSION, Vote.Kind.ELECTION) and not candidate.strip():
-        raise ValidationError({"candidate": ["接收预备党员和选举须逐个填写对象，一人一表决。"]})
+    candidate_name = _vote_candidate_name(meeting, kind=kind, candidate=candidate, candidate_name=candidate_name)
+    if kind == Vote.Kind.ADMISSION:
+        candidate = None
     counts = VoteCounts(yes=yes, no=no, abstain=abstain, written_opinions=written_opinions)
     passed = check_vote(
         counts=counts,
@@ -622,7 +653,8 @@ def vote_record(
         meeting=meeting,
         kind=kind,
         motion=motion.strip(),
-        candidate=candidate.strip(),
+        candidate=candidate,
+        candidate_name=candidate_name,
         yes=yes,
         no=no,
         abstain=abstain,
@@ -637,6 +669,44 @@ def vote_record(
     return vote
 
 
+def _vote_candidate_name(meeting: Meeting, *, kind: str, candidate: Member | None, candidate_name: str) -> str:
+    """The name recorded for the vote's candidate, after checking who may be one on the meeting date.
+
+    Election: a member of the branch with vote rights on that date (a 预备党员 or a member
+    under 留党察看 is never elected). 转正: a 预备党员 of the branch. Admission: an applicant,
+    named in free text because they are not a member yet.
+    """
+    on = meeting.held_on
+    if kind == Vote.Kind.ADMISSION:
+        if not candidate_name.strip():
+            raise ValidationError({"candidate_name": [_("接收预备党员须逐个填写发展对象的姓名，一人一表决。")]})
+        return candidate_name.strip()
+    if kind not in (Vote.Kind.ELECTION, Vote.Kind.FULL_MEMBERSHIP):
+        return candidate.name if candidate is not None else candidate_name.strip()
+    if candidate is None:
+        message = (
+            _("选举须从本支部党员中逐个选择候选人，一人一表决。")
+            if kind == Vote.Kind.ELECTION
+            else _("预备党员转正须选择本支部的预备党员，一人一表决。")
+        )
+        raise ValidationError({"candidate": [message]})
+    if not Member.objects.of_organization_on(meeting.branch, on).filter(pk=candidate.pk).exists():
+        raise ValidationError({"candidate": [_("{name}在会议当天不是本支部党员。").format(name=candidate.name)]})
+    if kind == Vote.Kind.ELECTION and not candidate.can_vote_on(on):
+        raise ValidationError(
+            {
+                "candidate": [
+                    _("{reason}，没有被选举权，不能作为选举候选人。").format(reason=candidate.no_vote_reason_on(on))
+                ]
+            }
+        )
+    if kind == Vote.Kind.FULL_MEMBERSHIP and candidate.is_full_member_on(on):
+        raise ValidationError(
+            {"candidate": [_("{name}在会议当天已是正式党员，不需要转正表决。").format(name=candidate.name)]}
+        )
+    return candidate.name
+
+
 @transaction.atomic
 def vote_delete(*, vote: Vote, user, now: dt.datetime) -> None:
     # Read the meeting afresh and locked: the caller's copy may predate an approval.
@@ -647,8 +717,16 @@ def vote_delete(*, vote: Vote, user, now: dt.datetime) -> None:
 # --- Submit --------------------------------------------------------------------------
 
 
+# The meetings that decide (支委会, 党员大会) record what they decided: a resolution or a vote.
+RESOLUTION_TYPES = frozenset({MeetingType.Code.COMMITTEE_MEETING, MeetingType.Code.GENERAL_MEETING})
+
+
 def submission_problems(meeting: Meeting) -> list[str]:
-    """What still keeps the record from being complete, in the secretary's words."""
+    """What still keeps the record from being complete, in the secretary's words (the one home of "complete").
+
+    Reads agenda items, speeches, attendances and votes through the prefetch cache when
+    present (``selectors.meeting_detail_queryset``).
+    """
     problems = []
     types = list(meeting.types.all())
     codes = {t.code for t in types}
@@ -664,9 +742,32 @@ def submission_problems(meeting: Meeting) -> list[str]:
         problems.append("缺少记录人。")
     if any(t.requires_lecturer for t in types) and not (meeting.lecturer_id and meeting.lesson_title.strip()):
         problems.append("党课须填写授课人和党课题目。")
-    if not meeting.agenda_items.exists():
+    items = list(meeting.agenda_items.all())
+    if not items:
         problems.append("缺少议题及发言要点。")
-    summary = attendance_summary(meeting)
+    rows = list(meeting.attendances.all())
+    status_of = {r.member_id: r.status for r in rows}
+    for n, item in enumerate(items, start=1):
+        speeches = list(item.speeches.all())
+        if not speeches:
+            problems.append(
+                _("第 {n} 项议题“{title}”没有发言要点：每项议题至少记录一位发言人的发言要点。").format(
+                    n=n, title=item.title
+                )
+            )
+        for speech in speeches:
+            # Plan, minutes and attendance must corroborate: a speaker was there.
+            status = status_of.get(speech.speaker_id)
+            if status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT):
+                problems.append(
+                    _("第 {n} 项议题的发言人{name}登记为{status}，请核对出席情况或发言记录。").format(
+                        n=n, name=speech.speaker.name, status=Attendance.Status(status).label
+                    )
+                )
+    if codes & RESOLUTION_TYPES and not (meeting.resolutions.strip() or list(meeting.votes.all())):
+        names = "、".join(t.name for t in types if t.code in RESOLUTION_TYPES)
+        problems.append(_("{types}须记录会议决议（在会议基本情况中填写决议，或录入表决结果）。").format(types=names))
+    summary = attendance_summary(meeting, rows=rows)
     if summary.expected == 0:
         problems.append("应到人数为 0，请核对会议日期和支部党员名单。")
     if not summary.adds_up:

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Member, Membership, Organization, Post, StaffRole, User
+from .models import Member, Membership, MemberStatusPeriod, Organization, Post, StaffRole, User
 
 
 @admin.register(User)
@@ -18,6 +19,14 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["organization"]
+
+
+class MemberStatusPeriodInline(admin.TabularInline):
+    """The dated 党籍状态 (留党察看 …): vote rights at a past meeting follow it."""
+
+    model = MemberStatusPeriod
+    extra = 0
+    fields = ("status", "started_on", "ended_on", "note")
 
 
 class PostInline(admin.TabularInline):
@@ -40,8 +49,18 @@ class MemberAdmin(SimpleHistoryAdmin):
     list_display = ("name", "gender", "masked_id_number", "category", "status", "phone")
     list_filter = ("category", "status", "gender")
     search_fields = ("name", "id_number", "phone")
-    inlines = [MembershipInline, PostInline]
+    inlines = [MembershipInline, MemberStatusPeriodInline, PostInline]
     raw_id_fields = ["user"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The current status follows the dated history once there is one.
+        member = form.instance
+        today = timezone.localdate()
+        current = member.status_on(today)
+        if member.status_periods.exists() and current != member.status:
+            member.status = current
+            member.save(update_fields=["status", "updated_at"])
 
     @admin.display(description="身份证号")
     def masked_id_number(self, obj):

@@ -145,6 +145,10 @@ class MemberQuerySet(models.QuerySet):
         """Members still on the roll (在册 or 留党察看)."""
         return self.filter(status__in=Member.ON_ROLL_STATUSES)
 
+    def with_status_history(self):
+        """Prefetch the dated statuses that ``Member.status_on`` / ``can_vote_on`` read."""
+        return self.prefetch_related("status_periods")
+
     def of_organization_on(self, organization, on: dt.date):
         """Members of ``organization`` (a branch or a group) on date ``on``: one query."""
         # One filter() call, so that every condition applies to the same membership row.
@@ -223,8 +227,96 @@ class Member(models.Model):
             return False
         return self.full_member_on is None or self.full_member_on <= on
 
+    def status_on(self, on: dt.date) -> str:
+        """The 党籍状态 on date ``on``, from the dated history (``status_periods``).
+
+        A period covering ``on`` decides. Outside every period the member is 在册,
+        except that a current status with no dated period at all (entered before the
+        history existed, or by the roster import) is taken to hold on every date.
+        Reads ``status_periods`` through the prefetch cache when present
+        (``Member.objects.with_status_history()``), so a list of attendees costs one query.
+        """
+        periods = list(self.status_periods.all()) if self.pk else []
+        for period in periods:
+            if period.is_current_on(on):
+                return period.status
+        if self.status != self.Status.ACTIVE and not any(p.status == self.status for p in periods):
+            return self.status
+        return self.Status.ACTIVE
+
     def can_vote_on(self, on: dt.date) -> bool:
-        return self.is_full_member_on(on) and self.status == self.Status.ACTIVE
+        """Vote right on ``on`` (the one home of it): a full member, 在册 on that date.
+
+        预备党员 and members under 留党察看 neither vote nor elect nor are elected (党章),
+        so the same predicate decides who may hold a post or stand for election.
+        """
+        return self.is_full_member_on(on) and self.status_on(on) == self.Status.ACTIVE
+
+    def no_vote_reason_on(self, on: dt.date) -> str:
+        """Why ``can_vote_on(on)`` is false, in the secretary's words ('' when it is true)."""
+        if not self.is_full_member_on(on):
+            return str(_("{name}在{date}是预备党员").format(name=self.name, date=on.isoformat()))
+        status = self.status_on(on)
+        if status != self.Status.ACTIVE:
+            label = self.Status(status).label
+            return str(
+                _("{name}在{date}的党籍状态为{status}").format(name=self.name, date=on.isoformat(), status=label)
+            )
+        return ""
+
+
+class MemberStatusPeriod(models.Model):
+    """A dated 党籍状态 other than 在册 (e.g. 留党察看 from 1 March to 1 September).
+
+    ``ended_on`` is exclusive, as in ``Membership``: a member under 留党察看 until
+    1 September votes again at a meeting on 1 September. ``Member.status`` stays the
+    current value; vote rights at a past meeting follow these periods (``Member.status_on``).
+    """
+
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="status_periods")
+    status = models.CharField(_("党籍状态"), max_length=30, choices=Member.Status.choices)
+    started_on = models.DateField(_("起始日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True, help_text=_("不含当天；仍在期间内则留空"))
+    note = models.CharField(_("依据"), max_length=200, blank=True, help_text=_("如处分决定文号"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党籍状态记录")
+        verbose_name_plural = _("党籍状态记录")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期必须晚于起始日期。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active"),
+                name="%(app_label)s_%(class)s_not_active",
+                violation_error_message=_("“在册”无须记录期间，只记录留党察看等其他状态。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "started_on"], name="org_statusperiod_member_start")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_status_display()} {self.started_on}"
+
+    def is_current_on(self, on: dt.date) -> bool:
+        return self.started_on <= on and (self.ended_on is None or self.ended_on > on)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not self.member_id or not self.started_on:
+            return
+        others = MemberStatusPeriod.objects.filter(member_id=self.member_id).exclude(pk=self.pk)
+        # Two periods overlap when each starts before the other ends.
+        overlap = others.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=self.started_on))
+        if self.ended_on is not None:
+            overlap = overlap.filter(started_on__lt=self.ended_on)
+        if overlap.exists():
+            raise ValidationError(_("与该党员已有的党籍状态记录时间重叠。"))
 
 
 class Membership(models.Model):
@@ -304,6 +396,24 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.get_role_display()} {self.member}"
+
+    def clean(self):
+        """A 预备党员 (or a member under 留党察看) is never elected: they cannot hold a post."""
+        from django.core.exceptions import ValidationError
+
+        # ``member`` rather than ``member_id``: in the member's admin page the post is an
+        # inline, checked against the member being added (not saved yet) as well.
+        member = getattr(self, "member", None) if self.member_id or "member" in self._state.fields_cache else None
+        if member is None or not self.started_on:
+            return
+        if not member.can_vote_on(self.started_on):
+            # Not tied to the member field: in the member's admin page that field is hidden.
+            raise ValidationError(
+                _("{reason}，没有被选举权，不能担任{role}。").format(
+                    reason=member.no_vote_reason_on(self.started_on), role=self.get_role_display()
+                ),
+                code="not_eligible",
+            )
 
 
 class StaffRole(models.Model):

@@ -67,7 +67,7 @@ def test_a_meeting_goes_from_plan_to_a_submitted_record_in_the_browser(
         sec.get_by_label("计划结束时间").fill(local(start + dt.timedelta(hours=1)))
         sec.locator("#id_place").fill("三楼党员活动室")
         sec.get_by_role("button", name="保存").click()
-        expect(sec.get_by_text("会议计划已保存。")).to_be_visible()
+        expect(sec.get_by_text("会议计划已保存，可以发布会议通知。")).to_be_visible()
         expect(sec.locator("#meeting-status")).to_have_text("计划")
         meeting_url = sec.url
 
@@ -125,7 +125,8 @@ def test_a_meeting_goes_from_plan_to_a_submitted_record_in_the_browser(
         expect(sec.get_by_text("议题及发言已保存（1 项议题）。")).to_be_visible()
         expect(sec.locator("#agenda-items")).to_contain_text("下周组织隐患排查。")
 
-        expect(sec.locator("#submit-checklist")).to_contain_text("会议记录完整，可以提交审核。")
+        # Complete, but a 党员大会 needs its photo: the checklist says so instead of "complete".
+        expect(sec.locator("#submit-checklist")).to_contain_text("会议记录已填写完整，但尚未上传会议照片")
         sec.get_by_role("button", name="提交会议记录").click()
         expect(sec.get_by_text("会议记录已提交，等待审核。")).to_be_visible()
 

@@ -22,6 +22,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from org.models import Member, Organization
@@ -72,7 +73,7 @@ def _get_meeting_for_user(request, pk: int, perm: str, *, queryset: QuerySet[Mee
 def _refuse_locked(request, meeting: Meeting):
     """The redirect an edit page answers with on a locked record (approved or cancelled), else None."""
     if meeting.is_locked:
-        messages.error(request, services.LOCKED_MESSAGE)
+        messages.error(request, services.locked_message(meeting))
         return redirect("meetings:meeting_detail", meeting.pk)
     return None
 
@@ -226,11 +227,19 @@ def meeting_create(request):
                         attach_service_errors(form, error)
                     else:
                         _spend_token(request, token, meeting.pk)
-                        messages.success(request, "会议计划已保存。确定主题后即可发布会议通知。")
+                        messages.success(request, _plan_saved_message(meeting))
                         return redirect("meetings:meeting_detail", meeting.pk)
     else:
         form = _plan_form(request, branch, initial={"form_token": _issue_token(request, "meeting_create")})
     return render(request, "meetings/meeting_form.html", {"form": form, "branch": branch, "meeting": None})
+
+
+def _plan_saved_message(meeting: Meeting) -> str:
+    """Say what the plan still needs before its notice, or that it may be published now."""
+    missing = [m for messages_ in services.notice_problems(meeting).values() for m in messages_]
+    if not missing:
+        return _("会议计划已保存，可以发布会议通知。")
+    return _("会议计划已保存。发布会议通知前还须：{missing}").format(missing="".join(missing))
 
 
 @login_required
@@ -365,8 +374,9 @@ def meeting_submit(request, pk: int):
 @login_required
 def meeting_minutes(request, pk: int):
     meeting = _get_meeting_for_user(request, pk, RECORD)
+    # The lecturer of a 党课 may come from another branch and chair it.
     people = selectors.branch_people(
-        meeting.branch, on=meeting.held_on, include=(meeting.chair_id, meeting.recorder_id)
+        meeting.branch, on=meeting.held_on, include=(meeting.chair_id, meeting.recorder_id, meeting.lecturer_id)
     )
     if request.method == "POST":
         form = MinutesForm(request.POST, people=people)
@@ -382,7 +392,10 @@ def meeting_minutes(request, pk: int):
     else:
         if refused := _refuse_locked(request, meeting):
             return refused
-        form = MinutesForm(initial=MinutesForm.initial_from(meeting), people=people)
+        initial = MinutesForm.initial_from(meeting)
+        if meeting.chair_id is None and meeting.recorder_id is None:
+            initial["chair"], initial["recorder"] = selectors.default_chair_and_recorder(meeting, on=meeting.held_on)
+        form = MinutesForm(initial=initial, people=people)
     return render(request, "meetings/meeting_minutes.html", {"form": form, "meeting": meeting})
 
 
@@ -396,7 +409,7 @@ def meeting_agenda(request, pk: int):
     )
     items = list(meeting.agenda_items.all())
     speaker_ids = tuple({s.speaker_id for item in items for s in item.speeches.all()})
-    people = list(selectors.branch_people(meeting.branch, on=meeting.held_on, include=speaker_ids))
+    people, attendance_recorded = selectors.speaker_choices(meeting, include=speaker_ids)
     if request.method == "POST":
         items_fs = AgendaItemFormSet(request.POST, prefix="items")
         speeches_fs = SpeechFormSet(request.POST, prefix="speeches", form_kwargs={"people": people})
@@ -414,7 +427,9 @@ def meeting_agenda(request, pk: int):
     else:
         if refused := _refuse_locked(request, meeting):
             return refused
-        items_fs = AgendaItemFormSet(prefix="items", initial=[{"title": item.title} for item in items])
+        # Minutes without items start from the plan's agenda: the secretary types it once.
+        titles = [item.title for item in items] or selectors.planned_agenda_titles(meeting.agenda)
+        items_fs = AgendaItemFormSet(prefix="items", initial=[{"title": title} for title in titles])
         speeches_fs = SpeechFormSet(
             prefix="speeches",
             form_kwargs={"people": people},
@@ -425,7 +440,15 @@ def meeting_agenda(request, pk: int):
             ],
         )
     return render(
-        request, "meetings/meeting_agenda.html", {"meeting": meeting, "items_fs": items_fs, "speeches_fs": speeches_fs}
+        request,
+        "meetings/meeting_agenda.html",
+        {
+            "meeting": meeting,
+            "items_fs": items_fs,
+            "speeches_fs": speeches_fs,
+            "attendance_recorded": attendance_recorded,
+            "prefilled": not items and request.method != "POST" and bool(meeting.agenda.strip()),
+        },
     )
 
 
@@ -535,7 +558,7 @@ def meeting_votes(request, pk: int):
     )
     purpose = f"vote:{meeting.pk}"
     if request.method == "POST":
-        form = VoteForm(request.POST.copy())
+        form = VoteForm(request.POST.copy(), candidates=_vote_candidates(meeting))
         if form.is_valid():
             d = dict(form.cleaned_data)
             token = d.pop("form_token")
@@ -559,7 +582,7 @@ def meeting_votes(request, pk: int):
     else:
         if refused := _refuse_locked(request, meeting):
             return refused
-        form = VoteForm(initial={"form_token": _issue_token(request, purpose)})
+        form = VoteForm(initial={"form_token": _issue_token(request, purpose)}, candidates=_vote_candidates(meeting))
     rows = list(meeting.attendances.all())
     return render(
         request,
@@ -571,6 +594,11 @@ def meeting_votes(request, pk: int):
             "summary": services.attendance_summary(meeting, rows=rows) if rows else None,
         },
     )
+
+
+def _vote_candidates(meeting: Meeting) -> QuerySet[Member]:
+    """The branch's members on the meeting date: candidates for an election or a 转正 (the service checks which)."""
+    return selectors.branch_people(meeting.branch, on=meeting.held_on)
 
 
 @login_required
@@ -673,7 +701,8 @@ def leave_decide(request, pk: int):
     except ValidationError as error:
         _error_messages(request, error)
     else:
-        messages.success(request, f"已{'批准' if approve else '不批准'} {leave.member.name} 的请假申请。")
+        done = _("已批准 {name} 的请假申请。") if approve else _("未批准 {name} 的请假申请。")
+        messages.success(request, done.format(name=leave.member.name))
     return redirect("meetings:meeting_detail", leave.meeting_id)
 
 

@@ -14,6 +14,23 @@ def evidence_with_owner() -> QuerySet[Evidence]:
     return Evidence.objects.select_related("meeting", "finding", "rectification")
 
 
+def types_missing_photos(meeting, *, has_photo: bool) -> list[str]:
+    """Names of the meeting's types that require a meeting photo, when it has none (the one home of that rule)."""
+    if has_photo:
+        return []
+    return [t.name for t in meeting.types.all() if t.requires_photo]
+
+
+def missing_photo_types(meeting) -> list[str]:
+    """``types_missing_photos`` for a stored meeting: a photo that failed processing does not count."""
+    has_photo = (
+        Evidence.objects.filter(meeting_id=meeting.pk, category=Evidence.Category.PHOTO)
+        .exclude(status=Evidence.Status.FAILED)
+        .exists()
+    )
+    return types_missing_photos(meeting, has_photo=has_photo)
+
+
 def evidence_of_meeting(meeting) -> QuerySet[Evidence]:
     """A meeting's evidence in gallery order, with the uploader's name, in one query."""
     return (

@@ -39,6 +39,7 @@ from meetings.models import AgendaItem, Meeting
 from org.clock import mine_tz
 from supervision import hashindex, minhash
 from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
+from supervision.selectors.evidence import types_missing_photos
 from supervision.selectors.integrity import similar_photos_many
 
 logger = logging.getLogger(__name__)
@@ -386,8 +387,8 @@ def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | N
 
 
 def _missing_photo_flag(meeting: Meeting, photos: list[Evidence]) -> _Wanted | None:
-    needing = [t.name for t in meeting.types.all() if t.requires_photo]
-    if not needing or photos:
+    needing = types_missing_photos(meeting, has_photo=bool(photos))
+    if not needing:
         return None
     return _Wanted(
         meeting_id=meeting.pk,

@@ -106,3 +106,29 @@ def test_the_demo_logins_open_their_pages_on_the_seeded_history(seeded, username
     client.force_login(User.objects.get(username=username))
     response = client.get(reverse(url_name))
     assert response.status_code == 200
+
+
+def test_the_demo_minutes_have_chairs_from_the_posts_varied_recorders_and_speakers_who_were_there(seeded):
+    from meetings.models import Speech
+    from org.models import Post
+
+    group_meetings = Meeting.objects.filter(group__isnull=False).select_related("chair")
+    leaders = set(Post.objects.filter(role=Post.Role.GROUP_LEADER).values_list("organization_id", "member_id"))
+    led_by_leader = sum((m.group_id, m.chair_id) in leaders for m in group_meetings)
+    assert led_by_leader > 0.6 * group_meetings.count()  # the others: a stand-in when the leader was on shift
+    secretaries = set(Post.objects.filter(role=Post.Role.SECRETARY).values_list("member_id", flat=True))
+    branch_meetings = Meeting.objects.filter(group__isnull=True)
+    assert branch_meetings.filter(chair_id__in=secretaries).count() > 0.6 * branch_meetings.count()
+    branch = Meeting.objects.filter(branch__name="综采一队党支部", group__isnull=True)
+    assert branch.values("recorder").distinct().count() >= 3
+    present = set(
+        Attendance.objects.filter(status__in=Attendance.PRESENT_STATUSES).values_list("meeting_id", "member_id")
+    )
+    # 运输队's planted copy (补本子) keeps the speakers of the meeting it was copied from.
+    speeches = Speech.objects.exclude(agenda_item__meeting__branch__name="运输队党支部").values_list(
+        "agenda_item__meeting_id", "speaker_id"
+    )
+    assert speeches and all(pair in present for pair in speeches)
+    attended = {meeting_id for meeting_id, _ in present}
+    people = Meeting.objects.filter(pk__in=attended).values_list("pk", "chair_id", "recorder_id")
+    assert all((pk, chair) in present and (pk, recorder) in present for pk, chair, recorder in people)

@@ -44,12 +44,20 @@ def held(branch, *, full: int, probationary: int = 0, present_full: int, present
     return meeting
 
 
-def vote(meeting, *, yes, no=0, abstain=0, kind=Vote.Kind.MOTION, written=0, candidate="张三"):
+FIRST_VOTER = object()
+
+
+def vote(meeting, *, yes, no=0, abstain=0, kind=Vote.Kind.MOTION, written=0, candidate=FIRST_VOTER):
+    """Record a vote; an election's candidate defaults to the first voting member, an admission's to 张三."""
+    if candidate is FIRST_VOTER:
+        first = meeting.attendances.filter(can_vote=True).order_by("member__name").first()
+        candidate = first.member if first and kind == Vote.Kind.ELECTION else None
     return services.vote_record(
         meeting=meeting,
         kind=kind,
         motion="表决事项",
         candidate=candidate,
+        candidate_name="张三" if kind == Vote.Kind.ADMISSION else "",
         yes=yes,
         no=no,
         abstain=abstain,
@@ -222,8 +230,8 @@ def test_an_election_with_more_than_four_fifths_present_is_held(branch):
 def test_an_election_needs_a_candidate(branch):
     meeting = held(branch, full=5, present_full=5)
 
-    assert "接收预备党员和选举须逐个填写对象，一人一表决。" in refusal(
-        meeting, kind=Vote.Kind.ELECTION, yes=5, candidate=""
+    assert "选举须从本支部党员中逐个选择候选人，一人一表决。" in refusal(
+        meeting, kind=Vote.Kind.ELECTION, yes=5, candidate=None
     )
 
 

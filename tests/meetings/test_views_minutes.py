@@ -326,7 +326,7 @@ def test_an_election_without_a_candidate_is_refused_on_the_candidate_field(c, at
 
     response = c.post(url("meeting_votes", attended), data)
 
-    assert response.context["form"].errors["candidate"] == ["接收预备党员和选举须逐个填写对象，一人一表决。"]
+    assert response.context["form"].errors["candidate"] == ["选举须从本支部党员中逐个选择候选人，一人一表决。"]
 
 
 @pytest.mark.django_db

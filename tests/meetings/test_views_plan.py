@@ -56,7 +56,7 @@ def test_a_secretary_plans_a_meeting_whose_times_are_read_as_shanghai_time(c, br
 
     meeting = Meeting.objects.get()
     assert response.redirect_chain[-1][0] == reverse("meetings:meeting_detail", args=[meeting.pk])
-    assert "会议计划已保存。确定主题后即可发布会议通知。" in messages_of(response)
+    assert "会议计划已保存，可以发布会议通知。" in messages_of(response)
     assert meeting.status == Meeting.Status.PLANNED
     assert meeting.branch == branch and meeting.created_by == secretary
     local = meeting.planned_start.astimezone(SHANGHAI)

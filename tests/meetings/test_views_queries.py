@@ -17,10 +17,10 @@ pytestmark = pytest.mark.usefixtures("fast_password_hasher")
 # permission checks of base.html (2), about 10. The list adds the type choices, count, page and
 # the page's types; the detail adds the meeting, types, theme tags, attendances, agenda items,
 # speeches, votes, leave requests, the committee of the summary (detail and checklist) and
-# the devices that checked in several members.
+# the devices that checked in several members, and (on a complete record) whether it has its photo.
 LIST_QUERIES = 17
 SUPERVISOR_LIST_QUERIES = 14
-DETAIL_QUERIES = 24
+DETAIL_QUERIES = 25
 
 
 @pytest.mark.django_db

@@ -70,21 +70,23 @@ TOPICS = {
     "general_meeting": ["传达矿党委年度工作部署", "讨论本支部发展党员计划", "评选季度先进党员"],
 }
 # Speakers' points are put together from parts, so two meetings' minutes differ the way real
-# ones do and only the planted copy looks copied.
+# ones do and only the planted copy looks copied. The parts follow the meeting's theme
+# (safety, energy and technique, party work), so that what is said fits what was on the agenda;
+# every theme's lists have the same lengths, so the random stream is the same whatever the theme.
 OPENERS = ["结合本队实际，", "从本班组看，", "针对上月检查情况，", "我谈一点认识：", "作为党员，", "联系岗位工作，"]
-CONCERNS = [
+SAFETY_CONCERNS = [
     "综采工作面顶板管理压力大",
     "新入职职工安全意识薄弱",
-    "设备空转造成电耗偏高",
+    "采空区密闭检查不够及时",
     "夜班交接班记录不够规范",
     "运输巷道积水影响行车",
-    "部分党员学习流于形式",
+    "瓦斯检查点记录有漏填",
     "隐患排查有死角",
-    "技术攻关小组进展偏慢",
+    "特种作业人员持证检查不严",
     "职工对井下休息条件有意见",
     "雨季防治水准备不足",
 ]
-ACTIONS = [
+SAFETY_ACTIONS = [
     "党员要在关键岗位带头盯守",
     "建议每周通报一次并明确责任人",
     "要一对一结对帮带，月底检查效果",
@@ -93,6 +95,61 @@ ACTIONS = [
     "把“党员身边无事故”活动落到实处",
     "下月组织一次专题学习并交流心得",
 ]
+ENERGY_CONCERNS = [
+    "皮带机空载运行时间偏长",
+    "井下照明长明灯较多",
+    "压风机漏风造成电耗偏高",
+    "水泵没有避峰运行",
+    "旧料回收利用率不高",
+    "采煤机截割参数不够合理",
+    "技术攻关小组的课题进展偏慢",
+    "节能金点子征集后落实跟踪不够",
+    "设备维修配件消耗偏大",
+    "班组能耗数据记录不全",
+]
+ENERGY_ACTIONS = [
+    "党员先锋岗带头执行停机断电制度",
+    "建议每周公布一次各班组电耗",
+    "技术攻关小组月底拿出测算结果",
+    "机电班组排查漏风点并限期整改",
+    "把修旧利废纳入党员责任区考核",
+    "向生产技术科申请对节能效果进行核定",
+    "下月组织一次节能降耗经验交流",
+]
+PARTY_CONCERNS = [
+    "入党积极分子培养联系人落实不到位",
+    "部分党员学习流于形式",
+    "三班倒的党员参加集中学习有困难",
+    "发展党员向一线班组倾斜不够",
+    "党员责任区作用发挥不明显",
+    "先进党员评选标准群众知晓度不高",
+    "红色教育学习后交流不够深入",
+    "个别党员思想有波动",
+    "党费收缴记录不够及时",
+    "党员联系群众制度落实不够",
+]
+PARTY_ACTIONS = [
+    "支委分工一人联系一名积极分子",
+    "利用学习群推送微党课，便于倒班党员补学",
+    "组织委员月底前梳理发展对象名单",
+    "评选结果在支部公示一周",
+    "书记带头开展一次谈心谈话",
+    "把学习体会纳入月底党员大会交流",
+    "按季度通报党员责任区履职情况",
+]
+THEMES = {
+    "safety": (SAFETY_CONCERNS, SAFETY_ACTIONS),
+    "energy": (ENERGY_CONCERNS, ENERGY_ACTIONS),
+    "party": (PARTY_CONCERNS, PARTY_ACTIONS),
+}
+TOPIC_THEMES = {
+    "研究发展党员计划和入党积极分子培养": "party",
+    "讨论技术攻关小组进展": "energy",
+    "节能降耗金点子征集": "energy",
+    "红色教育基地参观学习": "party",
+    "讨论本支部发展党员计划": "party",
+    "评选季度先进党员": "party",
+}  # every other topic is about safety
 
 
 @dataclass
@@ -103,6 +160,7 @@ class Roster:
     by_group: dict[int, list[Member]]
     committee: list[Member]
     secretary: Member
+    leaders: dict[int, Member]  # group id → its 党小组长
 
 
 def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -137,7 +195,13 @@ def _rosters(today: dt.date) -> dict[str, Roster]:
         )
         committee = [p.member for p in posts.order_by("role", "member_id")]
         secretary = next(p.member for p in posts if p.role == Post.Role.SECRETARY)
-        rosters[name] = Roster(branch, groups, list(members.values()), by_group, committee, secretary)
+        leaders = {
+            p.organization_id: p.member
+            for p in Post.objects.filter(current, organization__in=groups, role=Post.Role.GROUP_LEADER).select_related(
+                "member"
+            )
+        }
+        rosters[name] = Roster(branch, groups, list(members.values()), by_group, committee, secretary, leaders)
     return rosters
 
 
@@ -208,6 +272,16 @@ class Planner:
             else:
                 status = Attendance.Status.ABSENT
             attendance.append((member, status))
+        # Drawn in the order the history was first drawn in, so that the demo stays as it was.
+        topic = rng.choice(topic_pool)
+        place = rng.choice(PLACES)
+        present_members = [m for m, status in attendance if status in Attendance.PRESENT_STATUSES]
+        chair, recorder = self._chair_and_recorder(roster, present_members, group=group, month=month)
+        # The speakers are among those present.
+        drawn = rng.sample(attendees, k=min(3, len(attendees))) if attendees else []
+        speakers = [m for m in drawn if m in present_members]
+        speakers += [m for m in present_members if m not in speakers][: len(drawn) - len(speakers)]
+        concerns, actions = THEMES[TOPIC_THEMES.get(topic, "safety")]
         return {
             "roster": roster,
             "codes": codes,
@@ -215,14 +289,34 @@ class Planner:
             "start": start,
             "end": end,
             "entered": entered,
-            "topic": rng.choice(topic_pool),
-            "place": rng.choice(PLACES),
+            "topic": topic,
+            "place": place,
             "status": self._status_for(month),
             "attendance": attendance,
             "lesson": lesson,
-            "speakers": rng.sample(attendees, k=min(3, len(attendees))) if attendees else [],
-            "points": [f"{rng.choice(OPENERS)}{rng.choice(CONCERNS)}，{rng.choice(ACTIONS)}。" for _ in range(3)],
+            "speakers": speakers,
+            "points": [f"{rng.choice(OPENERS)}{rng.choice(concerns)}，{rng.choice(actions)}。" for _ in range(3)],
+            "chair": chair,
+            "recorder": recorder,
         }
+
+    @staticmethod
+    def _chair_and_recorder(roster, present, *, group, month: dt.date) -> tuple[Member, Member]:
+        """Who chaired and who recorded, among those present (no random draw, so the history stays as it was).
+
+        The 书记 chairs a branch meeting and the 党小组长 the group's; when they were away
+        (on shift) the first committee member present (the group's first member present)
+        stands in. The recorder takes turns month by month among the others present,
+        committee members first for a branch meeting.
+        """
+        turn = month.year * 12 + month.month
+        usual = roster.leaders.get(group.pk) if group is not None else roster.secretary
+        pool = present if group is not None else [m for m in roster.committee if m in present] or present
+        if not pool:
+            return usual, usual
+        chair = usual if usual in present else pool[0]
+        others = [m for m in pool if m != chair] or [chair]
+        return chair, others[turn % len(others)]
 
 
 class Command(BaseCommand):
@@ -253,7 +347,6 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
     rows = []
     for p in plans:
         roster = p["roster"]
-        recorder = roster.committee[-1] if roster.committee else roster.secretary
         submitted = p["entered"] + dt.timedelta(hours=2)
         rows.append(
             Meeting(
@@ -271,8 +364,8 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
                 notice_published_at=p["start"] - dt.timedelta(days=3),
                 actual_start=p["start"],
                 actual_end=p["end"],
-                chair=roster.secretary,
-                recorder=recorder,
+                chair=p["chair"],
+                recorder=p["recorder"],
                 resolutions=f"会议一致同意：{p['topic']}的各项安排，由支部委员分工落实。",
                 counts_for=timezone.localdate(p["start"]),
                 # bulk_create skips Meeting.save, which keeps the filing deadline

@@ -334,7 +334,8 @@ def seed_demo(*, now: dt.datetime) -> list[DemoLogin]:
                 Membership.objects.get_or_create(
                     member=member, organization=org, defaults={"started_on": p.started_on, "ended_on": p.ended_on}
                 )
-            post_start = max(p.started_on, today - dt.timedelta(days=2 * 365))
+            # A post begins once its holder is a full member: a 预备党员 is never elected.
+            post_start = max(p.started_on, p.full_member_on or p.started_on, today - dt.timedelta(days=2 * 365))
             for role in p.branch_roles:
                 Post.objects.get_or_create(
                     member=member, organization=branch, role=role, defaults={"started_on": post_start}
