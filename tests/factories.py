@@ -142,3 +142,19 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     def types(self, create, extracted, **kwargs):
         if create:
             self.types.set([meeting_type(code) for code in (extracted or ["general_meeting"])])
+
+
+def approved_leave(meeting, member, *, reason="井下当班", decided_by=None):
+    """An approved leave request made the day before ``meeting`` started: the only source of 请假."""
+    from meetings.models import LeaveRequest
+
+    asked = meeting.planned_start - dt.timedelta(days=1)
+    return LeaveRequest.objects.create(
+        meeting=meeting,
+        member=member,
+        reason=reason,
+        status=LeaveRequest.Status.APPROVED,
+        created_at=asked,
+        decided_by=decided_by,
+        decided_at=asked,
+    )

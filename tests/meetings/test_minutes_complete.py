@@ -13,7 +13,7 @@ from meetings import services
 from meetings.models import Meeting
 from supervision.models import Evidence
 from tests.conftest import client_for
-from tests.factories import MeetingFactory
+from tests.factories import MeetingFactory, approved_leave
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -30,11 +30,14 @@ def held_meeting(branch, secretary, member, *, types, resolutions="", items=None
         actual_end=start + dt.timedelta(hours=1),
         place="党员活动室",
         chair=secretary.member,
-        recorder=member.member,
+        # The recorder is there by definition (the chair and the recorder cannot be on leave).
+        recorder=member.member if present else secretary.member,
         resolutions=resolutions,
     )
-    status = ("present", "") if present else ("leave", "井下当班")
-    entries = {secretary.member.pk: ("present", ""), member.member.pk: status}
+    if not present:
+        approved_leave(meeting, member.member)
+    status = "present" if present else "leave"
+    entries = {secretary.member.pk: "present", member.member.pk: status}
     expected = set(meeting.attendances.values_list("member_id", flat=True))  # a 支委会 expects the committee only
     services.attendance_record(
         meeting=meeting, user=secretary, now=NOW, entries={k: v for k, v in entries.items() if k in expected}
@@ -141,7 +144,7 @@ def test_attendance_cannot_be_recorded_a_minute_before_the_meeting_starts(branch
     meeting = future_meeting(branch, secretary, start=NOW + dt.timedelta(minutes=1))
 
     with pytest.raises(ValidationError) as caught:
-        services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: ("absent", "")})
+        services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: "absent"})
 
     assert caught.value.messages == ["会议尚未开始（2026-03-10 20:01），不能登记出席情况。"]
     assert not meeting.attendances.exclude(status="").exists()
@@ -151,7 +154,7 @@ def test_attendance_cannot_be_recorded_a_minute_before_the_meeting_starts(branch
 def test_attendance_can_be_recorded_from_the_minute_the_meeting_starts(branch, secretary, member):
     meeting = future_meeting(branch, secretary, start=NOW)
 
-    services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: ("absent", "")})
+    services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: "absent"})
 
     assert meeting.attendances.get(member=member.member).status == "absent"
 

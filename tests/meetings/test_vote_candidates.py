@@ -39,9 +39,7 @@ def election(branch, secretary, member):
         chair=secretary.member,
         recorder=member.member,
     )
-    services.attendance_record(
-        meeting=meeting, user=secretary, now=NOW, entries={m.pk: ("present", "") for m in people}
-    )
+    services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={m.pk: "present" for m in people})
     meeting.probationary = probationary
     return meeting
 

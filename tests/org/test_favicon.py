@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 
-def test_favicon_ico_leads_to_the_apps_icon_file():
+def test_favicon_ico_leads_to_the_apps_icon_file(settings):
+    settings.WHITENOISE_USE_FINDERS = True  # this test fetches the static file itself (see conftest)
     response = Client().get("/favicon.ico", follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[0][0].startswith("/static/img/favicon")
