@@ -31,6 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .models import Member, Membership, Organization
 from .selectors import active_on, roster_rows
 from .validators import normalize_id_number, validate_id_number, validate_phone
+from .xlsx import text_cell
 
 SHEET_TITLE = "党员名册"
 INSTRUCTIONS_TITLE = "填写说明"
@@ -670,10 +671,9 @@ def write_roster(rows: Iterable[Membership], out: IO[bytes]) -> None:
     ws.freeze_panes = "A2"
     ws.append([_style_header(WriteOnlyCell(ws, value=column.header), column) for column in COLUMNS])
 
-    def text(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "@"
-        return cell
+    def text(value: str) -> WriteOnlyCell | str | None:
+        # Typed as text, so that Excel keeps all 18 characters of an ID number.
+        return text_cell(ws, value, number_format="@")
 
     def date(value: dt.date | None) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value=value)
@@ -684,15 +684,17 @@ def write_roster(rows: Iterable[Membership], out: IO[bytes]) -> None:
         member = membership.member
         ws.append(
             [
-                member.name,
+                # Every string through text_cell: a name or an organisation's name typed as
+                # "=HYPERLINK(...)" must reach Excel as text, never as a formula.
+                text_cell(ws, member.name),
                 member.get_gender_display(),
                 text(member.id_number),
                 text(member.phone),
                 member.get_category_display(),
                 date(member.joined_on),
                 date(member.full_member_on),
-                membership.organization.name,
-                membership.group_name or "",
+                text_cell(ws, membership.organization.name),
+                text_cell(ws, membership.group_name),
                 member.get_status_display(),
             ]
         )
