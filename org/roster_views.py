@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import roster
 from .forms_roster import RosterUploadForm
 from .models import Organization
+from .uploads import INCOMPLETE_MESSAGE, MULTIPART_OVERHEAD, body_is_complete, upload_limit
 from .xlsx import XLSX_CONTENT_TYPE
 
 PENDING_TTL = dt.timedelta(hours=24)
@@ -145,13 +146,16 @@ def roster_template(request):
     return response
 
 
+@upload_limit(roster.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD)
 @login_required
 @require_http_methods(["GET", "POST"])
 def roster_import(request):
     """Upload a roster: an unreadable file stays on this page; a readable one goes to the preview."""
     _require(request, "org.import_roster")
     form = RosterUploadForm(request.POST, request.FILES) if request.method == "POST" else RosterUploadForm()
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not body_is_complete(request):
+        form.add_error(None, INCOMPLETE_MESSAGE)
+    elif form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         now = timezone.now()
         try:

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from meetings.models import Meeting
+from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 
 from .. import uploads
 from ..forms import ACCEPT, EvidenceUploadForm
@@ -119,6 +120,7 @@ def meeting_evidence(request, meeting_pk: int):
 
 
 @csrf_exempt  # the body must not be parsed before the size guard is installed; CSRF is checked in _receive
+@upload_limit(uploads.evidence_request_limit)
 @login_required
 @require_POST
 def evidence_upload(request, meeting_pk: int):
@@ -126,12 +128,8 @@ def evidence_upload(request, meeting_pk: int):
     meeting = _get_meeting_for_user(request, meeting_pk, VIEW)
     if not request.user.has_perm(UPLOAD, meeting):
         return _locked_redirect(request, meeting)
+    # A body announcing more than uploads.request_limit was refused by org.uploads' middleware.
     policy = SupervisionPolicy.current()
-    length = uploads.content_length(request)
-    limit = uploads.request_limit(policy)
-    if length is not None and length > limit:
-        message = f"本次上传共 {length // (1024 * 1024)} MB，超过单次上传上限 {limit // (1024 * 1024)} MB，请分批上传。"
-        return _page(request, meeting, upload_errors=[("", message)], status=413)
     request.upload_handlers.insert(0, uploads.SizeLimitHandler(request, limit=uploads.largest_file_limit(policy)))
     return _receive(request, meeting, policy)
 
@@ -139,6 +137,9 @@ def evidence_upload(request, meeting_pk: int):
 @csrf_protect
 def _receive(request, meeting: Meeting, policy: SupervisionPolicy):
     form = EvidenceUploadForm(request.POST, request.FILES)
+    if not body_is_complete(request):
+        # The client stopped sending half-way: keep nothing of it, not even the files that arrived.
+        return _page(request, meeting, upload_errors=[("", INCOMPLETE_MESSAGE)], status=400)
     category = request.POST.get("category", "")
     oversized = [
         (name, services.size_message(category, policy.max_bytes(category)))
