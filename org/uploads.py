@@ -59,7 +59,7 @@ def _megabytes(n: int) -> str:
 
 
 def too_large_message(length: int, limit: int) -> str:
-    return _("本次上传共 %(size)s MB，超过单次上传上限 %(limit)s MB，请压缩或分批上传。") % {
+    return _("本次上传共 %(size)s MB，超过单次上传上限 %(limit)s MB，请分批上传或压缩后再传。") % {
         "size": _megabytes(length),
         "limit": _megabytes(limit),
     }

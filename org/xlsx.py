@@ -50,7 +50,9 @@ def looks_like_formula(value: str) -> bool:
     return bool(_FORMULA_LIKE_RE.search(value))
 
 
-def text_cell(ws: WriteOnlyWorksheet, value: str | None, *, number_format: str | None = None) -> str | WriteOnlyCell | None:
+def text_cell(
+    ws: WriteOnlyWorksheet, value: str | None, *, number_format: str | None = None
+) -> str | WriteOnlyCell | None:
     """User text as a text cell: None when empty (openpyxl then writes no cell at all).
 
     openpyxl stores a string starting with "=" as a formula; text that looks like one is

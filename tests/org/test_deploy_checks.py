@@ -27,7 +27,7 @@ def test_a_demo_login_with_the_published_password_fails_the_deploy_check():
 
     assert [e.id for e in found] == ["sanhui.E001"]
     assert "admin" in found[0].msg
-    with pytest.raises(SystemCheckError, match="sanhui.E001"):
+    with pytest.raises(SystemCheckError, match=r"sanhui\.E001"):
         call_command("check", "--deploy")
 
 

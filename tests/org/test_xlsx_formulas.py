@@ -28,11 +28,13 @@ def written(values) -> list:
     ws.append([text_cell(ws, v) for v in values])
     out = io.BytesIO()
     wb.save(out)
-    return list(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows())[0]
+    return next(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows())
 
 
 def formula_cells(wb) -> list[str]:
-    return [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.data_type == "f"]
+    return [
+        f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.data_type == "f"
+    ]
 
 
 def test_text_that_a_spreadsheet_would_take_for_a_formula_is_written_as_quoted_text():

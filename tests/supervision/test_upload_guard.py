@@ -69,7 +69,11 @@ def multipart(**fields) -> bytes:
 
 
 def answer_body() -> bytes:
-    return multipart(measures="已组织补学并补正记录。", evidence_category="other", files=[SimpleUploadedFile("整改.png", png_bytes())])
+    return multipart(
+        measures="已组织补学并补正记录。",
+        evidence_category="other",
+        files=[SimpleUploadedFile("整改.png", png_bytes())],
+    )
 
 
 # --- Content-Length over the limit: 413 at once --------------------------------------------
@@ -85,7 +89,7 @@ def test_an_evidence_upload_announcing_more_than_the_limit_is_refused_before_rea
 
     assert response.status_code == 413
     html = response.content.decode()
-    assert "本次上传共 5120 MB，超过单次上传上限" in html and "请压缩或分批上传" in html
+    assert "本次上传共 5120 MB，超过单次上传上限" in html and "请分批上传" in html
     assert response.wsgi_request.upload_refused
     assert not Evidence.objects.exists()
     assert stored_files(_evidence_storage) == []
@@ -144,7 +148,9 @@ def test_any_other_post_is_held_to_the_default_limit(client, secretary, settings
 # --- A body cut off half-way: nothing submitted ---------------------------------------------
 
 
-def test_a_rectification_answer_whose_upload_was_cut_off_is_not_submitted(client, secretary, finding, _evidence_storage):
+def test_a_rectification_answer_whose_upload_was_cut_off_is_not_submitted(
+    client, secretary, finding, _evidence_storage
+):
     body = answer_body()
     url = reverse("supervision:rectification_answer", args=[finding.rectification.pk])
 
@@ -185,7 +191,10 @@ def test_a_complete_answer_sent_the_same_way_is_submitted(client, secretary, fin
 
 
 def test_an_evidence_upload_cut_off_half_way_stores_nothing(client, secretary, meeting, _evidence_storage):
-    body = multipart(category="photo", files=[SimpleUploadedFile("a.png", png_bytes()), SimpleUploadedFile("b.png", png_bytes(80, 60))])
+    body = multipart(
+        category="photo",
+        files=[SimpleUploadedFile("a.png", png_bytes()), SimpleUploadedFile("b.png", png_bytes(80, 60))],
+    )
     url = reverse("supervision:evidence_upload", args=[meeting.pk])
 
     response = post_raw(client_for(client, secretary), url, body[: len(body) - 200], announced=len(body))
