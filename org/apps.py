@@ -6,4 +6,4 @@ class OrgConfig(AppConfig):
     verbose_name = "组织与党员"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import auth, checks  # noqa: F401  (the member-status receiver; the deploy checks)

@@ -116,7 +116,8 @@ AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username+IP before any password check.
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing members who have left the roll (org/auth.py).
+    "org.auth.OnRollModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
