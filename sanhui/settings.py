@@ -135,15 +135,22 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# --- Sign-in lockout, client address, second factor -------------------------
 # Lockout is keyed on username AND address together, so that one person
-# mistyping (or an attacker guessing) cannot lock another person out.
+# mistyping (or an attacker guessing) cannot lock another person out; an address
+# also has its own, higher limit across all usernames (password spraying; org/lockout.py).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "org.lockout.SprayAwareHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# X-Forwarded-For is believed only from these reverse proxies (addresses or CIDRs): the
+# client's address for lockout, throttles and the audit log (org/netaddr.py).
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "org.netaddr.client_ip"
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
