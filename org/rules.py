@@ -8,6 +8,7 @@ never shows what its URL would refuse.
 import rules
 from django.utils import timezone
 
+from .models import StaffRole
 from .scope import get_scope
 
 
@@ -28,6 +29,12 @@ def is_admin(user):
 @rules.predicate
 def is_supervisor(user):
     return get_scope(user).is_supervisor
+
+
+@rules.predicate
+def is_work_dept(user):
+    """党委工作部: the department that keeps the members' files (and so their full ID numbers)."""
+    return StaffRole.Role.WORK_DEPT in get_scope(user).staff_roles
 
 
 @rules.predicate
@@ -114,7 +121,10 @@ rules.add_perm("org.view_branch_roster", sees_all | manages_branch | leads_a_gro
 rules.add_perm("org.view_member", sees_all | is_self | member_in_managed_branch)
 rules.add_perm("org.view_member_phone", sees_all | is_self | member_in_managed_branch_or_led_group)
 rules.add_perm("org.import_roster", is_admin | is_supervisor)
-rules.add_perm("org.export_roster", sees_all)
+# The export carries full ID numbers: the 党委工作部 and the administrator only (not 纪检部 or
+# 党委委员, who see the masked roster on the branch pages); each export is audited.
+rules.add_perm("org.export_roster", is_work_dept | is_admin)
+rules.add_perm("org.view_audit_log", is_supervisor)
 
 
 # --- Meetings -------------------------------------------------------------------------

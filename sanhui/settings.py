@@ -151,6 +151,13 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # client's address for lockout, throttles and the audit log (org/netaddr.py).
 TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "org.netaddr.client_ip"
+# Per-user limits (org/throttle.py): (requests, seconds). Exports of the roster, ledgers and
+# sheets; uploads of evidence, answers and rosters; evidence file downloads.
+THROTTLE_RATES = {
+    "export": (env.int("THROTTLE_EXPORTS_PER_MINUTE", default=10), 60),
+    "upload": (env.int("THROTTLE_UPLOADS_PER_MINUTE", default=30), 60),
+    "download": (env.int("THROTTLE_DOWNLOADS_PER_MINUTE", default=120), 60),
+}
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

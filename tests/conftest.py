@@ -21,6 +21,14 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters (org/throttle.py) live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _meeting_defaults(request):
     """The default meeting types and rules and the default scoring scheme, which data migrations load.
 

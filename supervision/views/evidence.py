@@ -21,6 +21,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from meetings.models import Meeting
+from org.audit import audit_record
+from org.models import AuditEvent
+from org.throttle import throttle
 from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 
 from .. import uploads
@@ -122,6 +125,7 @@ def meeting_evidence(request, meeting_pk: int):
 @csrf_exempt  # the body must not be parsed before the size guard is installed; CSRF is checked in _receive
 @upload_limit(uploads.evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def evidence_upload(request, meeting_pk: int):
     # Who may upload is known before one byte of the body is read.
@@ -216,6 +220,7 @@ def served_content_type(ev: Evidence) -> str:
 
 
 @login_required
+@throttle("download")
 def evidence_file(request, pk: int):
     ev = _get_evidence_for_user(request, pk)
     refusal = _not_served_yet(request, ev)
@@ -223,6 +228,15 @@ def evidence_file(request, pk: int):
         return refusal
     if not ev.file:
         raise Http404
+    # Who downloaded which file from where: the 督导组 reads it on the audit log page.
+    owner = _owner(ev)
+    audit_record(
+        request=request,
+        action=AuditEvent.Action.EVIDENCE_DOWNLOAD,
+        object_repr=f"{owner}：{ev.original_name}",
+        object_id=ev.pk,
+        now=timezone.now(),
+    )
     suffix = PurePosixPath(ev.file.name).suffix
     return _stream(request, ev, ev.file.name, content_type=served_content_type(ev), attachment=True, suffix=suffix)
 

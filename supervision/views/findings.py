@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Organization, Post
 from org.selectors import active_on
+from org.throttle import throttle
 from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 from org.xlsx import xlsx_response
 
@@ -163,6 +164,7 @@ def my_rectifications(request):
 
 @login_required
 @require_GET
+@throttle("export")
 def finding_export(request):
     """The ledger with the page's filters as .xlsx, written to a temporary file and streamed."""
     context = _ledger_context(request, mine=request.GET.get("mine") == "1")
@@ -219,6 +221,7 @@ def _end_of_day(day: dt.date) -> dt.datetime:
 
 @upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload", methods=("POST",))
 def finding_create(request):
     if not request.user.has_perm(RAISE):
         raise PermissionDenied
@@ -318,6 +321,7 @@ def finding_detail(request, pk: int):
 
 @upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def rectification_answer(request, pk: int):
     rect = _get_rectification_for_user(request, pk, ANSWER)
@@ -390,6 +394,7 @@ def rectification_reject(request, pk: int):
 
 @upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def finding_evidence_add(request, pk: int):
     """A supervisor adds evidence to a finding (files refused when it was raised, or found later)."""

@@ -741,10 +741,11 @@ def test_a_supervisor_reaches_every_roster_page(client, people):
     assert client.get(reverse("org:roster_export")).status_code == 200
 
 
-def test_a_committee_member_may_export_but_not_import(client, branch):
+def test_a_committee_member_may_neither_export_the_full_id_roster_nor_import(client, branch):
+    # Was "may export": the export carries full ID numbers, now for the 党委工作部 and the admin only.
     client_for(client, staff_user(username="committee", role=StaffRole.Role.COMMITTEE))
 
-    assert client.get(reverse("org:roster_export")).status_code == 200
+    assert client.get(reverse("org:roster_export")).status_code == 403
     assert client.get(reverse("org:roster_import")).status_code == 403
 
 
