@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -62,6 +64,9 @@ MIDDLEWARE = [
     "org.uploads.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a session confirmed with a second factor (TOTP).
+    "django_otp.middleware.OTPMiddleware",
+    "org.two_factor.AdminSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -151,6 +156,10 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # client's address for lockout, throttles and the audit log (org/netaddr.py).
 TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "org.netaddr.client_ip"
+# Staff and the superuser may turn on a TOTP second factor (org/two_factor.py); with
+# DJANGO_ADMIN_2FA=true the admin requires it.
+ADMIN_2FA = env.bool("DJANGO_ADMIN_2FA", default=False)
+OTP_TOTP_ISSUER = "三会一课"
 # Per-user limits (org/throttle.py): (requests, seconds). Exports of the roster, ledgers and
 # sheets; uploads of evidence, answers and rosters; evidence file downloads.
 THROTTLE_RATES = {

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from org import two_factor
 from org import views as org_views
 
 admin.site.site_header = "三会一课管理系统"
@@ -23,6 +24,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
         name="password_change_done",
     ),
+    path("accounts/2fa/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("accounts/2fa/qr.svg", two_factor.two_factor_qr, name="two_factor_qr"),
+    path("accounts/2fa/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("healthz", org_views.healthz, name="healthz"),
     path("org/", include("org.urls")),
     path("bulletin/", include("bulletin.urls")),
