@@ -681,9 +681,9 @@ def test_the_export_query_count_does_not_grow_with_the_members(
         MembershipFactory(member=member, organization=branch)
         MembershipFactory(member=member, organization=group)
 
-    # Session, user, the user's staff roles and member row (the permission check), the
-    # roster itself, and the session's sliding expiry (an UPDATE inside a savepoint).
-    with django_assert_num_queries(8):
+    # Session, user, the user's staff roles and member row (the permission check), the audit
+    # log's INSERT, the roster itself, and the session's sliding expiry (an UPDATE inside a savepoint).
+    with django_assert_num_queries(9):
         response = importer.get(reverse("org:roster_export"))
         content = b"".join(response.streaming_content)
 
