@@ -233,7 +233,8 @@ def evidence_file(request, pk: int):
     audit_record(
         request=request,
         action=AuditEvent.Action.EVIDENCE_DOWNLOAD,
-        object_repr=f"{owner}：{ev.original_name}",
+        # The owner by kind and number: its str() would cost a query for the branch.
+        object_repr=f"{owner._meta.verbose_name} {owner.pk}：{ev.original_name}",
         object_id=ev.pk,
         now=timezone.now(),
     )
