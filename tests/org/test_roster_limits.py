@@ -274,3 +274,24 @@ def test_the_import_page_answers_a_whole_grid_dimension_with_a_message_not_an_er
     assert response.status_code == 200
     assert "超出名册的上限" in response.content.decode()
     assert not Member.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_roster_upload_announcing_more_than_the_limit_is_refused_before_it_is_read(
+    client, supervisor, settings, tmp_path
+):
+    settings.VAR_DIR = tmp_path
+
+    response = client_for(client, supervisor).generic(
+        "POST",
+        reverse("org:roster_import"),
+        data=b"-",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(5 * 1024**3),
+        **{"wsgi.input": io.BytesIO(b"")},
+    )
+
+    assert response.status_code == 413
+    assert "本次上传共 5120 MB，超过单次上传上限 6 MB" in response.content.decode()
+    assert not (tmp_path / "imports").exists()
+    assert not Member.objects.exists()
