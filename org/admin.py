@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Member, Membership, MemberStatusPeriod, Organization, Post, StaffRole, User
+from .models import AuditEvent, Member, Membership, MemberStatusPeriod, Organization, Post, StaffRole, User
 
 
 @admin.register(User)
@@ -82,3 +82,22 @@ class StaffRoleAdmin(SimpleHistoryAdmin):
     list_filter = ("role",)
     list_select_related = ("user", "organization")
     raw_id_fields = ["user"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read only: an audit log nobody can add to, change or delete from by hand."""
+
+    list_display = ("at", "username", "action", "object_repr", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("username", "object_repr", "ip_address")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -10,6 +10,7 @@ class OrgConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import (
+            auth,  # noqa: F401  (the member-status receiver)
             checks,  # noqa: F401  (registers the deploy checks)
             chinese,
         )

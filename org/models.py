@@ -452,3 +452,53 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Rows are written once and never changed: no bulk update or delete either."""
+
+    def update(self, **kwargs):
+        raise TypeError("audit events cannot be changed")
+
+    def delete(self):
+        raise TypeError("audit events cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """A download of personal data or evidence: who, what, when and from where.
+
+    Written by ``org.audit.record`` only; never edited or deleted (no admin add/change/delete,
+    ``save`` refuses an existing row, the queryset refuses ``update``/``delete``). A login with
+    events cannot be deleted (``PROTECT``): deactivate it instead.
+    """
+
+    class Action(models.TextChoices):
+        ROSTER_EXPORT = "roster_export", _("导出党员名册（完整身份证号）")
+        EVIDENCE_DOWNLOAD = "evidence_download", _("下载佐证材料")
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="audit_events")
+    username = models.CharField(_("用户名"), max_length=150)
+    action = models.CharField(_("操作"), max_length=30, choices=Action.choices)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit events cannot be deleted")

@@ -25,12 +25,13 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .models import Member, Membership, Organization
 from .selectors import active_on, roster_rows
 from .validators import normalize_id_number, validate_id_number, validate_phone
+from .xlsx import text_cell
 
 SHEET_TITLE = "党员名册"
 INSTRUCTIONS_TITLE = "填写说明"
@@ -38,8 +39,21 @@ CHOICES_TITLE = "选项"
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
-# A 5 MB xlsx of plain text inflates to well under this; more means a crafted archive.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+# What is read before refusing, so that a crafted file costs well under a second:
+# - the archive: a 5,000-row roster inflates to a few MB (its sheet ~4 MB, the shared strings
+#   under 1 MB); more is a zip bomb. Checked from the ZIP directory, before openpyxl opens it.
+#   The declared sizes cannot lie to us: zipfile never inflates a member past its declared size.
+MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
+MAX_SHEET_XML_BYTES = 30 * 1024 * 1024
+MAX_OTHER_PART_BYTES = 5 * 1024 * 1024  # shared strings, styles: openpyxl parses them whole on open
+MAX_ARCHIVE_MEMBERS = 500
+# - the sheet: its declared dimension (A1:J5001 for a full roster), then rows read one by one
+#   with a budget that counts blank rows too (a million empty rows stop here, not at the end).
+MAX_COLUMNS = 50
+BLANK_ROW_ALLOWANCE = 100
+# Cells of the whole sheet (the template has 10 columns; room for a few notes columns).
+MAX_CELLS_PER_ROW = 15
+SCAN_CHUNK_BYTES = 64 * 1024
 CHANGE_REASON = "党员名册导入"
 
 # The party was founded on 1921-07-01: no one joined it earlier.
@@ -89,12 +103,22 @@ STATUSES = _labels(Member.Status.choices)
 MEMBER_FIELDS = ("name", "gender", "phone", "category", "joined_on", "full_member_on", "status")
 
 
-class RosterFileError(Exception):
-    """The upload cannot be read as a roster at all (wrong type, corrupt, too large, too long)."""
+def row_budget() -> int:
+    """Rows read (header and blank rows included) before a sheet is refused as too long."""
+    return MAX_ROWS + 1 + BLANK_ROW_ALLOWANCE
 
-    def __init__(self, message: str):
+
+class RosterFileError(Exception):
+    """The upload cannot be read as a roster at all (wrong type, corrupt, too large, too long).
+
+    ``rows_read`` says how many sheet rows were read before the refusal (the tests' measure
+    of "refused at once").
+    """
+
+    def __init__(self, message: str, *, rows_read: int = 0):
         super().__init__(message)
         self.message = message
+        self.rows_read = rows_read
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,7 @@ class RosterRow:
 class ParsedRoster:
     rows: list[RosterRow] = field(default_factory=list)
     errors: list[RosterError] = field(default_factory=list)
+    rows_read: int = 0
 
     def error(self, row: int | None, key: str | None, message: str) -> None:
         self.errors.append(_error(row, key, message))
@@ -299,13 +324,84 @@ def _sniff(upload: IO[bytes]) -> None:
         raise RosterFileError("文件不是 Excel（.xlsx）格式，请使用下载的模板填写后上传。")
     try:
         with zipfile.ZipFile(upload) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise RosterFileError("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。") from None
     finally:
         upload.seek(0)
-    if inflated > MAX_UNCOMPRESSED_BYTES:
-        raise RosterFileError("文件内容过大，无法导入。")
+    too_big = "文件解压后内容过大（可能是异常构造的压缩文件），无法导入。请使用下载的模板填写后上传。"
+    if len(members) > MAX_ARCHIVE_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
+        raise RosterFileError(too_big)
+    for info in members:
+        is_sheet = info.filename.startswith("xl/worksheets/")
+        if info.file_size > (MAX_SHEET_XML_BYTES if is_sheet else MAX_OTHER_PART_BYTES):
+            raise RosterFileError(too_big)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            for info in members:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    _scan_sheet_xml(archive, info)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        raise RosterFileError("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。") from None
+    finally:
+        upload.seek(0)
+
+
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3}\d{1,7}(?::[A-Z]{1,3}\d{1,7})?)"')
+_SHEET_DATA_RE = re.compile(rb"<(?:\w+:)?sheetData[\s>/]")
+_ROW_RE = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_CELL_RE = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_MATCH_OVERLAP = 16  # longer than any tag the patterns above match
+
+
+def _scan_sheet_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Check a sheet's XML as it inflates, before openpyxl sees it: the declared dimension, then
+    its rows and cells counted against the budget.
+
+    openpyxl's read-only mode scans a whole sheet on open when it declares no dimension (a
+    million empty rows: ~9 s here) and pads every row to the declared width. Counting tags in
+    64 KB pieces stops a crafted sheet after the first few hundred kilobytes.
+    """
+    rows = cells = 0
+    row_limit, cell_limit = row_budget(), row_budget() * MAX_CELLS_PER_ROW
+    head, carry, seen_data = b"", b"", False
+    with archive.open(info) as stream:
+        while chunk := stream.read(SCAN_CHUNK_BYTES):
+            buf = carry + chunk
+            if not seen_data:
+                head = (head + chunk)[: 4 * SCAN_CHUNK_BYTES]
+                if _SHEET_DATA_RE.search(head) or len(head) >= 4 * SCAN_CHUNK_BYTES:
+                    seen_data = True
+                    match = _DIMENSION_RE.search(head)
+                    if match:
+                        _check_declared(match.group(1).decode())
+            end = len(buf) - _MATCH_OVERLAP
+            rows += sum(1 for m in _ROW_RE.finditer(buf) if m.start() < end)
+            cells += sum(1 for m in _CELL_RE.finditer(buf) if m.start() < end)
+            carry = buf[end:] if end > 0 else buf
+            if rows > row_limit or cells > cell_limit:
+                raise RosterFileError(f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。", rows_read=rows)
+        rows += len(_ROW_RE.findall(carry))
+        cells += len(_CELL_RE.findall(carry))
+    if rows > row_limit or cells > cell_limit:
+        raise RosterFileError(f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。", rows_read=rows)
+
+
+_DIMENSION_LIMIT_MESSAGE = (
+    "工作表声明的数据范围为 {dimension}，超出名册的上限（{rows} 行、{columns} 列）。"
+    "请只保留党员数据（可将数据复制到下载的模板中），或拆分后分批导入。"
+)
+
+
+def _check_declared(dimension: str) -> None:
+    """Refuse a sheet whose declared dimension is beyond any roster, before reading one row.
+
+    openpyxl's read-only sheet pads every row to the declared width and yields every row up
+    to the declared height: a dimension of A1:XFD1048576 is 17 billion empty cells.
+    """
+    _min_col, _min_row, max_column, max_row = range_boundaries(dimension)
+    if (max_row or 0) > row_budget() or (max_column or 0) > MAX_COLUMNS:
+        raise RosterFileError(_DIMENSION_LIMIT_MESSAGE.format(dimension=dimension, rows=MAX_ROWS, columns=MAX_COLUMNS))
 
 
 def _open_sheet(upload: IO[bytes]):
@@ -467,20 +563,31 @@ def read_roster(upload: IO[bytes], *, today: dt.date) -> ParsedRoster:
         raise RosterFileError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入。")
     wb, ws = _open_sheet(upload)
     parsed = ParsedRoster()
+    too_long = f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。"
     try:
-        rows = ws.iter_rows(values_only=True)
+        budget = row_budget()
+        # Bounded in both directions whatever the sheet declares (a dimension can be missing).
+        rows = ws.iter_rows(values_only=True, max_row=budget + 1, max_col=MAX_COLUMNS)
         header = next(rows, None)
         if header is None or not any(_text(v) for v in header):
             raise RosterFileError(f"“{ws.title}”工作表是空的：第1行应为表头。")
         positions = _read_header(parsed, header)
         if positions is None:
             return parsed
-        seen: dict[str, int] = {}
+        # First the raw rows, under the budget, so that a file too long is refused before
+        # any of its rows is validated.
+        raw: list[tuple[int, tuple]] = []
         for number, values in enumerate(rows, start=2):
+            if number > budget:
+                raise RosterFileError(too_long, rows_read=number)
             if not any(_text(v) for v in values):
                 continue
-            if len(parsed.rows) >= MAX_ROWS:
-                raise RosterFileError(f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。")
+            if len(raw) >= MAX_ROWS:
+                raise RosterFileError(too_long, rows_read=number)
+            raw.append((number, values))
+        parsed.rows_read = raw[-1][0] if raw else 1
+        seen: dict[str, int] = {}
+        for number, values in raw:
             cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
             row = _read_row(parsed, number, cells, today=today)
             if row.id_number:
@@ -670,10 +777,9 @@ def write_roster(rows: Iterable[Membership], out: IO[bytes]) -> None:
     ws.freeze_panes = "A2"
     ws.append([_style_header(WriteOnlyCell(ws, value=column.header), column) for column in COLUMNS])
 
-    def text(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "@"
-        return cell
+    def text(value: str) -> WriteOnlyCell | str | None:
+        # Typed as text, so that Excel keeps all 18 characters of an ID number.
+        return text_cell(ws, value, number_format="@")
 
     def date(value: dt.date | None) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value=value)
@@ -684,15 +790,17 @@ def write_roster(rows: Iterable[Membership], out: IO[bytes]) -> None:
         member = membership.member
         ws.append(
             [
-                member.name,
+                # Every string through text_cell: a name or an organisation's name typed as
+                # "=HYPERLINK(...)" must reach Excel as text, never as a formula.
+                text_cell(ws, member.name),
                 member.get_gender_display(),
                 text(member.id_number),
                 text(member.phone),
                 member.get_category_display(),
                 date(member.joined_on),
                 date(member.full_member_on),
-                membership.organization.name,
-                membership.group_name or "",
+                text_cell(ws, membership.organization.name),
+                text_cell(ws, membership.group_name),
                 member.get_status_display(),
             ]
         )

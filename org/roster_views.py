@@ -28,8 +28,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import roster
+from .audit import audit_record
 from .forms_roster import RosterUploadForm
-from .models import Organization
+from .models import AuditEvent, Organization
+from .throttle import throttle
+from .uploads import INCOMPLETE_MESSAGE, MULTIPART_OVERHEAD, body_is_complete, upload_limit
 from .xlsx import XLSX_CONTENT_TYPE
 
 PENDING_TTL = dt.timedelta(hours=24)
@@ -145,13 +148,17 @@ def roster_template(request):
     return response
 
 
+@upload_limit(roster.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD)
 @login_required
+@throttle("upload", methods=("POST",))
 @require_http_methods(["GET", "POST"])
 def roster_import(request):
     """Upload a roster: an unreadable file stays on this page; a readable one goes to the preview."""
     _require(request, "org.import_roster")
     form = RosterUploadForm(request.POST, request.FILES) if request.method == "POST" else RosterUploadForm()
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not body_is_complete(request):
+        form.add_error(None, INCOMPLETE_MESSAGE)
+    elif form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         now = timezone.now()
         try:
@@ -234,10 +241,19 @@ def _confirm_pending(request, pending: _Pending, *, now: dt.datetime):
 
 @login_required
 @require_GET
+@throttle("export")
 def roster_export(request):
-    """The roster in the template's columns, written to a temporary file and streamed from there."""
+    """The roster in the template's columns, written to a temporary file and streamed from there.
+
+    It holds every member's full ID number: the 党委工作部 and the administrator only, and
+    every download is written to the audit log.
+    """
     _require(request, "org.export_roster")
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    audit_record(
+        request=request, action=AuditEvent.Action.ROSTER_EXPORT, object_repr=f"党员名册-{today:%Y%m%d}.xlsx", now=now
+    )
     # Not a `with` block: FileResponse closes (and so deletes) it once it is sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
     try:

@@ -8,6 +8,7 @@ never shows what its URL would refuse.
 import rules
 from django.utils import timezone
 
+from .models import StaffRole
 from .scope import get_scope
 
 
@@ -28,6 +29,12 @@ def is_admin(user):
 @rules.predicate
 def is_supervisor(user):
     return get_scope(user).is_supervisor
+
+
+@rules.predicate
+def is_work_dept(user):
+    """党委工作部: the department that keeps the members' files (and so their full ID numbers)."""
+    return StaffRole.Role.WORK_DEPT in get_scope(user).staff_roles
 
 
 @rules.predicate
@@ -88,6 +95,23 @@ def member_in_managed_branch(user, member):
     return any(m.organization_id in managed and m.is_current_on(today) for m in member.memberships.all())
 
 
+@rules.predicate
+def member_in_managed_branch_or_led_group(user, member):
+    """The member belongs now to a branch the user is on the committee of, or to a group the user leads.
+
+    Narrower than ``member_in_managed_branch``: a 党小组长 reaches the whole branch's pages,
+    but personal contact details only of their own group. Reads prefetched ``memberships``.
+    """
+    if member is None:
+        return False
+    scope = get_scope(user)
+    reach = scope.committee_branch_ids | scope.led_group_ids
+    if not reach:
+        return False
+    today = timezone.localdate()
+    return any(m.organization_id in reach and m.is_current_on(today) for m in member.memberships.all())
+
+
 sees_all = is_supervisor | is_committee
 
 # Organisation pages
@@ -96,8 +120,12 @@ rules.add_perm("org.view_branch", sees_all | reaches_branch)
 rules.add_perm("org.manage_branch", manages_branch | is_admin)
 rules.add_perm("org.view_branch_roster", sees_all | manages_branch | leads_a_group_of_branch)
 rules.add_perm("org.view_member", sees_all | is_self | member_in_managed_branch)
+rules.add_perm("org.view_member_phone", sees_all | is_self | member_in_managed_branch_or_led_group)
 rules.add_perm("org.import_roster", is_admin | is_supervisor)
-rules.add_perm("org.export_roster", sees_all)
+# The export carries full ID numbers: the 党委工作部 and the administrator only (not 纪检部 or
+# 党委委员, who see the masked roster on the branch pages); each export is audited.
+rules.add_perm("org.export_roster", is_work_dept | is_admin)
+rules.add_perm("org.view_audit_log", is_supervisor)
 
 
 # --- Meetings -------------------------------------------------------------------------

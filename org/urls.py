@@ -12,4 +12,5 @@ urlpatterns = [
     path("roster/import/", views.roster_import, name="roster_import"),
     path("roster/import/<str:token>/", views.roster_import_confirm, name="roster_import_confirm"),
     path("roster/export.xlsx", views.roster_export, name="roster_export"),
+    path("audit/", views.audit_log, name="audit_log"),
 ]

@@ -37,11 +37,17 @@ def validate_id_number(value: str) -> None:
         raise ValidationError(_("身份证号校验位不正确。"), code="id_checksum")
 
 
+# At most the first three and the last four characters are shown: the province and the
+# check digits, never the birth date or the county (the 6 + 4 of before let a colleague
+# who knew someone's birthday rebuild the whole number).
+MASK_HEAD, MASK_TAIL = 3, 4
+
+
 def mask_id_number(value: str) -> str:
-    """Show the region and the last four characters only: 110101********123X."""
-    if len(value) < 10:
+    """Show the first three and the last four characters only: 110***********123X."""
+    if len(value) <= MASK_HEAD + MASK_TAIL:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:MASK_HEAD] + "*" * (len(value) - MASK_HEAD - MASK_TAIL) + value[-MASK_TAIL:]
 
 
 def validate_phone(value: str) -> None:

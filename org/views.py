@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from . import selectors
 from .forms import LoginForm
-from .models import Member, Organization
+from .models import AuditEvent, Member, Organization
 from .roster_views import roster_export, roster_import, roster_import_confirm, roster_template  # noqa: F401
 
 
@@ -72,3 +73,22 @@ def member_detail(request, pk: int):
     if not request.user.has_perm("org.view_member", member):
         raise PermissionDenied
     return render(request, "org/member_detail.html", {"member": member, "today": timezone.localdate()})
+
+
+AUDIT_PAGE_SIZE = 30
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    """Downloads of full-ID rosters and of evidence, newest first: read-only, for the 督导组."""
+    if not request.user.has_perm("org.view_audit_log"):
+        raise PermissionDenied
+    action = request.GET.get("action", "")
+    events = AuditEvent.objects.all()
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    else:
+        action = ""
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "org/audit_log.html", {"page": page, "action": action, "actions": AuditEvent.Action.choices})

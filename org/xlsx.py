@@ -8,6 +8,7 @@ their own rows; this is the lowest app, so all of them can import it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,16 +41,37 @@ def clean_text(value: str | None) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_LIMIT]
 
 
-def text_cell(ws: WriteOnlyWorksheet, value: str | None) -> str | WriteOnlyCell | None:
-    """A text cell: None when empty (openpyxl then writes no cell at all), and text starting
-    with "=" forced to a string, since openpyxl would store it as a formula."""
+# Text a spreadsheet may take for a formula (CSV/formula injection): a leading = + - @, tab or
+# carriage return, or a DDE call such as ``cmd|' /C calc'!A0`` anywhere in the text.
+_FORMULA_LIKE_RE = re.compile(r"^[=+\-@\t\r]|\|.*!")
+
+
+def looks_like_formula(value: str) -> bool:
+    return bool(_FORMULA_LIKE_RE.search(value))
+
+
+def text_cell(
+    ws: WriteOnlyWorksheet, value: str | None, *, number_format: str | None = None
+) -> str | WriteOnlyCell | None:
+    """User text as a text cell: None when empty (openpyxl then writes no cell at all).
+
+    openpyxl stores a string starting with "=" as a formula; text that looks like one is
+    written as a string cell with Excel's quote prefix, so that it stays text even when
+    someone edits the cell in Excel. The value itself is unchanged (an exported roster
+    imports as "no change").
+    """
     value = clean_text(value)
     if not value:
         return None
-    if value[0] != "=":
+    risky = looks_like_formula(value)
+    if not risky and number_format is None:
         return value
     cell = WriteOnlyCell(ws, value=value)
     cell.data_type = "s"
+    if risky:
+        cell.quotePrefix = True
+    if number_format is not None:
+        cell.number_format = number_format
     return cell
 
 

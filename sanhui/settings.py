@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "sanhui.apps.AxesConfig",  # django-axes, named in Chinese in the admin
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "simple_history",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -58,8 +60,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which parses the body: an oversized upload is refused before it is read.
+    "org.uploads.UploadGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a session confirmed with a second factor (TOTP).
+    "django_otp.middleware.OTPMiddleware",
+    "org.two_factor.AdminSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -114,7 +121,8 @@ AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username+IP before any password check.
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing members who have left the roll (org/auth.py).
+    "org.auth.OnRollModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -132,15 +140,33 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# --- Sign-in lockout, client address, second factor -------------------------
 # Lockout is keyed on username AND address together, so that one person
-# mistyping (or an attacker guessing) cannot lock another person out.
+# mistyping (or an attacker guessing) cannot lock another person out; an address
+# also has its own, higher limit across all usernames (password spraying; org/lockout.py).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "org.lockout.SprayAwareHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# X-Forwarded-For is believed only from these reverse proxies (addresses or CIDRs): the
+# client's address for lockout, throttles and the audit log (org/netaddr.py).
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "org.netaddr.client_ip"
+# Staff and the superuser may turn on a TOTP second factor (org/two_factor.py); with
+# DJANGO_ADMIN_2FA=true the admin requires it.
+ADMIN_2FA = env.bool("DJANGO_ADMIN_2FA", default=False)
+OTP_TOTP_ISSUER = "三会一课"
+# Per-user limits (org/throttle.py): (requests, seconds). Exports of the roster, ledgers and
+# sheets; uploads of evidence, answers and rosters; evidence file downloads.
+THROTTLE_RATES = {
+    "export": (env.int("THROTTLE_EXPORTS_PER_MINUTE", default=10), 60),
+    "upload": (env.int("THROTTLE_UPLOADS_PER_MINUTE", default=30), 60),
+    "download": (env.int("THROTTLE_DOWNLOADS_PER_MINUTE", default=120), 60),
+}
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -210,6 +236,9 @@ if S3_BUCKET:
 # Uploads larger than this go to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body of a view without its own @upload_limit (org/uploads.py): refused
+# from its Content-Length, before it is read. Evidence and the roster set their own limits.
+UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_MB", default=10) * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 

@@ -5,6 +5,7 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from org import two_factor
 from org import views as org_views
 
 from . import views
@@ -40,6 +41,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
         name="password_change_done",
     ),
+    path("accounts/2fa/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("accounts/2fa/qr.svg", two_factor.two_factor_qr, name="two_factor_qr"),
+    path("accounts/2fa/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("healthz", org_views.healthz, name="healthz"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("org/", include("org.urls")),

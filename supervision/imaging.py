@@ -653,11 +653,38 @@ def _check_video(fileobj, sniffed: Sniffed, *, size: int) -> None:
         raise _damaged_video()
 
 
+_PDF_HEADER_RE = re.compile(rb"^%PDF-[12]\.\d")
+# Markup a browser would render: a PDF's first kilobyte is its header and first objects, never these.
+_PDF_HTML_RE = re.compile(rb"<(?:!doctype|html|head|body|script|iframe|svg)[\s>/]", re.IGNORECASE)
+_PDF_STARTXREF_RE = re.compile(rb"startxref\s+(\d+)\s+%%EOF")
+_PDF_XREF_AT_RE = re.compile(rb"\s*(?:xref|\d+\s+\d+\s+obj)")
+_PDF_OBJECT_RE = re.compile(rb"\d+\s+\d+\s+obj\b")
+PDF_OBJECT_SCAN_BYTES = 64 * 1024
+
+
 def _check_pdf(fileobj, *, size: int) -> None:
+    """The skeleton every PDF reader needs, not only the magic bytes: a ``%PDF-1.x`` header, no
+    HTML in the first kilobyte, at least one ``N G obj``, and a trailer whose ``startxref``
+    points inside the file at a cross-reference table (``xref``) or stream (an object).
+
+    A page of HTML with "%PDF-" in front and "%%EOF" behind passes a magic-bytes check; it fails here.
+    """
+    head = _read_at(fileobj, 0, HEAD_BYTES)
+    not_a_pdf = UploadRejected(_("文件不是有效的 PDF 文档（文件结构不完整），请用扫描仪或“导出为 PDF”重新生成后上传。"))
+    if not _PDF_HEADER_RE.match(head) or _PDF_HTML_RE.search(head):
+        raise not_a_pdf
     # Readers look for %%EOF in the last 1024 bytes (and tolerate trailing whitespace or junk there).
     tail = _read_at(fileobj, max(0, size - 1024), 1024)
     if b"%%EOF" not in tail:
         raise UploadRejected(_("PDF 文件不完整（缺少文件结束标记），请重新扫描或导出后上传。"))
+    pointers = _PDF_STARTXREF_RE.findall(tail)
+    if not pointers:
+        raise not_a_pdf
+    offset = int(pointers[-1])
+    if not 0 < offset < size or not _PDF_XREF_AT_RE.match(_read_at(fileobj, offset, 64)):
+        raise not_a_pdf
+    if not _PDF_OBJECT_RE.search(_read_at(fileobj, 0, PDF_OBJECT_SCAN_BYTES)):
+        raise not_a_pdf
 
 
 # --- Photos ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ is small), so memory stays flat whatever the size; what must not happen is a 5 G
 being written to disk before anyone looks at it. Two guards run before the service's exact
 per-category check:
 
-- the request's ``Content-Length`` against ``request_limit`` (refused before one byte is read);
+- the request's ``Content-Length`` against ``request_limit``, by ``org.uploads``'s middleware
+  for every view marked ``@upload_limit(evidence_request_limit)`` (refused before one byte is read);
 - ``SizeLimitHandler``, first in the chain of upload handlers, which skips (``SkipFile``) a
   file as soon as it has grown past the largest per-file limit of any category and notes its
   name, so the other files of the same request are kept.
@@ -18,10 +19,9 @@ from __future__ import annotations
 
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
-from .models import Evidence, SupervisionPolicy
+from org.uploads import MULTIPART_OVERHEAD
 
-# Room for the multipart boundaries, headers and the small form fields of one request.
-MULTIPART_OVERHEAD = 1024 * 1024
+from .models import Evidence, SupervisionPolicy
 
 
 def largest_file_limit(policy: SupervisionPolicy) -> int:
@@ -34,11 +34,9 @@ def request_limit(policy: SupervisionPolicy) -> int:
     return largest_file_limit(policy) + MULTIPART_OVERHEAD
 
 
-def content_length(request) -> int | None:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        return None
+def evidence_request_limit(request) -> int:
+    """``@upload_limit`` of every view that takes evidence files (meetings, findings, answers)."""
+    return request_limit(SupervisionPolicy.current())
 
 
 class SizeLimitHandler(FileUploadHandler):

@@ -31,6 +31,14 @@ def _plain_static_storage(request, settings):
     settings.WHITENOISE_USE_FINDERS = "live_server" in request.fixturenames
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters (org/throttle.py) live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     names = set(getattr(item, "fixturenames", ()))

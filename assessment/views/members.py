@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from org.clock import month_number, month_start
 from org.models import Member, Organization
 from org.scope import get_scope
+from org.throttle import throttle
 from org.xlsx import xlsx_response
 
 from .. import hr_export
@@ -146,6 +147,7 @@ def branch_members(request, run_pk: int, branch_pk: int):
 
 @login_required
 @require_GET
+@throttle("export")
 def hr_export_xlsx(request, pk: int):
     """Every member's participation in a run, one row each, for HR's performance bonus (绩效)."""
     if not request.user.has_perm("assessment.export_hr"):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from org.models import Organization
+from org.throttle import throttle
 from org.xlsx import xlsx_response
 
 from .. import ledger
@@ -58,6 +59,7 @@ def branch_ledger(request, pk: int, year: int):
 
 @login_required
 @require_GET
+@throttle("export")
 def branch_ledger_xlsx(request, pk: int, year: int):
     _check_year(year)
     branch = _get_branch_for_ledger(request, pk)
@@ -67,6 +69,7 @@ def branch_ledger_xlsx(request, pk: int, year: int):
 
 @login_required
 @require_GET
+@throttle("export")
 def mine_ledger_xlsx(request, year: int):
     """Every branch's meetings of one year in one sheet, for the 党委's supervisors."""
     _check_year(year)

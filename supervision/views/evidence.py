@@ -21,6 +21,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from meetings.models import Meeting
+from org.audit import audit_record
+from org.models import AuditEvent
+from org.throttle import throttle
+from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 
 from .. import uploads
 from ..forms import ACCEPT, EvidenceUploadForm
@@ -119,19 +123,17 @@ def meeting_evidence(request, meeting_pk: int):
 
 
 @csrf_exempt  # the body must not be parsed before the size guard is installed; CSRF is checked in _receive
+@upload_limit(uploads.evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def evidence_upload(request, meeting_pk: int):
     # Who may upload is known before one byte of the body is read.
     meeting = _get_meeting_for_user(request, meeting_pk, VIEW)
     if not request.user.has_perm(UPLOAD, meeting):
         return _locked_redirect(request, meeting)
+    # A body announcing more than uploads.request_limit was refused by org.uploads' middleware.
     policy = SupervisionPolicy.current()
-    length = uploads.content_length(request)
-    limit = uploads.request_limit(policy)
-    if length is not None and length > limit:
-        message = f"本次上传共 {length // (1024 * 1024)} MB，超过单次上传上限 {limit // (1024 * 1024)} MB，请分批上传。"
-        return _page(request, meeting, upload_errors=[("", message)], status=413)
     request.upload_handlers.insert(0, uploads.SizeLimitHandler(request, limit=uploads.largest_file_limit(policy)))
     return _receive(request, meeting, policy)
 
@@ -139,6 +141,9 @@ def evidence_upload(request, meeting_pk: int):
 @csrf_protect
 def _receive(request, meeting: Meeting, policy: SupervisionPolicy):
     form = EvidenceUploadForm(request.POST, request.FILES)
+    if not body_is_complete(request):
+        # The client stopped sending half-way: keep nothing of it, not even the files that arrived.
+        return _page(request, meeting, upload_errors=[("", INCOMPLETE_MESSAGE)], status=400)
     category = request.POST.get("category", "")
     oversized = [
         (name, services.size_message(category, policy.max_bytes(category)))
@@ -215,6 +220,7 @@ def served_content_type(ev: Evidence) -> str:
 
 
 @login_required
+@throttle("download")
 def evidence_file(request, pk: int):
     ev = _get_evidence_for_user(request, pk)
     refusal = _not_served_yet(request, ev)
@@ -222,6 +228,16 @@ def evidence_file(request, pk: int):
         return refusal
     if not ev.file:
         raise Http404
+    # Who downloaded which file from where: the 督导组 reads it on the audit log page.
+    owner = _owner(ev)
+    audit_record(
+        request=request,
+        action=AuditEvent.Action.EVIDENCE_DOWNLOAD,
+        # The owner by kind and number: its str() would cost a query for the branch.
+        object_repr=f"{owner._meta.verbose_name} {owner.pk}：{ev.original_name}",
+        object_id=ev.pk,
+        now=timezone.now(),
+    )
     suffix = PurePosixPath(ev.file.name).suffix
     return _stream(request, ev, ev.file.name, content_type=served_content_type(ev), attachment=True, suffix=suffix)
 

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Organization, Post
 from org.selectors import active_on
+from org.throttle import throttle
+from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 from org.xlsx import xlsx_response
 
 from .. import findings_export
@@ -33,6 +35,7 @@ from ..models import Evidence, Finding, Rectification, SupervisionPolicy
 from ..selectors import findings as selectors
 from ..services import evidence as evidence_services
 from ..services import findings as services
+from ..uploads import evidence_request_limit
 
 RAISE = "supervision.raise_finding"
 ANSWER = "supervision.answer_rectification"
@@ -167,6 +170,7 @@ def my_rectifications(request):
 
 @login_required
 @require_GET
+@throttle("export")
 def finding_export(request):
     """The ledger with the page's filters as .xlsx, written to a temporary file and streamed."""
     context = _ledger_context(request, mine=request.GET.get("mine") == "1")
@@ -221,7 +225,9 @@ def _end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=timezone.get_current_timezone())
 
 
+@upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload", methods=("POST",))
 def finding_create(request):
     if not request.user.has_perm(RAISE):
         raise PermissionDenied
@@ -235,7 +241,9 @@ def finding_create(request):
     token = request.POST.get("form_token", "") if request.method == "POST" else uuid.uuid4().hex
     if request.method == "POST":
         form = FindingForm(request.POST, request.FILES, **kwargs)
-        if form.is_valid() and len(token) == 32 and token.isalnum():
+        if not body_is_complete(request):
+            form.add_error(None, INCOMPLETE_MESSAGE)
+        elif form.is_valid() and len(token) == 32 and token.isalnum():
             data = form.cleaned_data
             now = timezone.now()
             try:
@@ -320,7 +328,9 @@ def finding_detail(request, pk: int):
     return _detail(request, _get_finding_for_user(request, pk))
 
 
+@upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def rectification_answer(request, pk: int):
     rect = _get_rectification_for_user(request, pk, ANSWER)
@@ -330,7 +340,11 @@ def rectification_answer(request, pk: int):
         messages.info(request, services.ALREADY_VERIFIED if verified else services.ALREADY_SUBMITTED)
         return redirect("supervision:finding_detail", rect.finding_id)
     form = AnswerForm(request.POST, request.FILES)
-    if form.is_valid():
+    if not body_is_complete(request):
+        # A client that dropped the upload half-way: Django keeps the fields and loses the file
+        # quietly. Submitting then would send an answer without its evidence; submit nothing.
+        form.add_error(None, INCOMPLETE_MESSAGE)
+    elif form.is_valid():
         now = timezone.now()
         try:
             refused = _upload(form, user=request.user, now=now, rectification=rect)
@@ -387,7 +401,9 @@ def rectification_reject(request, pk: int):
     return _detail(request, _get_finding_for_user(request, rect.finding_id), reject_form=form)
 
 
+@upload_limit(evidence_request_limit)
 @login_required
+@throttle("upload")
 @require_POST
 def finding_evidence_add(request, pk: int):
     """A supervisor adds evidence to a finding (files refused when it was raised, or found later)."""
@@ -395,7 +411,9 @@ def finding_evidence_add(request, pk: int):
     if not request.user.has_perm(RAISE):
         raise PermissionDenied
     form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
+    if not body_is_complete(request):
+        form.add_error(None, INCOMPLETE_MESSAGE)
+    elif form.is_valid():
         try:
             refused = _upload(form, user=request.user, now=timezone.now(), finding=finding)
         except ValidationError as error:

@@ -91,9 +91,12 @@ def test_a_member_with_a_bad_id_number_fails_validation_on_that_field():
     assert caught.value.message_dict["id_number"] == ["身份证号校验位不正确。"]
 
 
-def test_a_masked_id_number_shows_only_the_region_and_the_last_four_characters():
-    assert mask_id_number(VALID_WITH_X) == "110105********002X"
-    assert MemberFactory.build(id_number=VALID_WITH_X).masked_id_number == "110105********002X"
+def test_a_masked_id_number_shows_at_most_the_first_three_and_the_last_four_characters():
+    assert mask_id_number(VALID_WITH_X) == "110***********002X"
+    assert MemberFactory.build(id_number=VALID_WITH_X).masked_id_number == "110***********002X"
+    assert sum(c != "*" for c in mask_id_number(VALID_WITH_X)) == 7
+    assert mask_id_number("1234567") == "*******"
+    assert mask_id_number("12345678") == "123*5678"
     assert mask_id_number("12345") == "*****"
 
 

@@ -681,9 +681,9 @@ def test_the_export_query_count_does_not_grow_with_the_members(
         MembershipFactory(member=member, organization=branch)
         MembershipFactory(member=member, organization=group)
 
-    # Session, user, the user's staff roles and member row (the permission check), the
-    # roster itself, and the session's sliding expiry (an UPDATE inside a savepoint).
-    with django_assert_num_queries(8):
+    # Session, user, the user's staff roles and member row (the permission check), the audit
+    # log's INSERT, the roster itself, and the session's sliding expiry (an UPDATE inside a savepoint).
+    with django_assert_num_queries(9):
         response = importer.get(reverse("org:roster_export"))
         content = b"".join(response.streaming_content)
 
@@ -741,10 +741,11 @@ def test_a_supervisor_reaches_every_roster_page(client, people):
     assert client.get(reverse("org:roster_export")).status_code == 200
 
 
-def test_a_committee_member_may_export_but_not_import(client, branch):
+def test_a_committee_member_may_neither_export_the_full_id_roster_nor_import(client, branch):
+    # Was "may export": the export carries full ID numbers, now for the 党委工作部 and the admin only.
     client_for(client, staff_user(username="committee", role=StaffRole.Role.COMMITTEE))
 
-    assert client.get(reverse("org:roster_export")).status_code == 200
+    assert client.get(reverse("org:roster_export")).status_code == 403
     assert client.get(reverse("org:roster_import")).status_code == 403
 
 

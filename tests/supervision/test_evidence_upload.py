@@ -16,6 +16,7 @@ from PIL import ExifTags, Image
 from supervision.models import Evidence, SupervisionPolicy
 from supervision.services import evidence as services
 from tests.supervision.conftest import SAMPLES, local, meeting_held
+from tests.supervision.pdfs import minimal_pdf
 
 NOW = local(2026, 5, 12, 10)
 
@@ -70,12 +71,8 @@ def mp4_bytes(seconds: int = 5, media: int = 4096) -> bytes:
 
 
 def pdf_bytes() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    # A PDF with its cross-reference table: the upload check reads the structure, not only the header.
+    return minimal_pdf()
 
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:

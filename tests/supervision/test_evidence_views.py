@@ -446,8 +446,9 @@ def test_a_download_loads_the_evidence_and_its_meeting_in_one_query(client, memb
     url = reverse("supervision:evidence_file", args=[photo.pk])
     c.get(url)  # the session and scope queries are the same for every request; count them apart
 
-    # Session read, its save (inside a savepoint: 3), user, scope (4) and the evidence with its meeting.
-    with django_assert_num_queries(10) as captured:
+    # Session read, its save (inside a savepoint: 3), user, scope (4), the evidence with its meeting,
+    # and the audit log's INSERT (who downloaded which file from where).
+    with django_assert_num_queries(11) as captured:
         b"".join(c.get(url).streaming_content)
 
     evidence_queries = [q["sql"] for q in captured.captured_queries if "supervision_evidence" in q["sql"]]

@@ -26,6 +26,7 @@ from supervision.imaging import (
 )
 from supervision.models import SupervisionPolicy
 from tests.supervision.conftest import GPS_PHOTOS, SAMPLES
+from tests.supervision.pdfs import minimal_pdf
 
 MAX_PIXELS = 60_000_000
 THRESHOLD = SupervisionPolicy._meta.get_field("photo_hash_max_distance").default  # 10
@@ -106,7 +107,7 @@ def webm(*, duration: float | None = 4567.0, scale: int = 1_000_000, unknown_siz
     return header + ebml(b"\x18\x53\x80\x67", ebml(b"\x15\x49\xa9\x66", info) + cluster, unknown_size=unknown_size)
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = minimal_pdf()
 
 
 def _unpack(text: str) -> bytes:
@@ -711,3 +712,43 @@ def test_a_large_photo_is_checked_and_summarised_without_reading_it_whole():
     photo_summary(f, max_pixels=MAX_PIXELS)
     photo_clean_copy(f, max_pixels=MAX_PIXELS)
     assert f.largest_read <= 1024 * 1024
+
+
+# --- PDF structure ----------------------------------------------------------------------------
+
+
+def _pillow_pdf() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (200, 280), "white").save(out, "PDF")
+    return out.getvalue()
+
+
+def test_a_pdf_written_by_a_real_library_is_accepted_as_a_scan():
+    assert check_upload(io.BytesIO(_pillow_pdf()), category="minutes_scan", max_pixels=MAX_PIXELS).kind == "pdf"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.4\n<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n%%EOF\n",
+        b"%PDF-1.7\n<html><body>" + b"x" * 4000 + b"</body></html>\nstartxref\n9\n%%EOF\n",
+        b"%PDF-1.4\nhello, this is only text and no object at all\n%%EOF\n",
+        # A trailer pointing at nothing: startxref past the end of the file.
+        b"%PDF-1.4\n1 0 obj<<>>endobj\nstartxref\n99999\n%%EOF\n",
+        # A trailer pointing at plain text instead of an xref table or stream.
+        b"%PDF-1.4\n1 0 obj<<>>endobj\nnothing here\nstartxref\n29\n%%EOF\n",
+        b"%PDF-x\n" + minimal_pdf()[9:],
+    ],
+    ids=["html-body", "html-with-startxref", "no-object", "startxref-past-end", "startxref-at-text", "bad-version"],
+)
+def test_a_file_with_a_pdf_header_but_no_pdf_structure_is_refused(content):
+    assert "不是有效的 PDF 文档" in rejected(io.BytesIO(content), category="minutes_scan")
+
+
+def test_a_pdf_with_an_xref_stream_instead_of_a_table_is_accepted():
+    body = b"%PDF-1.5\n1 0 obj<</Type/Catalog>>endobj\n"
+    xref_at = len(body)
+    body += b"2 0 obj<</Type/XRef/Size 3/W[1 2 1]>>stream\n\nendstream\nendobj\n"
+    body += b"startxref\n%d\n%%%%EOF\n" % xref_at
+
+    assert check_upload(io.BytesIO(body), category="minutes_scan", max_pixels=MAX_PIXELS).kind == "pdf"

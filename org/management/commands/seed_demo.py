@@ -50,6 +50,10 @@ STAFF_LOGINS = [
     ("committee", StaffRole.Role.COMMITTEE, "郑国强"),
 ]
 
+# The member logins _plan() names (shuji, shuji2, zuzhang, dangyuan, yubei); `check --deploy`
+# (org/checks.py) fails while any demo login still accepts DEMO_PASSWORD.
+DEMO_MEMBER_USERNAMES = ("shuji", "shuji2", "zuzhang", "dangyuan", "yubei")
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
