@@ -25,7 +25,7 @@ def demo_logins_with_the_published_password() -> list[str]:
 
     Only these few hashes are checked (each costs a full password hash), not every login.
     """
-    from .management.commands.seed_demo import DEMO_MEMBER_USERNAMES, DEMO_PASSWORD, STAFF_LOGINS
+    from .demo import DEMO_MEMBER_USERNAMES, DEMO_PASSWORD, STAFF_LOGINS
     from .models import User
 
     usernames = [login[0] for login in STAFF_LOGINS] + list(DEMO_MEMBER_USERNAMES)

@@ -8,4 +8,9 @@ class SupervisionConfig(AppConfig):
     def ready(self):
         # Connects the receiver that deletes a row's files after it goes (also by cascade),
         # in every process: web, worker, shell and management commands.
+        from meetings import panels
+
+        from . import panels as supervision_panels
         from .services import evidence  # noqa: F401
+
+        panels.register(supervision_panels.meeting_page)

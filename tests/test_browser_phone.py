@@ -27,12 +27,12 @@ from playwright.sync_api import Error as PlaywrightError
 from assessment.management.commands.seed_demo_activity import seed_activity
 from assessment.models import BranchScore, Run
 from assessment.services import run_compute, run_create, run_submit_for_review
+from bulletin.management.commands.seed_demo import seed_demo
 from bulletin.models import Announcement, Notification
 from bulletin.selectors import inbox_for_user
 from bulletin.services import deliver_notification
 from meetings.models import Meeting
 from meetings.services import meeting_publish_notice
-from org.management.commands.seed_demo import seed_demo
 from org.models import Member, Organization, User
 from supervision.models import Finding
 from supervision.services.findings import finding_raise

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from org.management.commands.seed_demo import DEMO_PASSWORD
+from org.demo import DEMO_PASSWORD
 
 pytestmark = [
     pytest.mark.browser,

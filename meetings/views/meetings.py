@@ -30,7 +30,7 @@ from org.rules import may_ask_for_leave, may_decide_leave, may_register_leave
 from org.scope import get_scope
 from org.selectors import branches_visible_to
 
-from .. import selectors, services
+from .. import panels, selectors, services
 from ..checkin import shared_device_checkins
 from ..forms import (
     AgendaItemFormSet,
@@ -316,6 +316,7 @@ def meeting_detail(request, pk: int):
     }
     if ctx["can_submit"]:
         ctx["problems"] = services.submission_problems(meeting)
+    ctx.update(panels.context_for(meeting=meeting, ctx=ctx))
     return render(request, "meetings/meeting_detail.html", ctx)
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from org.checks import no_demo_login_accepts_the_published_password
-from org.management.commands.seed_demo import DEMO_MEMBER_USERNAMES, DEMO_PASSWORD, STAFF_LOGINS
+from org.demo import DEMO_MEMBER_USERNAMES, DEMO_PASSWORD, STAFF_LOGINS
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bulletin.models import Announcement
-from org.management.commands.seed_demo import DEMO_PASSWORD
+from org.demo import DEMO_PASSWORD
 from org.models import Member, Membership, Organization, Post, StaffRole, User
 from org.selectors import branch_members_on
 

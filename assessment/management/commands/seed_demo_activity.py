@@ -32,10 +32,10 @@ from PIL import Image, ImageDraw
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
+from bulletin.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from meetings.deadlines import minutes_due_at
 from meetings.models import AgendaItem, Attendance, Meeting, MeetingPolicy, MeetingType, Speech, ThemeTag
 from org.clock import local_date
-from org.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from org.models import Member, Membership, Organization, Post, User
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload

@@ -5,6 +5,9 @@ when it exists, so running the command twice changes nothing (no new rows, no ne
 history records). Names, ID numbers and phones come from ``random.Random(SEED)`` and
 are planned in full before the database is touched, so they are the same on every run
 and every machine. Dates are relative to the day of the first run.
+
+It lives in bulletin, the lowest app whose tables it fills (the organisation and the
+announcements); the published logins are in ``org.demo`` for org's deploy check.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from bulletin.models import Announcement
+from org.demo import DEMO_PASSWORD, STAFF_LOGINS
 from org.models import Member, Membership, Organization, Post, StaffRole, User
 from org.validators import id_number_check_char
 
 SEED = 20260101
 
-# For demonstrations only: every demo login shares it. Never load this data into production.
-DEMO_PASSWORD = "sanhui-demo-2026"  # noqa: S105 - published on purpose, see above
 
 COMMITTEE_NAME = "兴隆煤矿党委"
 GENERAL_BRANCH_NAME = "机关党总支"
@@ -43,16 +45,6 @@ BRANCHES = [
 GROUP_NUMERALS = "一二三四"
 
 # (username, role shown in the table, where) — the staff logins; the member logins follow.
-STAFF_LOGINS = [
-    ("admin", StaffRole.Role.ADMIN, "陈志刚"),
-    ("supervisor", StaffRole.Role.WORK_DEPT, "刘建国"),
-    ("jijian", StaffRole.Role.DISCIPLINE_DEPT, "孙丽华"),
-    ("committee", StaffRole.Role.COMMITTEE, "郑国强"),
-]
-
-# The member logins _plan() names (shuji, shuji2, zuzhang, dangyuan, yubei); `check --deploy`
-# (org/checks.py) fails while any demo login still accepts DEMO_PASSWORD.
-DEMO_MEMBER_USERNAMES = ("shuji", "shuji2", "zuzhang", "dangyuan", "yubei")
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
