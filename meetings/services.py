@@ -22,7 +22,7 @@ from bulletin.services import notify
 from org import rules
 from org.clock import datetime_label, local_date, time_range_label
 from org.models import Member, Organization, Post
-from org.selectors import active_on, branch_secretary_on
+from org.selectors import active_on, branch_committee_on, branch_secretary_on
 from org.texts import prefixed, quoted
 
 from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech, ThemeTag, Vote
@@ -340,16 +340,10 @@ def expected_members(meeting: Meeting, *, on: dt.date) -> list[Member]:
     elif MeetingType.Audience.GROUP in audiences and meeting.group_id:
         qs = members.filter(Q(memberships__organization_id=meeting.group_id) & active_on(on, "memberships__"))
         if MeetingType.Audience.COMMITTEE in audiences:
-            qs = members.filter(pk__in=qs.values("pk")) | _committee_members(meeting.branch_id, on)
+            qs = members.filter(pk__in=qs.values("pk")) | branch_committee_on(meeting.branch_id, on=on)
     else:
-        qs = _committee_members(meeting.branch_id, on)
+        qs = branch_committee_on(meeting.branch_id, on=on)
     return list(qs.distinct().order_by("name", "id").prefetch_related("status_periods"))
-
-
-def _committee_members(branch_id: int, on: dt.date):
-    return Member.objects.in_good_standing().filter(
-        Q(posts__organization_id=branch_id) & Q(posts__role__in=Post.COMMITTEE_ROLES) & active_on(on, "posts__")
-    )
 
 
 @transaction.atomic
@@ -588,7 +582,7 @@ def attendance_summary(meeting: Meeting, *, rows: Iterable[Attendance] | None = 
     """The numbers of the minutes (应到/实到/请假/缺席, split 正式/预备), from the rows."""
     rows = list(meeting.attendances.all() if rows is None else rows)
     on = meeting.held_on
-    committee_ids = set(_committee_members(meeting.branch_id, on).values_list("pk", flat=True))
+    committee_ids = set(branch_committee_on(meeting.branch_id, on=on).values_list("pk", flat=True))
     present = [r for r in rows if r.status in Attendance.PRESENT_STATUSES]
     return AttendanceSummary(
         expected=len(rows),

@@ -135,10 +135,6 @@ class Organization(models.Model):
     def is_branch(self) -> bool:
         return self.kind == self.Kind.BRANCH
 
-    @property
-    def is_group(self) -> bool:
-        return self.kind == self.Kind.GROUP
-
 
 class MemberQuerySet(models.QuerySet):
     def in_good_standing(self):

@@ -43,11 +43,6 @@ def is_committee(user):
 
 
 @rules.predicate
-def is_party_member(user):
-    return get_scope(user).member_id is not None
-
-
-@rules.predicate
 def is_branch_manager_anywhere(user):
     return get_scope(user).is_branch_manager
 

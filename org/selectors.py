@@ -53,23 +53,10 @@ def branch_members_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:
     )
 
 
-def group_members_on(group: Organization, *, on: dt.date) -> QuerySet[Member]:
-    return (
-        Member.objects.in_good_standing()
-        .filter(Q(memberships__organization=group) & active_on(on, "memberships__"))
-        .distinct()
-        .order_by("name", "id")
-    )
-
-
-def branch_committee_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:
-    """The branch committee (支委) on date ``on``: members holding a committee post."""
-    return (
-        Member.objects.filter(
-            Q(posts__organization=branch) & Q(posts__role__in=Post.COMMITTEE_ROLES) & active_on(on, "posts__")
-        )
-        .distinct()
-        .order_by("name", "id")
+def branch_committee_on(branch: Organization | int, *, on: dt.date) -> QuerySet[Member]:
+    """The branch committee (支委) on date ``on``: members on the roll holding a committee post."""
+    return Member.objects.in_good_standing().filter(
+        Q(posts__organization=branch) & Q(posts__role__in=Post.COMMITTEE_ROLES) & active_on(on, "posts__")
     )
 
 

@@ -379,14 +379,6 @@ class Evidence(models.Model):
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.original_name}"
 
-    @property
-    def is_image(self) -> bool:
-        return self.kind == self.Kind.IMAGE
-
-    @property
-    def is_ready(self) -> bool:
-        return self.status == self.Status.READY
-
 
 class PhotoFingerprint(models.Model):
     """A photo's 64-bit perceptual hash, split into four 16-bit chunks for a multi-index lookup.

@@ -9,6 +9,7 @@ and a row of the meeting's history saying who decided and when.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -48,6 +49,7 @@ def _decide(
     user,
     now: dt.datetime,
     seen_round: int | None,
+    precondition: Callable[[], None] | None = None,
 ) -> Review:
     # The row lock makes the round read below and the flip one step on PostgreSQL;
     # SQLite's immediate transactions serialise writers anyway.
@@ -57,6 +59,8 @@ def _decide(
     round_ = current_round(meeting)
     if seen_round is not None and seen_round != round_:
         raise ValidationError(STALE_ROUND, code="stale")
+    if precondition is not None:
+        precondition()  # after the state checks: a decided record says so, whatever else it has
     changed = Meeting.objects.filter(pk=meeting.pk, status=from_status).update(status=to_status, updated_at=now)
     if changed != 1:
         raise ValidationError(ALREADY_REVIEWED, code="already_reviewed")
@@ -125,9 +129,12 @@ def review_approve(
     flags are still 待核实 the approval is refused unless ``despite_open_flags`` says the
     supervisor saw them and approves anyway.
     """
-    open_count = Flag.objects.filter(meeting_id=meeting.pk, status=Flag.Status.OPEN).count()
-    if open_count and not despite_open_flags:
-        raise ValidationError(OPEN_FLAGS_UNCONFIRMED.format(count=open_count), code="open_flags")
+
+    def no_unconfirmed_flags() -> None:
+        open_count = Flag.objects.filter(meeting_id=meeting.pk, status=Flag.Status.OPEN).count()
+        if open_count and not despite_open_flags:
+            raise ValidationError(OPEN_FLAGS_UNCONFIRMED.format(count=open_count), code="open_flags")
+
     return _decide(
         meeting=meeting,
         action=Review.Action.APPROVE,
@@ -137,6 +144,7 @@ def review_approve(
         user=user,
         now=now,
         seen_round=seen_round,
+        precondition=no_unconfirmed_flags,
     )
 
 
