@@ -21,11 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
 
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
-from org.clock import local_date
+from org.clock import deadline_last_day, deadline_text, local_date
 from org.models import Organization, Post
 from org.selectors import active_on
 from supervision.models import Finding, Rectification
@@ -410,9 +409,12 @@ def run_return_to_draft(*, run: Run, user, now: dt.datetime) -> Run:
     return _flip(run, source=Run.Status.REVIEW, target=Run.Status.DRAFT, user=user, now=now, reason="退回草稿")
 
 
+def _date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def _day(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return f"{local.year}年{local.month}月{local.day}日"
+    return _date(local_date(value))
 
 
 def _secretaries(branch_ids, *, on: dt.date) -> dict[int, object]:
@@ -488,7 +490,7 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     n = 1
     if failing and deadline is not None:
         parts.append(
-            f"{n}. 不合格党支部须于 {_day(deadline)}前完成整改，书记为第一责任人，"
+            f"{n}. 不合格党支部须于 {_date(deadline_last_day(deadline))}24时前完成整改，书记为第一责任人，"
             "在系统中提交整改措施和佐证材料，经督导组验收。"
         )
         n += 1
@@ -565,7 +567,7 @@ def run_publish(*, run: Run, user, now: dt.datetime) -> Run:
             subject=f"考核不合格整改通知：{score.branch.name}",
             body=(
                 f"{run.label}中，{score.branch.name}得分 {fmt(score.total)} 分，等次{score.grade}，已在全矿通报。"
-                f"请于 {timezone.localtime(rectification.due_at):%Y-%m-%d %H:%M} 前完成整改，"
+                f"请于 {deadline_text(rectification.due_at)} 前完成整改，"
                 "在系统中提交整改措施和佐证材料。"
             ),
             url=reverse("supervision:finding_detail", args=[rectification.finding_id]),

@@ -23,6 +23,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from org.clock import deadline_text
 from org.scope import get_scope
 from supervision.services.findings import default_due_at
 
@@ -266,7 +267,7 @@ def run_publish(request, pk: int):
             "run": run,
             "failing": failing,
             "confirmed": key,
-            "deadline": deadline,
+            "deadline": deadline_text(deadline) if deadline else None,
             "notice_title": f"关于{run.label}结果的通报",
             "notice_body": services.notice_body(run, failing=failing, deadline=deadline),
         },

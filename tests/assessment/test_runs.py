@@ -477,14 +477,15 @@ def test_publishing_opens_a_rectification_for_each_failing_branch_owned_by_its_s
 
     assert rectification is not None
     assert (rectification.owner, rectification.status, rectification.branch) == (secretary, "open", branch)
-    assert rectification.due_at == NOW + dt.timedelta(days=30)
+    # Within one calendar month: published 8 April, due at the end of 8 May (was 30 days from the minute).
+    assert rectification.due_at == dt.datetime(2026, 5, 9, 0, 0, tzinfo=SHANGHAI)
     assert (rectification.finding.category, rectification.finding.severity) == ("assessment", "serious")
     assert rectification.finding.source_key == f"assessment:{failing_run.pk}:{branch.pk}"
     assert score_of(failing_run, other_branch).rectification is None
     told = Notification.objects.filter(
         recipient=secretary, dedupe_key=f"assessment:{failing_run.pk}:{branch.pk}:failing", channel="inbox"
     ).get()
-    assert "2026-05-08 10:00" in told.body and "得分 89 分" in told.body
+    assert "2026-05-08 24:00" in told.body and "得分 89 分" in told.body
 
 
 @pytest.mark.django_db
@@ -501,7 +502,7 @@ def test_publishing_posts_one_circular_naming_the_failing_branches_in_the_standa
     assert f"1. {branch.name}，得分 89 分，等次不合格；触发一票否决；主要失分：会议开展失 11 分。" in problems
     assert other_branch.name not in problems
     assert "不合格 1 个" in body and "优秀 1 个" in body
-    assert "须于 2026年5月8日前完成整改" in body
+    assert "须于 2026年5月8日24时前完成整改" in body
 
 
 @pytest.mark.django_db
