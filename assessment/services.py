@@ -227,6 +227,7 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
         start=run.period_start,
         end=run.period_end,
         now=now,
+        kind=run.kind,
         manual=manual,
         previous=_previous_results(run),
     )
@@ -303,7 +304,9 @@ def _refresh_branch(branch_score: BranchScore, *, user, now: dt.datetime) -> Bra
     agg = ItemScore.objects.filter(branch_score=branch_score).aggregate(total=Sum("points"))
     vetoed = ItemScore.objects.filter(branch_score=branch_score, veto_triggered=True).exists()
     total = total_of([agg["total"] or ZERO])
-    grade, failing = grade_for(total, list(GradeBand.objects.filter(scheme_id=run.scheme_id)), vetoed=vetoed)
+    grade, failing = grade_for(
+        total, list(GradeBand.objects.filter(scheme_id=run.scheme_id, run_kind=run.kind)), vetoed=vetoed
+    )
     branch_score.total, branch_score.grade, branch_score.is_failing, branch_score.vetoed = total, grade, failing, vetoed
     branch_score._history_user = user
     branch_score._history_date = now
@@ -458,7 +461,7 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     count = len(scores)
     average = (sum((s.total for s in scores), ZERO) / count).quantize(CENT) if count else ZERO
     by_grade = Counter(s.grade for s in scores)
-    bands = list(run.scheme.bands.order_by("-min_score"))
+    bands = list(run.scheme.bands.filter(run_kind=run.kind).order_by("-min_score"))
     grades = "、".join(f"{b.name} {by_grade.get(b.name, 0)} 个" for b in bands)
     top = [s for s in scores if s.rank <= 3 and not s.is_failing]
     parts = [

@@ -444,7 +444,8 @@ def scheme_detail(request, year: int):
     scheme = selectors.scheme_for_page(year)
     if scheme is None:
         raise Http404
-    bands = list(scheme.bands.all())
+    # Annual bands first, then quarterly; each kind best first.
+    bands = sorted(scheme.bands.all(), key=lambda b: (b.run_kind != Run.Kind.YEAR, -b.min_score))
     failing = next((b.name for b in bands if b.is_failing), "不合格")
     categories: list[dict] = []
     total = 0
@@ -456,8 +457,10 @@ def scheme_detail(request, year: int):
             categories[-1]["max"] += item.max_points
             total += item.max_points
     band_rows = []
-    upper = None
-    for band in bands:  # best first: each band runs up to the next one's minimum
+    upper, kind = None, None
+    for band in bands:  # best first: each band runs up to the next one's minimum of the same kind
+        if band.run_kind != kind:
+            upper, kind = None, band.run_kind
         band_rows.append({"band": band, "upper": upper})
         upper = band.min_score
     return render(
