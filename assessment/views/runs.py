@@ -446,7 +446,8 @@ def scheme_detail(request, year: int):
         raise Http404
     # Annual bands first, then quarterly; each kind best first.
     bands = sorted(scheme.bands.all(), key=lambda b: (b.run_kind != Run.Kind.YEAR, -b.min_score))
-    failing = next((b.name for b in bands if b.is_failing), "不合格")
+    # Each run kind's failing band: "“较差”或“不合格”" once rule_in_words quotes it.
+    failing = "”或“".join(dict.fromkeys(b.name for b in bands if b.is_failing)) or "不合格"
     categories: list[dict] = []
     total = 0
     for item in scheme.items.all():

@@ -59,7 +59,7 @@ def computed(committee, supervisor, branch):
     """Q1 2026 computed, with a manual score and a veto entered for ``branch``."""
     run = run_compute(run=run_create(kind="quarter", period_start=Q1, user=committee, now=NOW), now=NOW)
     item_score_enter(
-        item_score=item_score(run, branch, "民主评议党员"),
+        item_score=item_score(run, branch, "重大事项经支委会研究决定"),
         points="1",
         comment="评议材料不全",
         user=supervisor,
@@ -192,7 +192,7 @@ def test_every_deduction_line_is_listed_with_its_reason(published, branch, membe
 
 def test_a_manual_item_shows_its_comment_and_who_entered_it(published, branch, supervisor, member, client):
     html = page(client_for(client, member).get(url(published, branch)))
-    item_id = item_score(published, branch, "民主评议党员").item_id
+    item_id = item_score(published, branch, "重大事项经支委会研究决定").item_id
     entry = re.search(rf'id="item-{item_id}".*?</li>', html, re.S)
 
     assert "评分说明：评议材料不全" in entry.group()
