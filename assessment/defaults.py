@@ -240,7 +240,6 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     """
     Scheme = apps.get_model("assessment", "Scheme")
     Item = apps.get_model("assessment", "Item")
-    GradeBand = apps.get_model("assessment", "GradeBand")
     CadenceRule = apps.get_model("meetings", "CadenceRule")
 
     existing = Scheme.objects.filter(year=year).first()

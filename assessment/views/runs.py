@@ -181,6 +181,12 @@ def run_detail(request, pk: int):
             "form": form,
             "filtered": bool(grade or failing_only),
             "may_manage": user.has_perm(MANAGE),
+            # Shown beside 提交审核 (two queries, for those who may submit a draft).
+            "warnings": (
+                services.run_warnings(run=run, now=timezone.now())
+                if run.status == Status.DRAFT and user.has_perm(MANAGE)
+                else []
+            ),
             "may_enter": open_run and user.has_perm(ENTER),
             "may_export": user.has_perm("assessment.export_hr"),
         },
@@ -215,7 +221,17 @@ def run_recompute(request, pk: int):
 @login_required
 @require_POST
 def run_submit(request, pk: int):
-    return _step(request, pk, services.run_submit_for_review, "已提交委员会审核。")
+    """Draft → review; with warnings (period running, items 未录入) only once the user ticked the confirmation."""
+    run = _get_run_for_user(request, pk, MANAGE)
+    try:
+        services.run_submit_for_review(
+            run=run, user=request.user, now=timezone.now(), confirmed=request.POST.get("confirm_warnings") == "1"
+        )
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "已提交委员会审核。")
+    return redirect("assessment:run_detail", run.pk)
 
 
 @login_required
@@ -252,7 +268,12 @@ def run_publish(request, pk: int):
                 messages.warning(request, "不合格支部名单已变化，请重新确认。")
             return redirect("assessment:run_publish", run.pk)
         try:
-            run = services.run_publish(run=run, user=request.user, now=timezone.now())
+            run = services.run_publish(
+                run=run,
+                user=request.user,
+                now=timezone.now(),
+                confirmed=request.POST.get("confirm_warnings") == "1",
+            )
         except ValidationError as error:
             _refused(request, error)
         else:
@@ -268,6 +289,7 @@ def run_publish(request, pk: int):
             "failing": failing,
             "confirmed": key,
             "deadline": deadline_text(deadline) if deadline else None,
+            "warnings": services.run_warnings(run=run, now=now),
             "notice_title": f"关于{run.label}结果的通报",
             "notice_body": services.notice_body(run, failing=failing, deadline=deadline),
         },

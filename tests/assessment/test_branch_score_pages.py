@@ -77,8 +77,8 @@ def computed(committee, supervisor, branch):
 
 
 def publish(run, committee):
-    run_submit_for_review(run=run, user=committee, now=NOW)
-    return run_publish(run=run, user=committee, now=NOW)
+    run_submit_for_review(run=run, user=committee, now=NOW, confirmed=True)
+    return run_publish(run=run, user=committee, now=NOW, confirmed=True)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def veto(run, branch, user):
 def in_review(draft, branch, supervisor, committee):
     """The draft with ``branch`` vetoed (failing), submitted to the committee."""
     veto(draft, branch, supervisor)
-    return run_submit_for_review(run=draft, user=committee, now=NOW)
+    return run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
 
 
 def status_of(run) -> str:
@@ -269,7 +269,7 @@ def test_each_role_sees_the_steps_it_may_take_in_each_state(draft, supervisor, c
     assert 'id="run-publish"' not in as_committee and 'id="run-manual"' not in as_committee
     assert 'id="run-submit"' not in as_supervisor and 'id="run-manual"' in as_supervisor
 
-    run_submit_for_review(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
     as_supervisor = page(client.get(url))
     client.logout()
     as_committee = page(client_for(client, committee).get(url))
@@ -284,7 +284,14 @@ def test_the_committee_submits_returns_and_recomputes_through_the_page(draft, co
         client_for(client, committee)
         client.post(reverse("assessment:run_recompute", args=[draft.pk]))
         assert Run.objects.get(pk=draft.pk).computed_at == later
-        response = client.post(reverse("assessment:run_submit", args=[draft.pk]), follow=True)
+        # The draft has manual items 未录入: submitting needs the confirmation, refused without it.
+        refused_page = page(client.post(reverse("assessment:run_submit", args=[draft.pk]), follow=True))
+        assert status_of(draft) == "draft"
+        assert "请确认以上提示后再继续。" in refused_page and "有人工评分项未录入（暂计 0 分）" in refused_page
+        assert 'name="confirm_warnings"' in refused_page
+        response = client.post(
+            reverse("assessment:run_submit", args=[draft.pk]), {"confirm_warnings": "1"}, follow=True
+        )
         assert status_of(draft) == "review"
         assert "已提交委员会审核。" in page(response)
         client.post(reverse("assessment:run_return", args=[draft.pk]))
@@ -337,7 +344,7 @@ def test_publishing_through_the_page_opens_the_rectification_posts_the_notice_an
     confirm = page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
     key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
 
-    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     run = Run.objects.get(pk=in_review.pk)
     rectification = score_of(run, branch).rectification
@@ -368,7 +375,7 @@ def test_a_publish_confirmed_before_the_failing_branches_changed_must_be_confirm
     key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
     veto(in_review, other_branch, supervisor)  # a supervisor fails another branch meanwhile
 
-    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     assert "不合格支部名单已变化，请重新确认。" in page(response)
     assert other_branch.name in section(page(response), "publish-failing")
@@ -381,9 +388,9 @@ def test_publishing_twice_through_the_page_opens_nothing_twice(in_review, commit
     key = re.search(
         r'name="confirmed" value="([^"]*)"', page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
     ).group(1)
-    client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key})
+    client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key))
 
-    again = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    again = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     assert "该考核已发布，不能再修改。" in page(again)
     assert (Finding.objects.count(), Rectification.objects.count(), Announcement.objects.count()) == (1, 1, 1)
@@ -537,8 +544,8 @@ def test_a_row_sent_after_the_run_was_published_is_refused_and_loses_nothing(
     client_for(client, supervisor)
     client.post(manual_url(draft), row_data(draft, other_branch, {"重大事项经支委会研究决定": ("1", "评议材料不全")}))
     assert 'name="row' in page(client.get(manual_url(draft)))
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
     before = manual_state(draft)
 
     response = client.post(
@@ -555,8 +562,8 @@ def test_a_row_sent_after_the_run_was_published_is_refused_and_loses_nothing(
 
 
 def test_a_published_runs_manual_scores_are_read_only(draft, supervisor, committee, client):
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
 
     html = page(client_for(client, supervisor).get(manual_url(draft)))
 
@@ -648,8 +655,8 @@ def test_my_branch_opens_its_latest_published_score_and_says_so_when_there_is_no
     client_for(client, member)
     assert "所在支部暂无已发布的考核结果。" in page(client.get(reverse("assessment:my_branch_score")))
 
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
 
     response = client.get(reverse("assessment:my_branch_score"))
     assert response["Location"] == reverse("assessment:branch_score", args=[draft.pk, branch.pk])
@@ -721,3 +728,23 @@ def test_the_manual_page_costs_the_same_queries_for_20_branches_as_for_3(
 @pytest.mark.parametrize("name", ["assessment:my_branch_score", "assessment:scheme_latest"])
 def test_the_shortcuts_send_anonymous_visitors_to_sign_in(name, client):
     assert refused(client.get(reverse(name)), "anonymous")
+
+
+def confirmed(key: str) -> dict:
+    """The publish form sent with the failing branches' key and the warnings' confirmation ticked."""
+    return {"confirmed": key, "confirm_warnings": "1"}
+
+
+def test_publishing_with_warnings_is_refused_without_the_confirmation_and_opens_nothing(in_review, committee, client):
+    client_for(client, committee)
+    confirm = page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
+    key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
+    assert "有人工评分项未录入（暂计 0 分）" in section(confirm, "publish-warnings")
+
+    refused_page = page(
+        client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    )
+
+    assert status_of(in_review) == "review"
+    assert "请确认以上提示后再继续。" in refused_page
+    assert not Finding.objects.exists()

@@ -18,6 +18,7 @@ from assessment.services import (
     run_publish,
     run_return_to_draft,
     run_submit_for_review,
+    run_warnings,
 )
 from assessment.tasks import recheck_notices
 from bulletin.models import Announcement, Notification
@@ -107,7 +108,7 @@ def snapshot(run):
 
 def publishable(run, user, now=NOW):
     run_compute(run=run, now=now)
-    return run_submit_for_review(run=run, user=user, now=now)
+    return run_submit_for_review(run=run, user=user, now=now, confirmed=True)
 
 
 # --- Create and compute --------------------------------------------------------------------
@@ -271,8 +272,8 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     branches = [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
-    # engine's 14 (a quarterly run: no 书记 lesson queries), the members' participation (8), the update of the time, and the savepoint
-    # around it: nothing else is written
+    # engine's 14 (a quarterly run: no 书记 lesson queries), the members' participation (8), the
+    # update of the time, and the savepoint around it: nothing else is written
     with django_assert_num_queries(31):
         run_compute(run=run, now=NOW)
 
@@ -337,7 +338,7 @@ def test_an_automatic_item_cannot_be_scored_by_hand(scheme, committee_user, bran
 def test_a_published_run_refuses_manual_scores(scheme, committee_user, branch, supervisor):
     full_quarter(branch)
     run = publishable(run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW), committee_user)
-    run_publish(run=run, user=committee_user, now=NOW)
+    run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
     target = item_score(run, branch, "重大事项经支委会研究决定")
 
     with pytest.raises(ValidationError, match="该考核已发布，不能再修改"):
@@ -430,17 +431,17 @@ def test_ties_share_a_rank_and_the_next_one_skips(committee_user, supervisor):
 def test_the_run_moves_draft_review_draft_review_published_and_refuses_steps_out_of_order(scheme, committee_user):
     run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
     with pytest.raises(ValidationError, match="请先计算考核结果"):
-        run_submit_for_review(run=run, user=committee_user, now=NOW)
+        run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
     with pytest.raises(ValidationError, match="不在委员会审核中"):
-        run_publish(run=run, user=committee_user, now=NOW)
+        run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
     run = publishable(run, committee_user)
     with pytest.raises(ValidationError, match="已提交委员会审核"):
-        run_submit_for_review(run=run, user=committee_user, now=NOW)
+        run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
     run = run_return_to_draft(run=run, user=committee_user, now=NOW)
     assert run.status == "draft"
-    run = run_submit_for_review(run=run, user=committee_user, now=NOW)
-    run = run_publish(run=run, user=committee_user, now=NOW)
+    run = run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    run = run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
     assert (run.status, run.published_at, run.published_by, run.is_locked) == ("published", NOW, committee_user, True)
     with pytest.raises(ValidationError, match="已发布"):
@@ -468,8 +469,8 @@ def failing_run(scheme, committee_user, branch, secretary, other_branch):
         now=NOW,
         veto_triggered=True,
     )
-    run_submit_for_review(run=run, user=committee_user, now=NOW)
-    return run_publish(run=run, user=committee_user, now=NOW)
+    run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    return run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
 
 @pytest.mark.django_db
@@ -558,8 +559,8 @@ def test_the_rank_change_compares_with_the_previous_published_run_of_the_same_ki
         item_score_enter(
             item_score=item_score(first, branch, "综合评价"), points=points, comment="一季度", user=supervisor, now=NOW
         )
-    run_submit_for_review(run=first, user=committee_user, now=NOW)
-    run_publish(run=first, user=committee_user, now=NOW)
+    run_submit_for_review(run=first, user=committee_user, now=NOW, confirmed=True)
+    run_publish(run=first, user=committee_user, now=NOW, confirmed=True)
     # an annual run in between is another kind: not compared with
     run_compute(run=run_create(kind="year", period_start=dt.date(2030, 1, 1), user=committee_user, now=NOW), now=NOW)
 
@@ -590,3 +591,48 @@ def test_a_branch_closed_after_a_computation_leaves_the_run_on_recompute(scheme,
     run_compute(run=run, now=NOW)
 
     assert list(BranchScore.objects.filter(run=run).values_list("branch", flat=True)) == [branch.pk]
+
+
+# --- Warnings before submitting or publishing -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_run_whose_period_is_still_running_warns_until_its_last_minute(scheme, committee_user):
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    last_minute = dt.datetime(2026, 3, 31, 23, 59, tzinfo=SHANGHAI)
+    midnight = dt.datetime(2026, 4, 1, 0, 0, tzinfo=SHANGHAI)
+
+    assert run_warnings(run=run, now=last_minute) == ["考核期间尚未结束（2026-03-31 结束），未到期的会议尚未计入。"]
+    assert run_warnings(run=run, now=midnight) == []  # no branch scores yet: nothing unscored
+
+
+@pytest.mark.django_db
+def test_submitting_or_publishing_with_unscored_branches_needs_the_confirmation(
+    scheme, committee_user, branch, supervisor
+):
+    full_quarter(branch)
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    run_compute(run=run, now=NOW)
+    assert run_warnings(run=run, now=NOW) == [f"{branch.name}有人工评分项未录入（暂计 0 分）。"]
+
+    with pytest.raises(ValidationError) as refused:
+        run_submit_for_review(run=run, user=committee_user, now=NOW)
+    assert refused.value.code == "needs_confirmation"
+    assert Run.objects.get(pk=run.pk).status == Run.Status.DRAFT
+
+    run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    with pytest.raises(ValidationError):
+        run_publish(run=run, user=committee_user, now=NOW)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.REVIEW
+
+    # Once every manual item is entered, nothing to confirm.
+    item_score_enter(
+        item_score=item_score(run, branch, "重大事项经支委会研究决定"),
+        points="2",
+        comment="研究记录齐全",
+        user=supervisor,
+        now=NOW,
+    )
+    assert run_warnings(run=run, now=NOW) == []
+    run_publish(run=run, user=committee_user, now=NOW)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.PUBLISHED
