@@ -226,3 +226,32 @@ def test_runs_and_scores_are_read_only_in_the_admin(admin_client_, scheme, branc
     assert response.status_code == 403
     assert Run.objects.filter(pk=run.pk).exists()
     assert GradeBand.objects.filter(scheme=scheme).count() == 8
+
+
+@pytest.mark.django_db
+def test_the_data_migration_brings_a_scheme_of_the_first_default_to_the_new_rules():
+    from assessment.defaults import upgrade_default_bands, upgrade_default_items
+
+    old = load_default_scheme(apps, 2031)
+    # As the first default shipped: 民主评议 manual, no 组织生活会 / 书记讲党课 / 主题党日出勤率达标 items,
+    # three cadence items at their old maximum, annual bands only and named 合格 / 不合格.
+    Item.objects.filter(scheme=old, name__in=["组织生活会", "书记讲党课", "主题党日出勤率达标"]).delete()
+    Item.objects.filter(scheme=old, name="民主评议党员").update(method="manual", kind="manual", cadence_rule=None)
+    for name, points in (("党小组会按月召开", 15), ("党课按季度开展", 10), ("主题党日按月开展", 10)):
+        Item.objects.filter(scheme=old, name=name).update(max_points=points)
+    GradeBand.objects.filter(scheme=old, run_kind="quarter").delete()
+    GradeBand.objects.filter(scheme=old, name="一般").update(name="合格")
+    GradeBand.objects.filter(scheme=old, name="较差").update(name="不合格")
+    edited = load_default_scheme(apps, 2032)
+    GradeBand.objects.filter(scheme=edited, run_kind="year", name="一般").update(name="达标")
+
+    upgrade_default_bands(apps)
+    upgrade_default_items(apps)
+
+    assert list(old.bands.filter(run_kind="year").values_list("name", flat=True)) == ["优秀", "良好", "一般", "较差"]
+    assert old.bands.filter(run_kind="quarter").count() == 4
+    assert sum(i.max_points for i in old.items.all() if not i.is_bonus) == Decimal("100")
+    assert old.items.count() == 18
+    assert old.items.get(name="民主评议党员").kind == "cadence"
+    # A scheme the committee changed keeps its own band names.
+    assert "达标" in edited.bands.filter(run_kind="year").values_list("name", flat=True)
