@@ -41,7 +41,7 @@ class ItemInline(admin.TabularInline):
 class GradeBandInline(admin.TabularInline):
     model = GradeBand
     extra = 0
-    fields = ("name", "min_score", "is_failing")
+    fields = ("run_kind", "name", "min_score", "is_failing")
 
 
 @admin.register(Scheme)

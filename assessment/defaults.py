@@ -3,7 +3,8 @@
 Calibration (domain.md, "Assessment"): the 杨庄 table deducts 1 point per missed meeting and
 scores 民主评议 and "major matters decided by the 支委会" 2 points each; the enterprise standard
 asks for 大会 quarterly and 支委会 / 党小组会 monthly; the annual bands are ≥ 90 优秀,
-80–89 良好, 70–79 合格 and below 70 不合格 (failing, rectify within a month).
+80–89 良好, 70–79 一般 and below 70 较差 (failing, rectify within a month), the quarterly ones
+≥ 97 优秀, 90–96 合格, 86–89 基本合格, ≤ 85 不合格.
 
 Afterwards everything is data: the committee edits the scheme in the admin and starts each
 new year from a copy of the last one (``assessment.services.scheme_copy``). This module is
@@ -25,6 +26,8 @@ RULES = {
     "group": ("党小组会每月至少1次", "group_meeting", "month", "group"),
     "lesson": ("党课每季度至少1次", "party_lesson", "quarter", "branch"),
     "theme_day": ("主题党日每月1次", "theme_day", "month", "branch"),
+    "org_life": ("组织生活会每年至少1次", "org_life", "year", "branch"),
+    "review": ("民主评议党员每年1次", "democratic_review", "year", "branch"),
 }
 
 # category, name, max, method, kind, rule key, rules (field -> value), description
@@ -52,7 +55,7 @@ ITEMS = [
     (
         "会议开展",
         "党小组会按月召开",
-        "15",
+        "13",
         "auto",
         "cadence",
         "group",
@@ -62,7 +65,7 @@ ITEMS = [
     (
         "会议开展",
         "党课按季度开展",
-        "10",
+        "8",
         "auto",
         "cadence",
         "lesson",
@@ -72,7 +75,7 @@ ITEMS = [
     (
         "会议开展",
         "主题党日按月开展",
-        "10",
+        "7",
         "auto",
         "cadence",
         "theme_day",
@@ -140,14 +143,44 @@ ITEMS = [
         "整改逾期未完成，每项扣 2 分。",
     ),
     (
+        "会议开展",
+        "书记讲党课",
+        "2",
+        "auto",
+        "secretary_lesson",
+        None,
+        {"per_unit": "2"},
+        "支部书记每年至少讲 1 次党课（授课人为上课当日的支部书记）；未讲扣 2 分。只在年度考核中计分。",
+    ),
+    (
+        "党员参与",
+        "主题党日出勤率达标",
+        "3",
+        "auto",
+        "type_attendance_target",
+        None,
+        {"per_unit": "0.5"},
+        "每次主题党日实到 ÷ 应到不低于会议类型设定的目标（80%）；每有一次未达标扣 0.5 分。",
+    ),
+    (
         "组织建设",
         "民主评议党员",
         "2",
-        "manual",
-        "manual",
-        None,
-        {},
-        "每年开展民主评议党员 2 分；未开展扣 2 分。",
+        "auto",
+        "cadence",
+        "review",
+        {"per_unit": "2", "per_late": "1"},
+        "每年开展民主评议党员；当年未开展扣 2 分，次年补开扣 1 分。",
+    ),
+    (
+        "组织建设",
+        "组织生活会",
+        "2",
+        "auto",
+        "cadence",
+        "org_life",
+        {"per_unit": "2", "per_late": "1"},
+        "每年至少召开 1 次组织生活会；当年未召开扣 2 分，次年补开扣 1 分。",
     ),
     (
         "组织建设",
@@ -173,8 +206,16 @@ VETO = (
     "会议记录、签到或照片等材料弄虚作假（补本子、代签到、一次活动拍成多次等）经查实的，一票否决，考核等次为不合格。",
 )
 
-# name, lowest total, failing
-BANDS = [("优秀", "90", False), ("良好", "80", False), ("合格", "70", False), ("不合格", "0", True)]
+# Grade bands by run kind (domain.md): name, lowest total, failing. A total reaches a band when it
+# is at least its minimum at the stored 0.01 (89.99 is 良好, 96.50 合格, 85.50 不合格): "80–89" in
+# the mine's table means [80, 90).
+BANDS = {
+    "year": [("优秀", "90", False), ("良好", "80", False), ("一般", "70", False), ("较差", "0", True)],
+    "quarter": [("优秀", "97", False), ("合格", "90", False), ("基本合格", "86", False), ("不合格", "0", True)],
+}
+# The annual bands the first default scheme shipped with, renamed where still unchanged.
+OLD_YEAR_BANDS = {("优秀", Decimal("90")), ("良好", Decimal("80")), ("合格", Decimal("70")), ("不合格", Decimal("0"))}
+RENAMED_YEAR_BANDS = {"合格": "一般", "不合格": "较差"}
 
 
 def _find_rule(CadenceRule, key: str):
@@ -199,7 +240,6 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     """
     Scheme = apps.get_model("assessment", "Scheme")
     Item = apps.get_model("assessment", "Item")
-    GradeBand = apps.get_model("assessment", "GradeBand")
     CadenceRule = apps.get_model("meetings", "CadenceRule")
 
     existing = Scheme.objects.filter(year=year).first()
@@ -254,7 +294,92 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
         )
     )
     Item.objects.bulk_create(items)
-    GradeBand.objects.bulk_create(
-        [GradeBand(scheme=scheme, name=n, min_score=Decimal(m), is_failing=f) for n, m, f in BANDS]
-    )
+    add_default_bands(apps, scheme)
     return scheme
+
+
+def _has_run_kind(GradeBand) -> bool:
+    return any(f.name == "run_kind" for f in GradeBand._meta.get_fields())
+
+
+def add_default_bands(apps, scheme) -> None:
+    """The default bands of each run kind the scheme has none of.
+
+    Before bands had a run kind (the first data migration) only the annual ones fit;
+    ``upgrade_default_bands`` adds the quarterly ones later.
+    """
+    GradeBand = apps.get_model("assessment", "GradeBand")
+    if not _has_run_kind(GradeBand):
+        if not GradeBand.objects.filter(scheme=scheme).exists():
+            GradeBand.objects.bulk_create(
+                [GradeBand(scheme=scheme, name=n, min_score=Decimal(m), is_failing=f) for n, m, f in BANDS["year"]]
+            )
+        return
+    present = set(GradeBand.objects.filter(scheme=scheme).values_list("run_kind", flat=True))
+    GradeBand.objects.bulk_create(
+        [
+            GradeBand(scheme=scheme, run_kind=kind, name=n, min_score=Decimal(m), is_failing=f)
+            for kind, bands in BANDS.items()
+            if kind not in present
+            for n, m, f in bands
+        ]
+    )
+
+
+def upgrade_default_bands(apps) -> None:
+    """Every scheme: annual bands still as first shipped take domain.md's names; quarterly bands are added."""
+    Scheme = apps.get_model("assessment", "Scheme")
+    GradeBand = apps.get_model("assessment", "GradeBand")
+    for scheme in Scheme.objects.all():
+        year_bands = list(GradeBand.objects.filter(scheme=scheme, run_kind="year"))
+        if {(b.name, b.min_score) for b in year_bands} == OLD_YEAR_BANDS:
+            for band in year_bands:
+                if band.name in RENAMED_YEAR_BANDS:
+                    band.name = RENAMED_YEAR_BANDS[band.name]
+                    band.save(update_fields=["name"])
+        add_default_bands(apps, scheme)
+
+
+def upgrade_default_items(apps) -> None:
+    """The first default scheme, where still unchanged, gains the automatic items of issue 9 (rule 13).
+
+    民主评议党员 becomes automatic (a year without one costs its points), 组织生活会, 书记讲党课 and
+    主题党日出勤率达标 are added, and three cadence items give up points so the total stays 100.
+    A scheme the committee has edited (its total is not 100 or an item is renamed) is left alone.
+    """
+    Scheme = apps.get_model("assessment", "Scheme")
+    Item = apps.get_model("assessment", "Item")
+    CadenceRule = apps.get_model("meetings", "CadenceRule")
+    lowered = {"党小组会按月召开": ("15", "13"), "党课按季度开展": ("10", "8"), "主题党日按月开展": ("10", "7")}
+    for scheme in Scheme.objects.all():
+        items = {i.name: i for i in Item.objects.filter(scheme=scheme)}
+        review = items.get("民主评议党员")
+        if review is None or review.method != "manual" or {"组织生活会", "书记讲党课"} & items.keys():
+            continue
+        if any(name not in items or items[name].max_points != Decimal(old) for name, (old, _new) in lowered.items()):
+            continue
+        for name, (_old, new) in lowered.items():
+            items[name].max_points = Decimal(new)
+            items[name].save(update_fields=["max_points"])
+        review.method, review.kind = "auto", "cadence"
+        review.cadence_rule = _find_rule(CadenceRule, "review")
+        review.per_unit, review.per_late = Decimal("2"), Decimal("1")
+        review.description = "每年开展民主评议党员；当年未开展扣 2 分，次年补开扣 1 分。"
+        review.save()
+        new = {row[1]: row for row in ITEMS if row[1] in ("组织生活会", "书记讲党课", "主题党日出勤率达标")}
+        after = {"书记讲党课": "主题党日按月开展", "主题党日出勤率达标": "党员出勤率", "组织生活会": "民主评议党员"}
+        for name, before in after.items():
+            order = items[before].order + 1 if before in items else review.order + 1
+            category, _name, max_points, method, kind, rule_key, rules, description = new[name]
+            Item.objects.create(
+                scheme=scheme,
+                category=category,
+                name=name,
+                description=description,
+                order=order,
+                max_points=Decimal(max_points),
+                method=method,
+                kind=kind,
+                cadence_rule=_find_rule(CadenceRule, rule_key) if rule_key else None,
+                **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()},
+            )

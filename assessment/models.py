@@ -80,6 +80,8 @@ class Item(models.Model):
         FLAGS = "flags", _("经核实的材料问题")
         FINDINGS = "findings", _("督导发现问题")
         RECTIFICATION_OVERDUE = "rectification_overdue", _("整改逾期")
+        SECRETARY_LESSON = "secretary_lesson", _("书记每年讲党课")
+        TYPE_ATTENDANCE_TARGET = "type_attendance_target", _("会议出勤率目标（按会议类型）")
         MANUAL = "manual", _("人工评分")
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="items")
@@ -133,10 +135,24 @@ class Item(models.Model):
         return f"{self.category} / {self.name}（{self.max_points} 分）"
 
 
+class RunKind(models.TextChoices):
+    """A run is quarterly or annual; each kind has its own grade bands (domain.md's tables)."""
+
+    QUARTER = "quarter", _("季度考核")
+    YEAR = "year", _("年度考核")
+
+
 class GradeBand(models.Model):
-    """A grade and the lowest total that reaches it (优秀 ≥ 90 …); failing bands are 不合格."""
+    """A grade and the lowest total that reaches it, for quarterly or annual runs; failing bands rectify.
+
+    A total reaches a band when it is at least ``min_score``, compared at the stored 0.01:
+    89.99 is below 90, 96.50 below 97; nothing is rounded up.
+    """
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="bands")
+    run_kind = models.CharField(
+        _("适用考核"), max_length=10, choices=RunKind.choices, default=RunKind.YEAR, db_default=RunKind.YEAR
+    )
     name = models.CharField(_("等次"), max_length=20)
     min_score = models.DecimalField(_("最低分"), **POINTS)
     is_failing = models.BooleanField(_("不合格"), default=False)
@@ -144,22 +160,22 @@ class GradeBand(models.Model):
     class Meta:
         verbose_name = _("等次")
         verbose_name_plural = _("等次")
-        ordering = ["scheme", "-min_score"]
+        ordering = ["scheme", "run_kind", "-min_score"]
         constraints = [
             models.UniqueConstraint(
-                fields=["scheme", "name"],
-                name="%(app_label)s_%(class)s_unique_name",
-                violation_error_message=_("同一方案中等次名称不能重复。"),
+                fields=["scheme", "run_kind", "name"],
+                name="%(app_label)s_%(class)s_unique_kind_name",
+                violation_error_message=_("同一方案同一考核类型中等次名称不能重复。"),
             ),
             models.UniqueConstraint(
-                fields=["scheme", "min_score"],
-                name="%(app_label)s_%(class)s_unique_min",
-                violation_error_message=_("同一方案中两个等次的最低分不能相同。"),
+                fields=["scheme", "run_kind", "min_score"],
+                name="%(app_label)s_%(class)s_unique_kind_min",
+                violation_error_message=_("同一方案同一考核类型中两个等次的最低分不能相同。"),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ≥ {self.min_score}"
+        return f"{self.get_run_kind_display()} {self.name} ≥ {self.min_score}"
 
 
 class Run(models.Model):
@@ -169,9 +185,7 @@ class Run(models.Model):
     scores survive a recompute. Published runs are locked; their history is kept.
     """
 
-    class Kind(models.TextChoices):
-        QUARTER = "quarter", _("季度考核")
-        YEAR = "year", _("年度考核")
+    Kind = RunKind
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")

@@ -11,8 +11,10 @@ of its quarter, an annual run every month, quarter and the year itself. Periods 
 at ``now`` are pending and cost nothing yet.
 
 Item scores never go below 0 (the floor); a bonus never exceeds its maximum. A manual item
-not yet entered keeps its full marks (deduction-based, like the automatic ones), a bonus
-0, a veto item untriggered. A triggered veto makes the branch fail whatever its total.
+not yet entered scores 0 with a line saying so (未录入): it is not yet scored, never silently
+full marks; a bonus not entered adds nothing, a veto item not entered is untriggered. A
+triggered veto makes the branch fail whatever its total. The grade comes from the bands of
+the run's kind (quarterly or annual), a total reaching a band at its minimum exactly.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from meetings.compliance import Outcome, compliance, period_label
-from meetings.models import Attendance, CadenceRule, Meeting
+from meetings.models import Attendance, CadenceRule, Meeting, MeetingType
 from org.clock import local_date, local_midnight
-from org.models import Organization
+from org.models import Organization, Post
 from supervision.models import Finding, Flag, Rectification, Review
 
-from .models import GradeBand, Item, Scheme
+from .models import GradeBand, Item, Run, Scheme
 
 Kind = Item.Kind
 CENT = Decimal("0.01")
@@ -156,10 +158,15 @@ def ranks(totals: Mapping[int, Decimal], *, vetoed: Iterable[int] = ()) -> dict[
     return result
 
 
+NOT_ENTERED = "未录入"
+
+
 def manual_lines(item: Item, entry: Manual | None) -> tuple[Decimal, list[Line], bool]:
-    """Points, lines and veto of a manual item, entered (``entry``) or not."""
+    """Points, lines and veto of a manual item, entered (``entry``) or not (0 points until entered)."""
     if entry is None:
-        return (ZERO if item.is_bonus else item.max_points), [], False
+        if item.is_bonus or item.is_veto:
+            return ZERO, [], False
+        return ZERO, [Line(item.max_points, _reason(f"{NOT_ENTERED}：人工评分项尚未评分，暂计 0 分"))], False
     comment = _short(entry.comment, 200)
     points = min(max(entry.points, ZERO), item.max_points)
     lines: list[Line] = []
@@ -212,10 +219,11 @@ def compute_scores(
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
+    kind: str,
     manual: Mapping[tuple[int, int], Manual] | None = None,
     previous: Mapping[int, tuple[int, Decimal]] | None = None,
 ) -> Scores:
-    """Score every branch on every item of ``scheme`` over [start, end) as of ``now``.
+    """Score every branch on every item of ``scheme`` over [start, end) as of ``now``, for a run of ``kind``.
 
     ``manual``: entered manual items by (branch id, item id); ``previous``: (rank, total) by
     branch id from the previous run of the same kind, copied onto the results.
@@ -227,7 +235,7 @@ def compute_scores(
     items = list(
         Item.objects.filter(scheme=scheme).select_related("cadence_rule").prefetch_related("cadence_rule__types")
     )
-    bands = list(GradeBand.objects.filter(scheme=scheme))
+    bands = list(GradeBand.objects.filter(scheme=scheme, run_kind=kind))
     by_kind: dict[str, list[Item]] = defaultdict(list)
     for item in items:
         by_kind[item.kind].append(item)
@@ -249,6 +257,10 @@ def compute_scores(
         _findings(lines, by_kind[Kind.FINDINGS], branch_ids, start_dt, end_dt)
     if branch_ids and by_kind[Kind.RECTIFICATION_OVERDUE]:
         _rectifications_overdue(lines, by_kind[Kind.RECTIFICATION_OVERDUE], branch_ids, start_dt, end_dt)
+    if branch_ids and by_kind[Kind.SECRETARY_LESSON] and kind == Run.Kind.YEAR:
+        _secretary_lesson(lines, by_kind[Kind.SECRETARY_LESSON], branch_ids, start, end, now)
+    if branch_ids and by_kind[Kind.TYPE_ATTENDANCE_TARGET]:
+        _type_attendance_target(lines, by_kind[Kind.TYPE_ATTENDANCE_TARGET], branch_ids, start_dt, end_dt)
 
     scores = Scores(scheme=scheme, start=start, end=end, items=items)
     for branch in branches:
@@ -537,5 +549,110 @@ def _rectifications_overdue(lines, items: list[Item], branch_ids, start_dt, end_
                     period_start=due_on,
                     finding_id=finding_id,
                     rectification_id=rectification_id,
+                )
+            )
+
+
+def _secretary_lesson(lines, items: list[Item], branch_ids, start: dt.date, end: dt.date, now: dt.datetime) -> None:
+    """A year without a 党课 lectured by the branch's 书记 of the lesson's date costs ``per_unit`` (annual runs only).
+
+    The 书记 is whoever held the branch's secretary post on the day of the lesson (a 书记
+    replaced in June counts for the lessons he gave before). A year not over at ``now`` is
+    pending and costs nothing yet. Two queries: the lessons with a lecturer, and the posts.
+    """
+    if local_midnight(end) > now:
+        return
+    lessons = list(
+        Meeting.objects.filter(
+            held_in("", local_midnight(start), local_midnight(end)),
+            status__in=Meeting.HELD_STATUSES,
+            branch_id__in=branch_ids,
+            types__code=MeetingType.Code.PARTY_LESSON,
+            lecturer__isnull=False,
+        )
+        .annotate(held_at=Coalesce("actual_start", "planned_start"))
+        .values_list("branch_id", "lecturer_id", "held_at")
+        .distinct()
+    )
+    posts: dict[tuple[int, int], list[Post]] = defaultdict(list)
+    last_day = end - dt.timedelta(days=1)
+    for post in Post.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=start),
+        started_on__lte=last_day,
+        role=Post.Role.SECRETARY,
+        organization_id__in=branch_ids,
+    ).only("organization_id", "member_id", "started_on", "ended_on"):
+        posts[(post.organization_id, post.member_id)].append(post)
+    given: set[int] = set()
+    for branch_id, lecturer_id, held_at in lessons:
+        held_on = local_date(held_at)
+        # The post's [started_on, ended_on) contains the lesson's day (org.selectors.active_on, in Python).
+        if any(
+            p.started_on <= held_on and (p.ended_on is None or p.ended_on > held_on)
+            for p in posts.get((branch_id, lecturer_id), ())
+        ):
+            given.add(branch_id)
+    for branch_id in branch_ids:
+        if branch_id in given:
+            continue
+        for item in items:
+            if item.per_unit <= 0:
+                continue
+            lines[(branch_id, item.pk)].append(
+                Line(
+                    item.per_unit,
+                    _reason(f"{start.year} 年支部书记未讲党课 {MINUS}{fmt(item.per_unit)}"),
+                    period_start=start,
+                )
+            )
+
+
+def _type_attendance_target(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
+    """Each held meeting of a type with an attendance target (主题党日 80 %) below it costs ``per_unit``.
+
+    Per meeting: present (出席, 迟到) ÷ expected (every attendance row, as the minutes'
+    tally ``meetings.services.attendance_summary`` counts them) must reach the target:
+    present × 100 ≥ target × expected, in integers, so exactly 80 % passes and 79.x % fails.
+    With several targeted types the highest target applies. One query.
+    """
+    rows = (
+        Attendance.objects.filter(
+            held_in("meeting__", start_dt, end_dt),
+            meeting__status__in=Meeting.HELD_STATUSES,
+            meeting__branch_id__in=branch_ids,
+            meeting__types__attendance_target_percent__isnull=False,
+        )
+        .annotate(held_at=Coalesce("meeting__actual_start", "meeting__planned_start"))
+        .values("meeting_id", "meeting__branch_id", "held_at", "meeting__types__name")
+        .annotate(
+            target=Max("meeting__types__attendance_target_percent"),
+            expected=Count("id", distinct=True),
+            present=Count("id", filter=Q(status__in=Attendance.PRESENT_STATUSES), distinct=True),
+        )
+        .order_by("held_at", "meeting_id")
+    )
+    by_meeting: dict[int, dict] = {}
+    for row in rows:
+        seen = by_meeting.setdefault(row["meeting_id"], {**row, "names": []})
+        seen["target"] = max(seen["target"], row["target"])
+        seen["names"].append(row["meeting__types__name"])
+    for meeting_id, row in by_meeting.items():
+        expected, present, target = row["expected"], row["present"], row["target"]
+        if not expected or present * 100 >= target * expected:
+            continue
+        held_on = local_date(row["held_at"])
+        rate = (Decimal(present) * 100 / Decimal(expected)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        for item in items:
+            if item.per_unit <= 0:
+                continue
+            lines[(row["meeting__branch_id"], item.pk)].append(
+                Line(
+                    item.per_unit,
+                    _reason(
+                        f"{held_on:%Y-%m-%d} {_types_label(row['names'])} 出勤率 {fmt(rate)}%"
+                        f"（实到 {present} / 应到 {expected}），低于目标 {target}% {MINUS}{fmt(item.per_unit)}"
+                    ),
+                    period_start=held_on,
+                    meeting_id=meeting_id,
                 )
             )

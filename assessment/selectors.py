@@ -64,7 +64,9 @@ def run_rows() -> list[RunRow]:
         counts[run_id][grade] = n
     return [
         RunRow(
-            run=r, grades=grade_counts(list(r.scheme.bands.all()), counts[r.pk]), branches=sum(counts[r.pk].values())
+            run=r,
+            grades=grade_counts([b for b in r.scheme.bands.all() if b.run_kind == r.kind], counts[r.pk]),
+            branches=sum(counts[r.pk].values()),
         )
         for r in runs
     ]
@@ -94,7 +96,8 @@ def previous_run_exists(run: Run) -> bool:
 
 
 def bands_of(run: Run) -> list[GradeBand]:
-    return list(GradeBand.objects.filter(scheme_id=run.scheme_id).order_by("-min_score"))
+    """The grade bands of the run's kind (quarterly or annual), best first."""
+    return list(GradeBand.objects.filter(scheme_id=run.scheme_id, run_kind=run.kind).order_by("-min_score"))
 
 
 def branch_score_for_page(*, run_pk: int, branch_pk: int) -> BranchScore | None:

@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
-from org.clock import date_label, datetime_label, local_date
+from org.clock import date_label, deadline_last_day, deadline_text, local_date, local_midnight
 from org.history import record_history
 from org.models import Organization, Post
 from org.selectors import active_on
@@ -219,6 +219,7 @@ def run_compute(*, run: Run, now: dt.datetime) -> Run:
         start=run.period_start,
         end=run.period_end,
         now=now,
+        kind=run.kind,
         manual=manual,
         previous=_previous_results(run),
     )
@@ -295,7 +296,9 @@ def _refresh_branch(branch_score: BranchScore, *, user, now: dt.datetime) -> Bra
     agg = ItemScore.objects.filter(branch_score=branch_score).aggregate(total=Sum("points"))
     vetoed = ItemScore.objects.filter(branch_score=branch_score, veto_triggered=True).exists()
     total = total_of([agg["total"] or ZERO])
-    grade, failing = grade_for(total, list(GradeBand.objects.filter(scheme_id=run.scheme_id)), vetoed=vetoed)
+    grade, failing = grade_for(
+        total, list(GradeBand.objects.filter(scheme_id=run.scheme_id, run_kind=run.kind)), vetoed=vetoed
+    )
     branch_score.total, branch_score.grade, branch_score.is_failing, branch_score.vetoed = total, grade, failing, vetoed
     branch_score._history_user = user
     branch_score._history_date = now
@@ -385,11 +388,54 @@ def _flip(run: Run, *, source: str, target: str, user, now: dt.datetime, reason:
     return Run.objects.select_related("scheme").get(pk=run.pk)
 
 
+NEEDS_CONFIRMATION = "请确认以上提示后再继续。"
+
+
+def run_warnings(*, run: Run, now: dt.datetime) -> list[str]:
+    """What the committee should know before submitting or publishing: the period still running, items not entered.
+
+    A manual item not entered (未录入) counts 0, so a branch with one is not yet fully scored;
+    a bonus or veto item left blank is a decision (no bonus, not triggered) and is not listed.
+    Two queries.
+    """
+    warnings = []
+    if local_midnight(run.period_end) > now:
+        warnings.append(
+            f"考核期间尚未结束（{run.period_end - dt.timedelta(days=1):%Y-%m-%d} 结束），未到期的会议尚未计入。"
+        )
+    unscored = list(
+        ItemScore.objects.filter(
+            branch_score__run=run,
+            item__method=Item.Method.MANUAL,
+            item__is_bonus=False,
+            item__is_veto=False,
+            entered_at__isnull=True,
+        )
+        .values_list("branch_score__branch__name", flat=True)
+        .distinct()
+        .order_by("branch_score__branch__name")
+    )
+    if unscored:
+        names = "、".join(unscored[:5]) + (f"等 {len(unscored)} 个支部" if len(unscored) > 5 else "")
+        warnings.append(f"{names}有人工评分项未录入（暂计 0 分）。")
+    return warnings
+
+
+def _require_confirmation(run: Run, *, now: dt.datetime, confirmed: bool) -> None:
+    if not confirmed and run_warnings(run=run, now=now):
+        raise ValidationError(NEEDS_CONFIRMATION, code="needs_confirmation")
+
+
 @transaction.atomic
-def run_submit_for_review(*, run: Run, user, now: dt.datetime) -> Run:
-    """Draft → committee review (the computed scores are frozen unless returned to draft)."""
+def run_submit_for_review(*, run: Run, user, now: dt.datetime, confirmed: bool = False) -> Run:
+    """Draft → committee review (the computed scores are frozen unless returned to draft).
+
+    While ``run_warnings`` lists something, only with ``confirmed`` (the user saw the warnings).
+    """
     if not Run.objects.filter(pk=run.pk, computed_at__isnull=False).exists():
         raise ValidationError(NOT_COMPUTED, code="not_computed")
+    if Run.objects.filter(pk=run.pk, status=Run.Status.DRAFT).exists():
+        _require_confirmation(run, now=now, confirmed=confirmed)
     return _flip(
         run, source=Run.Status.DRAFT, target=Run.Status.REVIEW, user=user, now=now, reason="提交审核", submitted_at=now
     )
@@ -446,7 +492,7 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     count = len(scores)
     average = (sum((s.total for s in scores), ZERO) / count).quantize(CENT) if count else ZERO
     by_grade = Counter(s.grade for s in scores)
-    bands = list(run.scheme.bands.order_by("-min_score"))
+    bands = list(run.scheme.bands.filter(run_kind=run.kind).order_by("-min_score"))
     grades = "、".join(f"{b.name} {by_grade.get(b.name, 0)} 个" for b in bands)
     top = [s for s in scores if s.rank <= 3 and not s.is_failing]
     parts = [
@@ -478,7 +524,7 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     n = 1
     if failing and deadline is not None:
         parts.append(
-            f"{n}. 不合格党支部须于 {_day(deadline)}前完成整改，书记为第一责任人，"
+            f"{n}. 不合格党支部须于 {date_label(deadline_last_day(deadline))}24时前完成整改，书记为第一责任人，"
             "在系统中提交整改措施和佐证材料，经督导组验收。"
         )
         n += 1
@@ -488,11 +534,14 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
 
 
 @transaction.atomic
-def run_publish(*, run: Run, user, now: dt.datetime) -> Run:
+def run_publish(*, run: Run, user, now: dt.datetime, confirmed: bool = False) -> Run:
     """Review → published (locked): rectifications for the failing branches, one 通报 to the mine, their 书记 told.
 
     The status flip is a conditional update: a second publish is refused before anything is opened or sent.
+    While ``run_warnings`` lists something, only with ``confirmed``.
     """
+    if Run.objects.filter(pk=run.pk, status=Run.Status.REVIEW).exists():
+        _require_confirmation(run, now=now, confirmed=confirmed)
     if Run.objects.select_for_update().filter(pk=run.pk, status=Run.Status.REVIEW).exists():
         # Manual scores entered since the last computation may have changed which branches
         # fail, and with it who may be put forward for 评优: the published numbers are final.
@@ -555,7 +604,7 @@ def run_publish(*, run: Run, user, now: dt.datetime) -> Run:
             subject=f"考核不合格整改通知：{score.branch.name}",
             body=(
                 f"{run.label}中，{score.branch.name}得分 {fmt(score.total)} 分，等次{score.grade}，已在全矿通报。"
-                f"请于 {datetime_label(rectification.due_at)} 前完成整改，"
+                f"请于 {deadline_text(rectification.due_at)} 前完成整改，"
                 "在系统中提交整改措施和佐证材料。"
             ),
             url=reverse("supervision:finding_detail", args=[rectification.finding_id]),

@@ -37,7 +37,7 @@ def measure() -> list[Measure]:
     branches = list(Organization.objects.branches().active().order_by("sort_order", "id"))
 
     def assess(subset=branches):
-        return compute_scores(scheme=scheme, branches=subset, start=start, end=end, now=now)
+        return compute_scores(scheme=scheme, branches=subset, start=start, end=end, now=now, kind="year")
 
     def matrix():
         return compliance(branches=branches, start=start, end=end - dt.timedelta(days=1), now=now)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
@@ -109,14 +110,42 @@ class AuditEventAdmin(admin.ModelAdmin):
 admin.site.unregister(TOTPDevice)
 
 
+class TOTPDeviceForm(forms.ModelForm):
+    class Meta:
+        model = TOTPDevice
+        fields = ["name", "confirmed"]
+        labels = {"name": "设备名称", "confirmed": "已启用"}
+        help_texts = {"name": "便于识别的设备名称。", "confirmed": "验证过一次动态码后才启用；取消即停用该设备。"}
+
+
 @admin.register(TOTPDevice)
 class TOTPDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    list_filter = ["confirmed"]
+    form = TOTPDeviceForm
+    list_display = ["owner", "device_name", "enabled", "added", "last_used"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     search_help_text = "按用户名或姓名搜索"
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = ["user", "created_at", "last_used_at"]
+    fields = ["owner", "name", "confirmed", "added", "last_used"]
+    readonly_fields = ["owner", "added", "last_used"]
+
+    @admin.display(description="用户", ordering="user__username")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description="设备名称", ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description="已启用", boolean=True, ordering="confirmed")
+    def enabled(self, device):
+        return device.confirmed
+
+    @admin.display(description="添加时间", ordering="created_at")
+    def added(self, device):
+        return device.created_at
+
+    @admin.display(description="最近使用时间", ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
 
     def has_add_permission(self, request):
         return False  # enrolment happens on the 两步验证 page, where the user scans the code

@@ -9,9 +9,8 @@ text are not strings a catalogue can translate, and are handled here:
   ``gettext``: the historical models' names are set in memory (their migrations are untouched,
   so no migration follows from this);
 * django-axes' object names ("Access Log for root @ …"), plain f-strings in its ``__str__``;
-* django-otp's TOTP device: field names and help texts written as plain English strings, and an
-  admin whose labels and search help are English; the names are set here and the admin is the
-  project's own (``org/admin.py``).
+* django-otp's TOTP device: its name is set here; its fields and admin are English strings of
+  django-otp's own, so the project registers its own admin with Chinese labels (``org/admin.py``).
 """
 
 from __future__ import annotations
@@ -94,36 +93,13 @@ def _axes_names() -> None:
     AccessFailureLog.__str__ = access_failure
 
 
-# (field, name, help text) of django-otp's TOTP device.
-TOTP_FIELDS = (
-    ("user", "用户", "该设备所属的用户。"),
-    ("name", "设备名称", "便于识别的设备名称。"),
-    ("confirmed", "已启用", "验证过一次动态码后才启用。"),
-    (
-        "throttling_failure_timestamp",
-        "最近验证失败时间",
-        "最近一次动态码验证失败的时间；为空表示没有失败或已验证成功。",
-    ),
-    ("throttling_failure_count", "连续失败次数", "连续验证失败的次数。"),
-    ("created_at", "添加时间", "该设备添加到系统的时间。"),
-    ("last_used_at", "最近使用时间", "最近一次使用该设备验证的时间。"),
-    ("key", "密钥", "十六进制编码的密钥，最长 40 字节。"),
-    ("step", "时间步长（秒）", "动态码每隔多少秒变化一次。"),
-    ("t0", "起始时间", "开始计算时间步长的 Unix 时间。"),
-    ("digits", "位数", "动态码的位数。"),
-    ("tolerance", "容差", "允许前后相差的时间步数。"),
-    ("drift", "时钟偏差", "手机时钟与服务器相差的时间步数。"),
-    ("last_t", "最近验证步数", "最近一次验证通过的时间步；下一次动态码必须更晚。"),
-)
-
-
 def _totp_names() -> None:
+    # The model's name only: its fields' names are plain strings of django-otp's migrations, and
+    # changing them in memory would make ``makemigrations`` write a migration into django-otp.
+    # The project's own admin (org/admin.py) labels the fields instead.
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice._meta.verbose_name = TOTPDevice._meta.verbose_name_plural = "TOTP 两步验证设备"
-    for name, verbose_name, help_text in TOTP_FIELDS:
-        field = TOTPDevice._meta.get_field(name)
-        field.verbose_name, field.help_text = verbose_name, help_text
 
 
 def install(app_models) -> None:

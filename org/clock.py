@@ -125,3 +125,39 @@ def periods_in(period: str, start: dt.date, end: dt.date) -> list[tuple[dt.date,
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     """The mine's calendar year as aware datetimes [1 January 00:00, next 1 January 00:00)."""
     return local_midnight(dt.date(year, 1, 1)), local_midnight(dt.date(year + 1, 1, 1))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day number ``months`` later; in a shorter month, that month's last day.
+
+    The month-end rule: 31 January + 1 month is 28 February (29 in a leap year), 30 and
+    29 January likewise; 15 January + 1 month is 15 February.
+    """
+    number = month_number(day) + months
+    first = month_start(number)
+    last = (month_start(number + 1) - dt.timedelta(days=1)).day
+    return first.replace(day=min(day.day, last))
+
+
+def calendar_month_deadline(start: dt.datetime, months: int = 1) -> dt.datetime:
+    """ "Within one month" of ``start``: until the end of the same-numbered day ``months`` later, at the mine.
+
+    Results published on 15 January (any time of day) are due at the end of 15 February,
+    i.e. at 16 February 00:00 Asia/Shanghai; published on 31 January, at the end of the
+    last day of February (see ``add_months``). The one rule for every "one month" deadline.
+    """
+    due_day = add_months(local_date(start), months)
+    return local_midnight(due_day + dt.timedelta(days=1))
+
+
+def deadline_last_day(due_at: dt.datetime) -> dt.date:
+    """The last local day still within a deadline: one at a local midnight ends with the day before."""
+    return local_date(due_at - dt.timedelta(microseconds=1))
+
+
+def deadline_text(due_at: dt.datetime) -> str:
+    """A deadline as people read it: one at a local midnight is the end of the day before ("2026年2月15日 24:00")."""
+    local = timezone.localtime(due_at, mine_tz())
+    if local.time() == dt.time.min:
+        return f"{date_label(deadline_last_day(due_at))} 24:00"
+    return datetime_label(due_at)

@@ -40,7 +40,7 @@ class SupervisionPolicyAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("整改", {"fields": ("rectification_days", "escalation_days")}),
+        ("整改", {"fields": ("rectification_months", "escalation_days")}),
     )
 
     def has_add_permission(self, request):

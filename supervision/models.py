@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from meetings.models import Meeting
+from org.clock import deadline_text
 from org.models import Organization
 
 
@@ -71,7 +72,11 @@ class SupervisionPolicy(models.Model):
         default=0,
         help_text=_("0：按会议记录提交期限（会议规则参数“会后几天内提交记录”，按自然日），期限一过录入即提示补录"),
     )
-    rectification_days = models.PositiveSmallIntegerField(_("整改期限（天）"), default=30)
+    rectification_months = models.PositiveSmallIntegerField(
+        _("整改期限（月）"),
+        default=1,
+        help_text=_("按自然月计算：15 日提出的问题，期限到下月 15 日当天结束；下月没有该日时到月末"),
+    )
     escalation_days = models.PositiveSmallIntegerField(_("逾期几天后再次督办"), default=7)
 
     class Meta:
@@ -242,6 +247,11 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch} 整改（{self.get_status_display()}）"
+
+    @property
+    def due_text(self) -> str:
+        """The deadline as people read it: a calendar-month deadline shows as its last day, 24:00."""
+        return deadline_text(self.due_at)
 
 
 class RectificationEvent(models.Model):

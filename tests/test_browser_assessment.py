@@ -3,7 +3,6 @@ score (a triggered veto) and the committee publishes; the failing branch's secre
 rectification with its deadline; a member of that branch, on a phone, reads the 通报 and their score."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessment.models import Run
@@ -84,16 +83,20 @@ def test_a_quarter_is_scored_published_and_seen_by_the_failing_branch_and_its_me
 
         # The committee sends it through review and publishes, after the confirm step.
         com.goto(run_url)
+        # 重大事项 is 未录入 for both branches: the warning is confirmed before submitting and publishing.
+        expect(com.locator("#run-warnings")).to_contain_text("有人工评分项未录入")
+        com.locator("#id_submit_confirm").check()
         com.locator("#run-submit").click()
         expect(com.locator("#run-state")).to_have_attribute("data-status", "review")
         com.locator("#run-publish").click()
         expect(com.locator("#publish-failing")).to_contain_text("运输队党支部")
         expect(com.locator("#notice-preview")).to_contain_text("三、整改要求")
+        com.locator("#id_publish_confirm").check()
         com.locator("#publish-confirm").click()
         expect(com.locator("#run-state")).to_have_attribute("data-status", "published")
 
         rect = Rectification.objects.get(branch=mine["weak"])
-        due = timezone.localtime(rect.due_at)
+        due = rect.due_text  # one calendar month, read as "YYYY-MM-DD 24:00"
 
         # The failing branch's secretary finds the rectification and its deadline from the score page.
         sec = desks[2].new_page()
@@ -101,9 +104,9 @@ def test_a_quarter_is_scored_published_and_seen_by_the_failing_branch_and_its_me
         sec.locator("#nav-assessment").click()
         sec.locator("#nav-branch-score").click()
         expect(sec.locator("#grade")).to_contain_text("不合格")
-        expect(sec.locator("#rectification-link")).to_contain_text(f"期限 {due:%Y-%m-%d}")
+        expect(sec.locator("#rectification-link")).to_contain_text(f"期限 {due}")
         sec.locator("#rectification-link").click()
-        expect(sec.locator("#rect-due")).to_contain_text(f"{due:%Y-%m-%d}")
+        expect(sec.locator("#rect-due")).to_contain_text(due)
         expect(sec.locator("#answer-form")).to_be_visible()
 
         # A member of the branch, on a phone, reads the notice and sees their own score.

@@ -23,6 +23,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from org.clock import deadline_text
 from org.scope import get_scope
 from supervision.services.findings import default_due_at
 
@@ -180,6 +181,12 @@ def run_detail(request, pk: int):
             "form": form,
             "filtered": bool(grade or failing_only),
             "may_manage": user.has_perm(MANAGE),
+            # Shown beside 提交审核 (two queries, for those who may submit a draft).
+            "warnings": (
+                services.run_warnings(run=run, now=timezone.now())
+                if run.status == Status.DRAFT and user.has_perm(MANAGE)
+                else []
+            ),
             "may_enter": open_run and user.has_perm(ENTER),
             "may_export": user.has_perm("assessment.export_hr"),
         },
@@ -214,7 +221,17 @@ def run_recompute(request, pk: int):
 @login_required
 @require_POST
 def run_submit(request, pk: int):
-    return _step(request, pk, services.run_submit_for_review, "已提交委员会审核。")
+    """Draft → review; with warnings (period running, items 未录入) only once the user ticked the confirmation."""
+    run = _get_run_for_user(request, pk, MANAGE)
+    try:
+        services.run_submit_for_review(
+            run=run, user=request.user, now=timezone.now(), confirmed=request.POST.get("confirm_warnings") == "1"
+        )
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "已提交委员会审核。")
+    return redirect("assessment:run_detail", run.pk)
 
 
 @login_required
@@ -251,7 +268,12 @@ def run_publish(request, pk: int):
                 messages.warning(request, "不合格支部名单已变化，请重新确认。")
             return redirect("assessment:run_publish", run.pk)
         try:
-            run = services.run_publish(run=run, user=request.user, now=timezone.now())
+            run = services.run_publish(
+                run=run,
+                user=request.user,
+                now=timezone.now(),
+                confirmed=request.POST.get("confirm_warnings") == "1",
+            )
         except ValidationError as error:
             _refused(request, error)
         else:
@@ -266,7 +288,8 @@ def run_publish(request, pk: int):
             "run": run,
             "failing": failing,
             "confirmed": key,
-            "deadline": deadline,
+            "deadline": deadline_text(deadline) if deadline else None,
+            "warnings": services.run_warnings(run=run, now=now),
             "notice_title": f"关于{run.label}结果的通报",
             "notice_body": services.notice_body(run, failing=failing, deadline=deadline),
         },
@@ -443,8 +466,10 @@ def scheme_detail(request, year: int):
     scheme = selectors.scheme_for_page(year)
     if scheme is None:
         raise Http404
-    bands = list(scheme.bands.all())
-    failing = next((b.name for b in bands if b.is_failing), "不合格")
+    # Annual bands first, then quarterly; each kind best first.
+    bands = sorted(scheme.bands.all(), key=lambda b: (b.run_kind != Run.Kind.YEAR, -b.min_score))
+    # Each run kind's failing band: "“较差”或“不合格”" once rule_in_words quotes it.
+    failing = "”或“".join(dict.fromkeys(b.name for b in bands if b.is_failing)) or "不合格"
     categories: list[dict] = []
     total = 0
     for item in scheme.items.all():
@@ -455,8 +480,10 @@ def scheme_detail(request, year: int):
             categories[-1]["max"] += item.max_points
             total += item.max_points
     band_rows = []
-    upper = None
-    for band in bands:  # best first: each band runs up to the next one's minimum
+    upper, kind = None, None
+    for band in bands:  # best first: each band runs up to the next one's minimum of the same kind
+        if band.run_kind != kind:
+            upper, kind = None, band.run_kind
         band_rows.append({"band": band, "upper": upper})
         upper = band.min_score
     return render(

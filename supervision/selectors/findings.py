@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from meetings.models import Meeting
-from org.clock import year_bounds
+from org.clock import deadline_last_day, year_bounds
 from org.models import Organization
 from org.scope import get_scope
 
@@ -166,7 +166,7 @@ def deadline(rectification: Rectification, *, now: dt.datetime) -> Deadline:
         return Deadline("已完成", "text-success", None)
     if rectification.status == Status.SUBMITTED:
         return Deadline("待验收", "text-primary", None)
-    days = (timezone.localtime(rectification.due_at).date() - timezone.localtime(now).date()).days
+    days = (deadline_last_day(rectification.due_at) - timezone.localtime(now).date()).days
     if rectification.due_at >= now:
         if days <= 0:
             return Deadline("今日到期", "text-warning", 0)

@@ -20,11 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
 
 from bulletin.services import notify
 from meetings.models import Meeting
-from org.clock import datetime_label, local_date
+from org.clock import calendar_month_deadline, deadline_text, local_date
 from org.models import Organization, Post, StaffRole
 from org.selectors import active_on, branch_secretary_on
 
@@ -103,13 +102,8 @@ def _event(rectification: Rectification, action: str, *, at: dt.datetime, by=Non
 
 
 def default_due_at(now: dt.datetime) -> dt.datetime:
-    return now + dt.timedelta(days=SupervisionPolicy.current().rectification_days)
-
-
-def deadline_end_of_day(day: dt.date) -> dt.datetime:
-    """A deadline given as a date ends when that local day ends (the next midnight)."""
-    tz = timezone.get_current_timezone()
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    """The policy's calendar months from ``now`` (one by default), to the end of that day at the mine."""
+    return calendar_month_deadline(now, SupervisionPolicy.current().rectification_months)
 
 
 # --- Raise ------------------------------------------------------------------------------
@@ -182,7 +176,7 @@ def finding_raise(
     )
     rectification.full_clean()
     rectification.save()
-    _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{datetime_label(due_at)}")
+    _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{deadline_text(due_at)}")
 
     recipients = branch_committee_users(branch, on=on) + ([owner] if owner is not None else [])
     notify(
@@ -190,7 +184,7 @@ def finding_raise(
         subject=f"整改通知：{branch.name}（{finding.get_category_display()}）",
         body=(
             f"督导检查发现问题：{description}\n"
-            f"请于 {datetime_label(due_at)} 前完成整改，并在系统中提交整改措施和佐证材料。"
+            f"请于 {deadline_text(due_at)} 前完成整改，并在系统中提交整改措施和佐证材料。"
         ),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:opened",
@@ -311,13 +305,11 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
 
 
 def _notify_overdue(rectification: Rectification, *, supervisors: list, now: dt.datetime) -> int:
+    due = deadline_text(rectification.due_at)
     return notify(
         recipients=_owner_or_committee(rectification, on=local_date(now)) + supervisors,
         subject=f"整改逾期：{rectification.branch.name}",
-        body=(
-            f"{rectification.branch.name} 的整改已超过期限（{datetime_label(rectification.due_at)}），"
-            "尚未提交整改情况。"
-        ),
+        body=f"{rectification.branch.name} 的整改已超过期限（{due}），尚未提交整改情况。",
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:overdue",
         now=now,
@@ -378,7 +370,7 @@ def rectifications_sweep(*, now: dt.datetime) -> dict[str, int]:
                 subject=f"整改再次督办：{rect.branch.name}",
                 body=(
                     f"{rect.branch.name} 的整改已逾期 {days} 天"
-                    f"（期限 {datetime_label(rect.due_at)}），仍未提交整改情况，请督促落实。"
+                    f"（期限 {deadline_text(rect.due_at)}），仍未提交整改情况，请督促落实。"
                 ),
                 url=_url(rect),
                 dedupe_key=f"rectification:{rect.pk}:escalated",

@@ -23,6 +23,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from org.clock import add_months, local_midnight
 from org.models import Organization, Post
 from org.selectors import active_on
 from org.throttle import throttle
@@ -222,7 +223,8 @@ def _owner_choices(branch: Organization, on: dt.date):
 
 
 def _end_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=timezone.get_current_timezone())
+    """A deadline picked as a date lasts to the end of that day at the mine (the next local midnight)."""
+    return local_midnight(day + dt.timedelta(days=1))
 
 
 @upload_limit(evidence_request_limit)
@@ -275,7 +277,7 @@ def finding_create(request):
         elif form.is_valid():
             form.add_error(None, "该表单已失效，请刷新页面后重新提交。")
     else:
-        due_on = today + dt.timedelta(days=SupervisionPolicy.current().rectification_days)
+        due_on = add_months(today, SupervisionPolicy.current().rectification_months)
         form = FindingForm(initial={"meeting": meeting_pk, "due_on": due_on}, **kwargs)
     return render(request, "supervision/finding_form.html", {"form": form, "branch": branch, "form_token": token})
 

@@ -59,7 +59,7 @@ def computed(committee, supervisor, branch):
     """Q1 2026 computed, with a manual score and a veto entered for ``branch``."""
     run = run_compute(run=run_create(kind="quarter", period_start=Q1, user=committee, now=NOW), now=NOW)
     item_score_enter(
-        item_score=item_score(run, branch, "民主评议党员"),
+        item_score=item_score(run, branch, "重大事项经支委会研究决定"),
         points="1",
         comment="评议材料不全",
         user=supervisor,
@@ -77,8 +77,8 @@ def computed(committee, supervisor, branch):
 
 
 def publish(run, committee):
-    run_submit_for_review(run=run, user=committee, now=NOW)
-    return run_publish(run=run, user=committee, now=NOW)
+    run_submit_for_review(run=run, user=committee, now=NOW, confirmed=True)
+    return run_publish(run=run, user=committee, now=NOW, confirmed=True)
 
 
 @pytest.fixture
@@ -192,12 +192,12 @@ def test_every_deduction_line_is_listed_with_its_reason(published, branch, membe
 
 def test_a_manual_item_shows_its_comment_and_who_entered_it(published, branch, supervisor, member, client):
     html = page(client_for(client, member).get(url(published, branch)))
-    item_id = item_score(published, branch, "民主评议党员").item_id
+    item_id = item_score(published, branch, "重大事项经支委会研究决定").item_id
     entry = re.search(rf'id="item-{item_id}".*?</li>', html, re.S)
 
     assert "评分说明：评议材料不全" in entry.group()
     assert f"{supervisor.display_name} 于 2026-04-08 10:00 评分" in entry.group()
-    assert "督导组尚未评分。" in html  # the bonus item nobody entered
+    assert "督导组尚未评分，暂不加分。" in html  # the bonus item nobody entered
 
 
 def test_a_member_sees_their_branchs_deductions_and_nothing_of_another_branch(published, branch, member, client):
@@ -254,7 +254,7 @@ def test_a_failing_branchs_secretary_sees_the_rectification_with_its_deadline_an
     client.logout()
     as_member = page(client_for(client, member).get(url(published, branch)))
 
-    assert rectification_url in as_secretary and "期限 2026-05-08" in as_secretary
+    assert rectification_url in as_secretary and "期限 2026年5月8日 24:00" in as_secretary
     assert notice_url in as_secretary and notice_url in as_member
     assert rectification_url not in as_member
 
@@ -287,3 +287,25 @@ def test_the_page_costs_the_same_queries_for_few_deductions_as_for_many(
     with django_assert_num_queries(queries):
         response = client.get(url(run, branch))
     assert page(response).count('class="small deduction"') == lines.count()
+
+
+def test_the_veto_line_reads_as_a_sentence_not_as_a_score(published, branch, member, client):
+    html = page(client_for(client, member).get(url(published, branch)))
+    item_id = item_score(published, branch, "记录造假").item_id
+    entry = re.search(rf'id="item-{item_id}".*?</li>', html, re.S).group()
+
+    assert "一票否决：已触发，考核不合格" in entry
+    assert "得分 <strong>" not in entry  # no "得分 0.00 0 一票否决"
+    assert re.search(r'class="small deduction">一票否决：', entry)
+
+
+def test_a_manual_item_not_entered_shows_not_entered_and_counts_zero_not_full_marks(
+    published, other_branch, supervisor, client
+):
+    html = page(client_for(client, supervisor).get(url(published, other_branch)))
+    score = item_score(published, other_branch, "重大事项经支委会研究决定")
+    entry = re.search(rf'id="item-{score.item_id}".*?</li>', html, re.S).group()
+
+    assert score.entered_at is None and score.points == 0
+    assert "未录入" in entry and "暂计 <strong>0.00</strong> / 2.00" in entry
+    assert "本项暂计 0 分，不按满分计" in entry

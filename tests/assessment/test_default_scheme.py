@@ -36,21 +36,26 @@ def test_the_default_scheme_totals_100_without_its_bonus_in_the_mines_categories
         if not i.is_bonus:
             by_category[i.category] = by_category.get(i.category, 0) + i.max_points
     assert by_category == {
-        "会议开展": 60,
+        # Rule 13 took 5 points from the cadence items for 书记讲党课 (2) and 主题党日出勤率达标 (3),
+        # and 2 from 党小组会 for 组织生活会.
+        "会议开展": 55,
         "记录规范": 15,
-        "党员参与": 10,
+        "党员参与": 13,
         "督导整改": 11,
-        "组织建设": 4,
+        "组织建设": 6,
         "一票否决": 0,
     }
     bonus = [i for i in items if i.is_bonus]
     veto = [i for i in items if i.is_veto]
     assert [(i.name, i.max_points, i.method) for i in bonus] == [("创新创优", Decimal("3"), "manual")]
     assert [(i.name, i.max_points, i.method) for i in veto] == [("记录造假", Decimal("0"), "manual")]
-    # 杨庄's 2-point manual items
+    # 杨庄's 2-point items: 民主评议 is now automatic (a year without one costs its points), like 组织生活会.
     assert {i.name: i.max_points for i in items if i.method == "manual" and not (i.is_bonus or i.is_veto)} == {
-        "民主评议党员": Decimal("2"),
         "重大事项经支委会研究决定": Decimal("2"),
+    }
+    assert {i.name: (i.kind, i.max_points) for i in items if i.category == "组织建设" and i.method == "auto"} == {
+        "民主评议党员": ("cadence", Decimal("2")),
+        "组织生活会": ("cadence", Decimal("2")),
     }
 
 
@@ -64,17 +69,31 @@ def test_the_default_cadence_items_follow_the_default_rules_at_minus_one_missing
         "党小组会按月召开": "党小组会每月至少1次",
         "党课按季度开展": "党课每季度至少1次",
         "主题党日按月开展": "主题党日每月1次",
+        "民主评议党员": "民主评议党员每年1次",
+        "组织生活会": "组织生活会每年至少1次",
     }
-    assert {(i.per_unit, i.per_late) for i in cadence.values()} == {(Decimal("1"), Decimal("0.5"))}
+    assert {(i.per_unit, i.per_late) for n, i in cadence.items() if n not in ("民主评议党员", "组织生活会")} == {
+        (Decimal("1"), Decimal("0.5"))
+    }
+    assert {(i.per_unit, i.per_late) for n, i in cadence.items() if n in ("民主评议党员", "组织生活会")} == {
+        (Decimal("2"), Decimal("1"))
+    }
     attendance = scheme.items.get(kind="attendance")
     assert (attendance.target_percent, attendance.per_unit) == (90, Decimal("0.5"))
     findings = scheme.items.get(kind="findings")
     assert (findings.per_minor, findings.per_unit, findings.per_serious) == (Decimal("0.5"), Decimal("1"), Decimal("2"))
     assert scheme.items.get(kind="rectification_overdue").per_unit == Decimal("2")
-    assert list(scheme.bands.values_list("name", "min_score", "is_failing")) == [
+    # domain.md's names per run kind.
+    assert list(scheme.bands.filter(run_kind="year").values_list("name", "min_score", "is_failing")) == [
         ("优秀", Decimal("90"), False),
         ("良好", Decimal("80"), False),
-        ("合格", Decimal("70"), False),
+        ("一般", Decimal("70"), False),
+        ("较差", Decimal("0"), True),
+    ]
+    assert list(scheme.bands.filter(run_kind="quarter").values_list("name", "min_score", "is_failing")) == [
+        ("优秀", Decimal("97"), False),
+        ("合格", Decimal("90"), False),
+        ("基本合格", Decimal("86"), False),
         ("不合格", Decimal("0"), True),
     ]
 
@@ -87,7 +106,7 @@ def test_loading_the_default_scheme_again_leaves_the_year_as_it_is(scheme):
 
     assert again == scheme
     assert Scheme.objects.filter(year=2026).count() == 1
-    assert scheme.items.count() == 15
+    assert scheme.items.count() == 18
     assert scheme.items.get(name="材料真实").max_points == Decimal("5")
 
 
@@ -98,7 +117,8 @@ def test_the_migrations_historical_models_load_the_scheme_too(scheme):
     load_default_scheme(state.apps, 2032)
 
     loaded = Scheme.objects.get(year=2032)
-    assert loaded.items.count() == 15 and loaded.bands.count() == 4
+    # Before bands had a run kind only the annual ones fit; migration 0003 adds the quarterly ones.
+    assert loaded.items.count() == 18 and loaded.bands.count() == 4
 
 
 @pytest.mark.django_db
@@ -129,7 +149,7 @@ def test_a_copied_scheme_carries_the_items_bands_and_member_rules_and_says_where
     assert list(copy.bands.values_list("name", "min_score", "is_failing")) == list(
         scheme.bands.values_list("name", "min_score", "is_failing")
     )
-    assert scheme.items.count() == 15  # the original untouched
+    assert scheme.items.count() == 18  # the original untouched
     record = copy.history.get()
     assert (record.history_user, record.history_date, record.history_change_reason) == (
         committee,
@@ -147,7 +167,7 @@ def test_copying_onto_a_year_that_has_a_scheme_is_refused(scheme):
         scheme_copy(scheme=scheme, year=2027, user=committee, now=NOW)
 
     assert refused.value.message_dict == {"year": ["2027 年度已有考核方案。"]}
-    assert Item.objects.filter(scheme__year=2027).count() == 15
+    assert Item.objects.filter(scheme__year=2027).count() == 18
 
 
 # --- Admin ---------------------------------------------------------------------------------
@@ -169,7 +189,7 @@ def test_the_admin_copies_a_scheme_to_the_next_year(admin_client_, scheme):
 
     assert response.status_code == 200
     copy = Scheme.objects.get(year=2027)
-    assert copy.copied_from == scheme and copy.items.count() == 15 and copy.bands.count() == 4
+    assert copy.copied_from == scheme and copy.items.count() == 18 and copy.bands.count() == 8
     assert "已复制为“2027 2027年度三会一课量化考核方案”" in response.content.decode()
 
     again = admin_client_.post(
@@ -205,4 +225,33 @@ def test_runs_and_scores_are_read_only_in_the_admin(admin_client_, scheme, branc
     response = admin_client_.post(reverse("admin:assessment_run_delete", args=[run.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Run.objects.filter(pk=run.pk).exists()
-    assert GradeBand.objects.filter(scheme=scheme).count() == 4
+    assert GradeBand.objects.filter(scheme=scheme).count() == 8
+
+
+@pytest.mark.django_db
+def test_the_data_migration_brings_a_scheme_of_the_first_default_to_the_new_rules():
+    from assessment.defaults import upgrade_default_bands, upgrade_default_items
+
+    old = load_default_scheme(apps, 2031)
+    # As the first default shipped: 民主评议 manual, no 组织生活会 / 书记讲党课 / 主题党日出勤率达标 items,
+    # three cadence items at their old maximum, annual bands only and named 合格 / 不合格.
+    Item.objects.filter(scheme=old, name__in=["组织生活会", "书记讲党课", "主题党日出勤率达标"]).delete()
+    Item.objects.filter(scheme=old, name="民主评议党员").update(method="manual", kind="manual", cadence_rule=None)
+    for name, points in (("党小组会按月召开", 15), ("党课按季度开展", 10), ("主题党日按月开展", 10)):
+        Item.objects.filter(scheme=old, name=name).update(max_points=points)
+    GradeBand.objects.filter(scheme=old, run_kind="quarter").delete()
+    GradeBand.objects.filter(scheme=old, name="一般").update(name="合格")
+    GradeBand.objects.filter(scheme=old, name="较差").update(name="不合格")
+    edited = load_default_scheme(apps, 2032)
+    GradeBand.objects.filter(scheme=edited, run_kind="year", name="一般").update(name="达标")
+
+    upgrade_default_bands(apps)
+    upgrade_default_items(apps)
+
+    assert list(old.bands.filter(run_kind="year").values_list("name", flat=True)) == ["优秀", "良好", "一般", "较差"]
+    assert old.bands.filter(run_kind="quarter").count() == 4
+    assert sum(i.max_points for i in old.items.all() if not i.is_bonus) == Decimal("100")
+    assert old.items.count() == 18
+    assert old.items.get(name="民主评议党员").kind == "cadence"
+    # A scheme the committee changed keeps its own band names.
+    assert "达标" in edited.bands.filter(run_kind="year").values_list("name", flat=True)

@@ -67,7 +67,7 @@ def veto(run, branch, user):
 def in_review(draft, branch, supervisor, committee):
     """The draft with ``branch`` vetoed (failing), submitted to the committee."""
     veto(draft, branch, supervisor)
-    return run_submit_for_review(run=draft, user=committee, now=NOW)
+    return run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
 
 
 def status_of(run) -> str:
@@ -118,7 +118,8 @@ def test_the_list_shows_each_runs_status_period_and_grade_counts(draft, supervis
     assert "2026年第一季度考核" in row
     assert "2026-01-01 至 2026-03-31" in row
     assert "草稿" in row
-    assert "优秀 1" in row and "良好 1" in row and "合格 0" in row and "不合格 0" in row
+    # A quarterly run counts in the quarterly bands: 98 is 优秀, 87 基本合格.
+    assert "优秀 1" in row and "基本合格 1" in row and ">合格 0" in row and "不合格 0" in row
     assert 'id="run-create"' not in html  # supervisors do not start runs
 
 
@@ -206,8 +207,9 @@ def test_the_ranking_lists_every_branch_with_rank_total_grade_and_a_link_to_its_
     first, second = section(html, f"score-{other_branch.pk}"), section(html, f"score-{branch.pk}")
 
     assert ranking.index(other_branch.name) < ranking.index(branch.name)
-    assert ">1<" in first and "100.00" in first and "优秀" in first
-    assert ">2<" in second and "89.00" in second and "良好" in second
+    # 2 short of 100 and 89: the manual 重大事项 item is 未录入; quarterly bands.
+    assert ">1<" in first and "98.00" in first and "优秀" in first
+    assert ">2<" in second and "87.00" in second and "基本合格" in second
     assert reverse("assessment:branch_score", args=[draft.pk, branch.pk]) in second
     assert "共 2 个支部" in html
     assert 'data-status="draft"' in html
@@ -267,7 +269,7 @@ def test_each_role_sees_the_steps_it_may_take_in_each_state(draft, supervisor, c
     assert 'id="run-publish"' not in as_committee and 'id="run-manual"' not in as_committee
     assert 'id="run-submit"' not in as_supervisor and 'id="run-manual"' in as_supervisor
 
-    run_submit_for_review(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
     as_supervisor = page(client.get(url))
     client.logout()
     as_committee = page(client_for(client, committee).get(url))
@@ -282,7 +284,14 @@ def test_the_committee_submits_returns_and_recomputes_through_the_page(draft, co
         client_for(client, committee)
         client.post(reverse("assessment:run_recompute", args=[draft.pk]))
         assert Run.objects.get(pk=draft.pk).computed_at == later
-        response = client.post(reverse("assessment:run_submit", args=[draft.pk]), follow=True)
+        # The draft has manual items 未录入: submitting needs the confirmation, refused without it.
+        refused_page = page(client.post(reverse("assessment:run_submit", args=[draft.pk]), follow=True))
+        assert status_of(draft) == "draft"
+        assert "请确认以上提示后再继续。" in refused_page and "有人工评分项未录入（暂计 0 分）" in refused_page
+        assert 'name="confirm_warnings"' in refused_page
+        response = client.post(
+            reverse("assessment:run_submit", args=[draft.pk]), {"confirm_warnings": "1"}, follow=True
+        )
         assert status_of(draft) == "review"
         assert "已提交委员会审核。" in page(response)
         client.post(reverse("assessment:run_return", args=[draft.pk]))
@@ -323,7 +332,7 @@ def test_the_confirm_step_names_the_failing_branches_and_previews_the_notice(in_
     assert "1</strong> 个支部考核不合格" in html and "各下达一项整改" in html
     preview = section(html, "notice-preview")
     assert "关于2026年第一季度考核结果的通报" in preview
-    assert "二、存在问题" in preview and f"1. {branch.name}，得分 89 分" in preview
+    assert "二、存在问题" in preview and f"1. {branch.name}，得分 87 分" in preview
     assert status_of(in_review) == "review"  # looking publishes nothing
     assert not Finding.objects.exists()
 
@@ -335,7 +344,7 @@ def test_publishing_through_the_page_opens_the_rectification_posts_the_notice_an
     confirm = page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
     key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
 
-    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     run = Run.objects.get(pk=in_review.pk)
     rectification = score_of(run, branch).rectification
@@ -366,7 +375,7 @@ def test_a_publish_confirmed_before_the_failing_branches_changed_must_be_confirm
     key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
     veto(in_review, other_branch, supervisor)  # a supervisor fails another branch meanwhile
 
-    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    response = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     assert "不合格支部名单已变化，请重新确认。" in page(response)
     assert other_branch.name in section(page(response), "publish-failing")
@@ -379,9 +388,9 @@ def test_publishing_twice_through_the_page_opens_nothing_twice(in_review, commit
     key = re.search(
         r'name="confirmed" value="([^"]*)"', page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
     ).group(1)
-    client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key})
+    client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key))
 
-    again = client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    again = client.post(reverse("assessment:run_publish", args=[in_review.pk]), confirmed(key), follow=True)
 
     assert "该考核已发布，不能再修改。" in page(again)
     assert (Finding.objects.count(), Rectification.objects.count(), Announcement.objects.count()) == (1, 1, 1)
@@ -438,7 +447,7 @@ def test_nobody_but_a_supervisor_enters_a_manual_score(role, everyone, draft, br
     before = manual_state(draft)
 
     response = client_for(client, everyone[role]).post(
-        manual_url(draft), row_data(draft, branch, {"民主评议党员": ("0", "未开展")})
+        manual_url(draft), row_data(draft, branch, {"重大事项经支委会研究决定": ("0", "未开展")})
     )
 
     assert refused(response, role)
@@ -448,7 +457,7 @@ def test_nobody_but_a_supervisor_enters_a_manual_score(role, everyone, draft, br
 def test_the_page_has_a_row_per_branch_with_an_input_per_manual_item(draft, branch, other_branch, supervisor, client):
     html = page(client_for(client, supervisor).get(manual_url(draft)))
     bs = score_of(draft, branch)
-    review = item_score(draft, branch, "民主评议党员")
+    review = item_score(draft, branch, "重大事项经支委会研究决定")
     veto_item = item_score(draft, branch, "记录造假")
 
     row = section(html, f"row-{bs.pk}")
@@ -457,7 +466,7 @@ def test_the_page_has_a_row_per_branch_with_an_input_per_manual_item(draft, bran
     assert 'max="2"' in row and 'step="0.5"' in row
     assert f'name="row{bs.pk}-veto_{veto_item.item_id}"' in row
     assert f'name="row{bs.pk}-points_{veto_item.item_id}"' not in row  # a veto scores nothing
-    assert row.count("manual-cell") == 4
+    assert row.count("manual-cell") == 3  # 民主评议 is automatic now
     assert f'id="row-{score_of(draft, other_branch).pk}"' in html
 
 
@@ -466,12 +475,16 @@ def test_a_supervisor_saves_a_row_and_the_total_follows(draft, branch, superviso
         client_for(client, supervisor)
         response = client.post(
             manual_url(draft) + "?page=1",
-            row_data(draft, branch, {"民主评议党员": ("0.5", "民主评议未按程序开展"), "创新创优": ("1", "经验被推广")}),
+            row_data(
+                draft,
+                branch,
+                {"重大事项经支委会研究决定": ("0.5", "民主评议未按程序开展"), "创新创优": ("1", "经验被推广")},
+            ),
         )
 
     bs = score_of(draft, branch)
     assert response["Location"] == f"{manual_url(draft)}?page=1#row-{bs.pk}"
-    review = item_score(draft, branch, "民主评议党员")
+    review = item_score(draft, branch, "重大事项经支委会研究决定")
     assert (review.points, review.comment, review.entered_by, review.entered_at) == (
         Decimal("0.5"),
         "民主评议未按程序开展",
@@ -479,8 +492,8 @@ def test_a_supervisor_saves_a_row_and_the_total_follows(draft, branch, superviso
         NOW,
     )
     assert item_score(draft, branch, "创新创优").points == Decimal("1")
-    assert bs.total == Decimal("88.5")  # 89 − 1.5 + 1
-    assert item_score(draft, branch, "重大事项经支委会研究决定").entered_at is None  # left blank: untouched
+    assert bs.total == Decimal("88.5")  # 87 (重大事项 未录入) + 0.5 + 1
+    assert item_score(draft, branch, "记录造假").entered_at is None  # left blank: untouched
     client.force_login(supervisor)  # the session began at NOW
     html = page(client.get(manual_url(draft)))
     assert "民主评议未按程序开展" in section(html, f"row-{bs.pk}")
@@ -511,15 +524,13 @@ def test_a_bad_entry_is_shown_next_to_its_input_and_nothing_of_the_row_is_saved(
 ):
     before = manual_state(draft)
     total = score_of(draft, branch).total
-    data = row_data(
-        draft, branch, {"民主评议党员": (points, comment), "重大事项经支委会研究决定": ("1", "研究记录不全")}
-    )
+    data = row_data(draft, branch, {"重大事项经支委会研究决定": (points, comment), "创新创优": ("1", "研究记录不全")})
 
     response = client_for(client, supervisor).post(manual_url(draft), data)
 
     assert response.status_code == 400
     bs = score_of(draft, branch)
-    cell = section(page(response), f"cell-{bs.pk}-{item_score(draft, branch, '民主评议党员').item_id}")
+    cell = section(page(response), f"cell-{bs.pk}-{item_score(draft, branch, '重大事项经支委会研究决定').item_id}")
     assert message in cell
     assert "is-invalid" in cell
     assert "研究记录不全" in page(response)  # what was typed comes back
@@ -531,13 +542,15 @@ def test_a_row_sent_after_the_run_was_published_is_refused_and_loses_nothing(
     draft, branch, other_branch, supervisor, committee, client
 ):
     client_for(client, supervisor)
-    client.post(manual_url(draft), row_data(draft, other_branch, {"民主评议党员": ("1", "评议材料不全")}))
+    client.post(manual_url(draft), row_data(draft, other_branch, {"重大事项经支委会研究决定": ("1", "评议材料不全")}))
     assert 'name="row' in page(client.get(manual_url(draft)))
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
     before = manual_state(draft)
 
-    response = client.post(manual_url(draft), row_data(draft, branch, {"民主评议党员": ("0", "未开展民主评议")}))
+    response = client.post(
+        manual_url(draft), row_data(draft, branch, {"重大事项经支委会研究决定": ("0", "未开展民主评议")})
+    )
 
     assert response.status_code == 409
     html = page(response)
@@ -545,12 +558,12 @@ def test_a_row_sent_after_the_run_was_published_is_refused_and_loses_nothing(
     assert "未开展民主评议" in section(html, f"row-{score_of(draft, branch).pk}")  # shown back as typed
     assert "评议材料不全" in html
     assert manual_state(draft) == before
-    assert item_score(draft, other_branch, "民主评议党员").comment == "评议材料不全"
+    assert item_score(draft, other_branch, "重大事项经支委会研究决定").comment == "评议材料不全"
 
 
 def test_a_published_runs_manual_scores_are_read_only(draft, supervisor, committee, client):
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
 
     html = page(client_for(client, supervisor).get(manual_url(draft)))
 
@@ -593,7 +606,7 @@ def test_the_scheme_lists_items_by_category_with_their_rules_and_the_grade_bands
     assert "督导发现问题：轻微每条扣 0.5 分，一般每条扣 1 分，严重每条扣 2 分" in html
     assert "党员出勤率目标 90%，每低 1 个百分点扣 0.5 分" in html
     assert "由督导组酌情加分，0 至 3 分" in html
-    assert "触发后考核等次为“不合格”" in html
+    assert "触发后考核等次为“较差”或“不合格”" in html
     bands = section(html, "bands")
     assert "90.00 分及以上" in bands and "80.00 分至 90.00 分以下" in bands and "0.00 分至 70.00 分以下" in bands
     assert "基本分满分 100.00 分" in html
@@ -642,8 +655,8 @@ def test_my_branch_opens_its_latest_published_score_and_says_so_when_there_is_no
     client_for(client, member)
     assert "所在支部暂无已发布的考核结果。" in page(client.get(reverse("assessment:my_branch_score")))
 
-    run_submit_for_review(run=draft, user=committee, now=NOW)
-    run_publish(run=draft, user=committee, now=NOW)
+    run_submit_for_review(run=draft, user=committee, now=NOW, confirmed=True)
+    run_publish(run=draft, user=committee, now=NOW, confirmed=True)
 
     response = client.get(reverse("assessment:my_branch_score"))
     assert response["Location"] == reverse("assessment:branch_score", args=[draft.pk, branch.pk])
@@ -715,3 +728,23 @@ def test_the_manual_page_costs_the_same_queries_for_20_branches_as_for_3(
 @pytest.mark.parametrize("name", ["assessment:my_branch_score", "assessment:scheme_latest"])
 def test_the_shortcuts_send_anonymous_visitors_to_sign_in(name, client):
     assert refused(client.get(reverse(name)), "anonymous")
+
+
+def confirmed(key: str) -> dict:
+    """The publish form sent with the failing branches' key and the warnings' confirmation ticked."""
+    return {"confirmed": key, "confirm_warnings": "1"}
+
+
+def test_publishing_with_warnings_is_refused_without_the_confirmation_and_opens_nothing(in_review, committee, client):
+    client_for(client, committee)
+    confirm = page(client.get(reverse("assessment:run_publish", args=[in_review.pk])))
+    key = re.search(r'name="confirmed" value="([^"]*)"', confirm).group(1)
+    assert "有人工评分项未录入（暂计 0 分）" in section(confirm, "publish-warnings")
+
+    refused_page = page(
+        client.post(reverse("assessment:run_publish", args=[in_review.pk]), {"confirmed": key}, follow=True)
+    )
+
+    assert status_of(in_review) == "review"
+    assert "请确认以上提示后再继续。" in refused_page
+    assert not Finding.objects.exists()

@@ -18,6 +18,7 @@ from assessment.services import (
     run_publish,
     run_return_to_draft,
     run_submit_for_review,
+    run_warnings,
 )
 from assessment.tasks import recheck_notices
 from bulletin.models import Announcement, Notification
@@ -107,7 +108,7 @@ def snapshot(run):
 
 def publishable(run, user, now=NOW):
     run_compute(run=run, now=now)
-    return run_submit_for_review(run=run, user=user, now=now)
+    return run_submit_for_review(run=run, user=user, now=now, confirmed=True)
 
 
 # --- Create and compute --------------------------------------------------------------------
@@ -161,9 +162,9 @@ def test_computing_scores_every_active_branch_on_every_item(scheme, committee_us
 
     assert set(BranchScore.objects.filter(run=run).values_list("branch__name", flat=True)) == {branch.name, idle.name}
     assert ItemScore.objects.filter(branch_score__run=run).count() == 2 * scheme.items.count()
-    assert score_of(run, branch).total == Decimal("100")
+    assert score_of(run, branch).total == Decimal("98")  # 未录入: the manual 重大事项 item (2) counts 0 until entered
     # idle: 3 committee meetings, 3 theme days, 1 大会 and 1 党课 missing = −8
-    assert score_of(run, idle).total == Decimal("92")
+    assert score_of(run, idle).total == Decimal("90")
     assert [score_of(run, branch).rank, score_of(run, idle).rank] == [1, 2]
     assert Run.objects.get(pk=run.pk).computed_at == NOW
 
@@ -228,7 +229,7 @@ def test_recomputing_gives_the_same_numbers_and_keeps_manual_scores(scheme, comm
     meeting(branch, dt.date(2026, 1, 10), ["committee_meeting"], minutes_overdue_at=NOW)
     run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
     run_compute(run=run, now=NOW)
-    review = item_score(run, branch, "民主评议党员")
+    review = item_score(run, branch, "重大事项经支委会研究决定")
     item_score_enter(item_score=review, points="0.5", comment="民主评议未按程序开展", user=supervisor, now=NOW)
     first = snapshot(run)
 
@@ -250,14 +251,16 @@ def test_a_recompute_picks_up_the_meetings_entered_since(scheme, committee_user)
     idle = BranchFactory()
     run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
     run_compute(run=run, now=NOW)
-    assert score_of(run, idle).total == Decimal("92")
+    assert score_of(run, idle).total == Decimal("90")  # 未录入: the manual 重大事项 item (2) counts 0 until entered
     kept = set(ItemScore.objects.filter(branch_score__run=run).values_list("pk", flat=True))
 
     full_quarter(idle)
     run_compute(run=run, now=NOW)
 
-    assert score_of(run, idle).total == Decimal("100")
-    assert not Deduction.objects.filter(item_score__branch_score__run=run).exists()
+    assert score_of(run, idle).total == Decimal("98")
+    assert list(Deduction.objects.filter(item_score__branch_score__run=run).values_list("reason", flat=True)) == [
+        "未录入：人工评分项尚未评分，暂计 0 分"
+    ]
     assert set(ItemScore.objects.filter(branch_score__run=run).values_list("pk", flat=True)) == kept
 
 
@@ -269,14 +272,14 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     branches = [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
-    # engine's 12, the members' participation (8), the update of the time, and the savepoint
-    # around it: nothing else is written
-    with django_assert_num_queries(29):
+    # engine's 13 (a quarterly run: no 书记 lesson queries), the members' participation (8), the
+    # update of the time, and the savepoint around it: nothing else is written
+    with django_assert_num_queries(30):
         run_compute(run=run, now=NOW)
 
     branches += [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(30):
         run_compute(run=run, now=NOW)
     assert BranchScore.objects.filter(run=run).count() == len(branches)
 
@@ -309,14 +312,15 @@ def test_a_manual_score_is_refused_outside_its_range_or_without_a_comment(
 ):
     run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
     run_compute(run=run, now=NOW)
-    target = item_score(run, branch, "民主评议党员")
+    target = item_score(run, branch, "重大事项经支委会研究决定")
 
     with pytest.raises(ValidationError) as refused:
         item_score_enter(item_score=target, points=points, comment=comment, user=supervisor, now=NOW)
 
     assert refused.value.message_dict[field] == [message]
     unchanged = ItemScore.objects.get(pk=target.pk)
-    assert (unchanged.points, unchanged.manual_points, unchanged.entered_at) == (Decimal("2"), None, None)
+    # Not entered: 0 (未录入), never silently full marks.
+    assert (unchanged.points, unchanged.manual_points, unchanged.entered_at) == (Decimal("0"), None, None)
 
 
 @pytest.mark.django_db
@@ -334,12 +338,12 @@ def test_an_automatic_item_cannot_be_scored_by_hand(scheme, committee_user, bran
 def test_a_published_run_refuses_manual_scores(scheme, committee_user, branch, supervisor):
     full_quarter(branch)
     run = publishable(run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW), committee_user)
-    run_publish(run=run, user=committee_user, now=NOW)
-    target = item_score(run, branch, "民主评议党员")
+    run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
+    target = item_score(run, branch, "重大事项经支委会研究决定")
 
     with pytest.raises(ValidationError, match="该考核已发布，不能再修改"):
-        item_score_enter(item_score=target, points="0", comment="补录", user=supervisor, now=NOW)
-    assert ItemScore.objects.get(pk=target.pk).points == Decimal("2")
+        item_score_enter(item_score=target, points="1", comment="补录", user=supervisor, now=NOW)
+    assert ItemScore.objects.get(pk=target.pk).points == Decimal("0")  # 未录入 when published
 
 
 @pytest.mark.django_db
@@ -348,7 +352,7 @@ def test_a_manual_score_updates_the_total_grade_and_ranks_and_keeps_its_history(
     a, b = BranchFactory(), BranchFactory()
     run = run_create(kind="year", period_start=dt.date(2030, 1, 1), user=committee_user, now=NOW)
     run_compute(run=run, now=NOW)
-    assert [score_of(run, a).rank, score_of(run, b).rank] == [1, 1]  # both 100 until scored
+    assert [score_of(run, a).rank, score_of(run, b).rank] == [1, 1]  # both 0 until scored (未录入)
 
     item_score_enter(item_score=item_score(run, a, "综合评价"), points="85", comment="初评", user=supervisor, now=NOW)
     later = NOW + dt.timedelta(hours=2)
@@ -356,8 +360,8 @@ def test_a_manual_score_updates_the_total_grade_and_ranks_and_keeps_its_history(
         item_score=item_score(run, a, "综合评价"), points="88", comment="复核后调整", user=supervisor, now=later
     )
 
-    assert (score_of(run, a).total, score_of(run, a).grade, score_of(run, a).rank) == (Decimal("88"), "良好", 2)
-    assert score_of(run, b).rank == 1
+    assert (score_of(run, a).total, score_of(run, a).grade, score_of(run, a).rank) == (Decimal("88"), "良好", 1)
+    assert score_of(run, b).rank == 2  # still 未录入: 0
     history = list(entered.history.order_by("history_date").values_list("manual_points", "comment", "history_date"))
     assert history[-2:] == [(Decimal("85"), "初评", NOW), (Decimal("88"), "复核后调整", later)]
     assert list(Deduction.objects.filter(item_score=entered).values_list("reason", flat=True)) == [
@@ -398,7 +402,8 @@ def test_a_veto_entered_by_hand_fails_a_branch_with_full_marks(scheme, committee
     )
 
     score = score_of(run, branch)
-    assert (score.total, score.vetoed, score.grade, score.is_failing) == (Decimal("100"), True, "不合格", True)
+    # 98: the manual 重大事项 item is 未录入
+    assert (score.total, score.vetoed, score.grade, score.is_failing) == (Decimal("98"), True, "不合格", True)
     # and the veto survives a recompute
     run_compute(run=run, now=NOW)
     assert score_of(run, branch).vetoed is True
@@ -426,17 +431,17 @@ def test_ties_share_a_rank_and_the_next_one_skips(committee_user, supervisor):
 def test_the_run_moves_draft_review_draft_review_published_and_refuses_steps_out_of_order(scheme, committee_user):
     run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
     with pytest.raises(ValidationError, match="请先计算考核结果"):
-        run_submit_for_review(run=run, user=committee_user, now=NOW)
+        run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
     with pytest.raises(ValidationError, match="不在委员会审核中"):
-        run_publish(run=run, user=committee_user, now=NOW)
+        run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
     run = publishable(run, committee_user)
     with pytest.raises(ValidationError, match="已提交委员会审核"):
-        run_submit_for_review(run=run, user=committee_user, now=NOW)
+        run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
     run = run_return_to_draft(run=run, user=committee_user, now=NOW)
     assert run.status == "draft"
-    run = run_submit_for_review(run=run, user=committee_user, now=NOW)
-    run = run_publish(run=run, user=committee_user, now=NOW)
+    run = run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    run = run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
     assert (run.status, run.published_at, run.published_by, run.is_locked) == ("published", NOW, committee_user, True)
     with pytest.raises(ValidationError, match="已发布"):
@@ -464,8 +469,8 @@ def failing_run(scheme, committee_user, branch, secretary, other_branch):
         now=NOW,
         veto_triggered=True,
     )
-    run_submit_for_review(run=run, user=committee_user, now=NOW)
-    return run_publish(run=run, user=committee_user, now=NOW)
+    run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    return run_publish(run=run, user=committee_user, now=NOW, confirmed=True)
 
 
 @pytest.mark.django_db
@@ -477,14 +482,15 @@ def test_publishing_opens_a_rectification_for_each_failing_branch_owned_by_its_s
 
     assert rectification is not None
     assert (rectification.owner, rectification.status, rectification.branch) == (secretary, "open", branch)
-    assert rectification.due_at == NOW + dt.timedelta(days=30)
+    # Within one calendar month: published 8 April, due at the end of 8 May (was 30 days from the minute).
+    assert rectification.due_at == dt.datetime(2026, 5, 9, 0, 0, tzinfo=SHANGHAI)
     assert (rectification.finding.category, rectification.finding.severity) == ("assessment", "serious")
     assert rectification.finding.source_key == f"assessment:{failing_run.pk}:{branch.pk}"
     assert score_of(failing_run, other_branch).rectification is None
     told = Notification.objects.filter(
         recipient=secretary, dedupe_key=f"assessment:{failing_run.pk}:{branch.pk}:failing", channel="inbox"
     ).get()
-    assert "请于 2026年5月8日 10:00 前完成整改" in told.body and "得分 89 分" in told.body
+    assert "请于 2026年5月8日 24:00 前完成整改" in told.body and "得分 87 分" in told.body
 
 
 @pytest.mark.django_db
@@ -497,11 +503,15 @@ def test_publishing_posts_one_circular_naming_the_failing_branches_in_the_standa
     body = notice.body
     assert body.index("一、总体情况") < body.index("二、存在问题") < body.index("三、整改要求")
     problems = body[body.index("二、存在问题") : body.index("三、整改要求")]
-    # 8 meetings of the branch and 3 months of its group's meetings missing: 100 − 11
-    assert f"1. {branch.name}，得分 89 分，等次不合格；触发一票否决；主要失分：会议开展失 11 分。" in problems
+    # 8 meetings of the branch and 3 months of its group's meetings missing: 100 − 11, and the
+    # manual 重大事项 item not entered (未录入): − 2
+    assert (
+        f"1. {branch.name}，得分 87 分，等次不合格；触发一票否决；主要失分：会议开展失 11 分、组织建设失 2 分。"
+        in problems
+    )
     assert other_branch.name not in problems
     assert "不合格 1 个" in body and "优秀 1 个" in body
-    assert "须于 2026年5月8日前完成整改" in body
+    assert "须于 2026年5月8日24时前完成整改" in body
 
 
 @pytest.mark.django_db
@@ -549,8 +559,8 @@ def test_the_rank_change_compares_with_the_previous_published_run_of_the_same_ki
         item_score_enter(
             item_score=item_score(first, branch, "综合评价"), points=points, comment="一季度", user=supervisor, now=NOW
         )
-    run_submit_for_review(run=first, user=committee_user, now=NOW)
-    run_publish(run=first, user=committee_user, now=NOW)
+    run_submit_for_review(run=first, user=committee_user, now=NOW, confirmed=True)
+    run_publish(run=first, user=committee_user, now=NOW, confirmed=True)
     # an annual run in between is another kind: not compared with
     run_compute(run=run_create(kind="year", period_start=dt.date(2030, 1, 1), user=committee_user, now=NOW), now=NOW)
 
@@ -581,3 +591,48 @@ def test_a_branch_closed_after_a_computation_leaves_the_run_on_recompute(scheme,
     run_compute(run=run, now=NOW)
 
     assert list(BranchScore.objects.filter(run=run).values_list("branch", flat=True)) == [branch.pk]
+
+
+# --- Warnings before submitting or publishing -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_run_whose_period_is_still_running_warns_until_its_last_minute(scheme, committee_user):
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    last_minute = dt.datetime(2026, 3, 31, 23, 59, tzinfo=SHANGHAI)
+    midnight = dt.datetime(2026, 4, 1, 0, 0, tzinfo=SHANGHAI)
+
+    assert run_warnings(run=run, now=last_minute) == ["考核期间尚未结束（2026-03-31 结束），未到期的会议尚未计入。"]
+    assert run_warnings(run=run, now=midnight) == []  # no branch scores yet: nothing unscored
+
+
+@pytest.mark.django_db
+def test_submitting_or_publishing_with_unscored_branches_needs_the_confirmation(
+    scheme, committee_user, branch, supervisor
+):
+    full_quarter(branch)
+    run = run_create(kind="quarter", period_start=Q1, user=committee_user, now=NOW)
+    run_compute(run=run, now=NOW)
+    assert run_warnings(run=run, now=NOW) == [f"{branch.name}有人工评分项未录入（暂计 0 分）。"]
+
+    with pytest.raises(ValidationError) as refused:
+        run_submit_for_review(run=run, user=committee_user, now=NOW)
+    assert refused.value.code == "needs_confirmation"
+    assert Run.objects.get(pk=run.pk).status == Run.Status.DRAFT
+
+    run_submit_for_review(run=run, user=committee_user, now=NOW, confirmed=True)
+    with pytest.raises(ValidationError):
+        run_publish(run=run, user=committee_user, now=NOW)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.REVIEW
+
+    # Once every manual item is entered, nothing to confirm.
+    item_score_enter(
+        item_score=item_score(run, branch, "重大事项经支委会研究决定"),
+        points="2",
+        comment="研究记录齐全",
+        user=supervisor,
+        now=NOW,
+    )
+    assert run_warnings(run=run, now=NOW) == []
+    run_publish(run=run, user=committee_user, now=NOW)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.PUBLISHED

@@ -11,7 +11,7 @@ from assessment.defaults import load_default_scheme
 from assessment.models import GradeBand, Item, Scheme
 from assessment.scoring import Manual, compute_scores, grade_for, ranks
 from meetings.models import Attendance, CadenceRule, Meeting
-from org.models import Membership
+from org.models import Membership, Post
 from supervision.models import Finding, Flag, Rectification, Review
 from tests.factories import BranchFactory, GroupFactory, MeetingFactory, MemberFactory, staff_user
 
@@ -56,15 +56,27 @@ def item(scheme, name) -> Item:
 
 
 def full_marks_year(branch, group=None):
-    """Every required meeting of 2026 on time: the default scheme's cadence items lose nothing."""
-    meetings = []
+    """Every required meeting of 2026 on time: the default scheme's automatic items lose nothing.
+
+    The 书记 lectures March's 党课; the year's 组织生活会 and 民主评议党员 are held in December.
+    """
+    secretary = MemberFactory(name="全勤书记")
+    Post.objects.create(member=secretary, organization=branch, role=Post.Role.SECRETARY, started_on=dt.date(2020, 1, 1))
+    meetings = [meeting(branch, dt.date(2026, 12, 18), ["org_life", "democratic_review"])]
     for month in range(1, 13):
         meetings.append(meeting(branch, dt.date(2026, month, 10), ["committee_meeting"]))
         meetings.append(meeting(branch, dt.date(2026, month, 25), ["theme_day"]))
         if group is not None:
             meetings.append(meeting(branch, dt.date(2026, month, 12), ["group_meeting"], group=group))
         if month % 3 == 0:
-            meetings.append(meeting(branch, dt.date(2026, month, 15), ["general_meeting", "party_lesson"]))
+            meetings.append(
+                meeting(
+                    branch,
+                    dt.date(2026, month, 15),
+                    ["general_meeting", "party_lesson"],
+                    lecturer=secretary if month == 3 else None,
+                )
+            )
     return meetings
 
 
@@ -175,46 +187,52 @@ def test_a_branch_scored_by_hand_against_the_default_table_equals_the_computed_s
     other_meeting = meeting(other, dt.date(2026, 3, 10), ["committee_meeting"], minutes_overdue_at=NOW)
     Review.objects.create(meeting=other_meeting, action="return", comment="不全", by=supervisor, at=NOW)
 
-    result = compute_scores(scheme=scheme, branches=[branch, other], start=START, end=END, now=NOW).for_branch(
-        branch.pk
-    )
+    result = compute_scores(
+        scheme=scheme, kind="year", branches=[branch, other], start=START, end=END, now=NOW
+    ).for_branch(branch.pk)
 
     # By hand, item by item (the default scheme, domain.md's −1 per missed meeting, −0.5 per 补开):
     #   支部党员大会按季度召开  10 − 1 (Q2 missing)                                 = 9
     #   支部委员会按月召开      15 − 1 (March) − 0.5 (May 补开)                     = 13.5
-    #   党小组会按月召开        15 − 1 (Feb) − 1 (Aug)                              = 13
-    #   党课按季度开展          10                                                  = 10
-    #   主题党日按月开展        10 − 0.5 (October 补开)                             = 9.5
+    #   党小组会按月召开        13 − 1 (Feb) − 1 (Aug)                              = 11
+    #   党课按季度开展          8                                                   = 8
+    #   主题党日按月开展        7 − 0.5 (October 补开)                              = 6.5
+    #   书记讲党课              2 − 2 (no lesson lectured by the 书记)              = 0
     #   会议记录审核通过        10 − 1 × 2 returns                                  = 8
     #   会议记录按时提交        5 − 0.5 (July flagged) − 0.5 (August, 5 days)       = 4
     #                           (June's late resubmission follows a return: not counted twice)
     #   党员出勤率              10 − (90 − 85) × 0.5                                = 7.5
+    #   主题党日出勤率达标      3 − 0.5 × 2 (Apr 1/4, May 0/1 unrecorded, under 80%) = 2
     #   材料真实                3 − 1 (one confirmed flag)                          = 2
     #   督导发现问题            4 − 1 (moderate) − 0.5 (minor)                      = 2.5
     #   整改按期完成            4 − 2 (one overdue)                                 = 2
-    #   民主评议党员 2, 重大事项经支委会研究决定 2 (manual, not yet entered)       = 4
+    #   民主评议党员 2 − 2, 组织生活会 2 − 2 (neither held in 2026)                = 0
+    #   重大事项经支委会研究决定 (manual, not yet entered: 未录入, 0 until scored)  = 0
     #   创新创优 (bonus) 0, 记录造假 (veto) not triggered
-    #   total = 9 + 13.5 + 13 + 10 + 9.5 + 8 + 4 + 7.5 + 2 + 2.5 + 2 + 4           = 85 → 良好
+    #   total = 9 + 13.5 + 11 + 8 + 6.5 + 0 + 8 + 4 + 7.5 + 2 + 2 + 2.5 + 2 + 0    = 76 → 一般
     expected_points = {
         "支部党员大会按季度召开": "9",
         "支部委员会按月召开": "13.5",
-        "党小组会按月召开": "13",
-        "党课按季度开展": "10",
-        "主题党日按月开展": "9.5",
+        "党小组会按月召开": "11",
+        "党课按季度开展": "8",
+        "主题党日按月开展": "6.5",
+        "书记讲党课": "0",
+        "主题党日出勤率达标": "2",
         "会议记录审核通过": "8",
         "会议记录按时提交": "4",
         "党员出勤率": "7.5",
         "材料真实": "2",
         "督导发现问题": "2.5",
         "整改按期完成": "2",
-        "民主评议党员": "2",
-        "重大事项经支委会研究决定": "2",
+        "民主评议党员": "0",
+        "组织生活会": "0",
+        "重大事项经支委会研究决定": "0",
         "创新创优": "0",
         "记录造假": "0",
     }
     assert {r.item.name: r.points for r in result.items} == {k: Decimal(v) for k, v in expected_points.items()}
-    assert result.total == Decimal("85")
-    assert (result.grade, result.is_failing, result.vetoed) == ("良好", False, False)
+    assert result.total == Decimal("76")
+    assert (result.grade, result.is_failing, result.vetoed) == ("一般", False, False)
 
     lines = sorted((r.item.name, ln.points, ln.reason) for r in result.items for ln in r.lines)
     assert lines == sorted(
@@ -234,6 +252,20 @@ def test_a_branch_scored_by_hand_against_the_default_table_equals_the_computed_s
             ("督导发现问题", Decimal("1"), "督导发现问题（一般）：支委会记录缺少表决结果 −1"),
             ("督导发现问题", Decimal("0.5"), "督导发现问题（轻微）：请假手续不全 −0.5"),
             ("整改按期完成", Decimal("2"), "整改逾期（期限 2026-07-31）：支委会记录缺少表决结果 −2"),
+            ("书记讲党课", Decimal("2"), "2026 年支部书记未讲党课 −2"),
+            (
+                "主题党日出勤率达标",
+                Decimal("0.5"),
+                "2026-04-25 主题党日 出勤率 25%（实到 1 / 应到 4），低于目标 80% −0.5",
+            ),
+            (
+                "主题党日出勤率达标",
+                Decimal("0.5"),
+                "2026-05-25 主题党日 出勤率 0%（实到 0 / 应到 1），低于目标 80% −0.5",
+            ),
+            ("民主评议党员", Decimal("2"), "2026年度 民主评议党员 未召开 −2"),
+            ("组织生活会", Decimal("2"), "2026年度 组织生活会 未召开 −2"),
+            ("重大事项经支委会研究决定", Decimal("2"), "未录入：人工评分项尚未评分，暂计 0 分"),
         ]
     )
     # The lines point at the records behind them.
@@ -269,7 +301,9 @@ def test_the_yangzhuang_table_scores_five_points_less_one_per_missed_meeting_and
         meeting(careless, dt.date(2031, month, 10), ["committee_meeting"])
 
     later = dt.datetime(2032, 2, 1, tzinfo=SHANGHAI)
-    scores = compute_scores(scheme=scheme, branches=[careful, careless, absent], start=year[0], end=year[1], now=later)
+    scores = compute_scores(
+        scheme=scheme, kind="year", branches=[careful, careless, absent], start=year[0], end=year[1], now=later
+    )
 
     assert scores.for_branch(careful.pk).total == Decimal("4")
     lost = scores.for_branch(careless.pk).items[0]
@@ -294,7 +328,9 @@ def test_every_item_stays_at_or_above_zero_however_many_deductions(scheme, branc
             meeting=m, action="return", comment=f"第{n}次", by=supervisor, at=at(dt.date(2026, 3, 1 + n))
         )
 
-    result = compute_scores(scheme=scheme, branches=[branch], start=START, end=END, now=NOW).for_branch(branch.pk)
+    result = compute_scores(scheme=scheme, kind="year", branches=[branch], start=START, end=END, now=NOW).for_branch(
+        branch.pk
+    )
 
     returned = result.item(item(scheme, "会议记录审核通过").pk)
     assert (returned.points, returned.deducted, len(returned.lines)) == (Decimal("0"), Decimal("19"), 19)
@@ -315,14 +351,14 @@ def test_every_item_stays_at_or_above_zero_however_many_deductions(scheme, branc
         ("90", "优秀", False),
         ("89.99", "良好", False),
         ("80", "良好", False),
-        ("79.99", "合格", False),
-        ("70", "合格", False),
-        ("69.99", "不合格", True),
-        ("0", "不合格", True),
+        ("79.99", "一般", False),
+        ("70", "一般", False),
+        ("69.99", "较差", True),
+        ("0", "较差", True),
     ],
 )
 def test_the_grade_is_the_highest_band_reached_exactly_on_its_boundary(scheme, total, grade, failing):
-    bands = list(scheme.bands.all())
+    bands = list(scheme.bands.filter(run_kind="year"))
     assert grade_for(Decimal(total), bands, vetoed=False) == (grade, failing)
 
 
@@ -336,12 +372,13 @@ def test_a_triggered_veto_fails_the_branch_whatever_its_total(scheme, branch):
         (branch.pk, bonus.pk): Manual(points=Decimal("5"), comment="经验被集团推广"),
     }
 
-    result = compute_scores(scheme=scheme, branches=[branch], start=START, end=END, now=NOW, manual=manual)
+    result = compute_scores(scheme=scheme, kind="year", branches=[branch], start=START, end=END, now=NOW, manual=manual)
     scored = result.for_branch(branch.pk)
 
-    # 100 without attendance rows, + 3 of bonus (5 asked, capped at its maximum of 3)
-    assert scored.total == Decimal("103")
-    assert (scored.vetoed, scored.grade, scored.is_failing) == (True, "不合格", True)
+    # 100 without attendance rows, less the 2 of the manual item not entered (未录入),
+    # + 3 of bonus (5 asked, capped at its maximum of 3)
+    assert scored.total == Decimal("101")
+    assert (scored.vetoed, scored.grade, scored.is_failing) == (True, "较差", True)
     assert [ln.reason for ln in scored.item(veto.pk).lines] == ["一票否决：补本子经查实"]
     assert [(ln.points, ln.reason) for ln in scored.item(bonus.pk).lines] == [
         (Decimal("-3"), "加分：经验被集团推广 +3")
@@ -354,7 +391,7 @@ def test_a_veto_item_not_triggered_leaves_the_grade_to_the_total(scheme, branch)
     veto = item(scheme, "记录造假")
     manual = {(branch.pk, veto.pk): Manual(points=Decimal("0"), comment="核查未发现问题", veto_triggered=False)}
 
-    scored = compute_scores(scheme=scheme, branches=[branch], start=START, end=END, now=NOW, manual=manual)
+    scored = compute_scores(scheme=scheme, kind="year", branches=[branch], start=START, end=END, now=NOW, manual=manual)
 
     assert (scored.results[0].vetoed, scored.results[0].grade) == (False, "优秀")
 
@@ -385,12 +422,13 @@ def test_branches_with_the_same_total_share_a_rank_in_the_computed_scores(scheme
         if m.planned_start.month == 3 and m.type_codes() == {"committee_meeting"}:
             m.delete()
 
-    scores = compute_scores(scheme=scheme, branches=[a, b, c], start=START, end=END, now=NOW)
+    scores = compute_scores(scheme=scheme, kind="year", branches=[a, b, c], start=START, end=END, now=NOW)
 
     assert [(scores.for_branch(x.pk).total, scores.for_branch(x.pk).rank) for x in (a, b, c)] == [
-        (Decimal("100"), 1),
-        (Decimal("100"), 1),
-        (Decimal("99"), 3),
+        # 2 short of 100: the manual item is not entered (未录入)
+        (Decimal("98"), 1),
+        (Decimal("98"), 1),
+        (Decimal("97"), 3),
     ]
 
 
@@ -399,7 +437,9 @@ def test_periods_not_over_yet_cost_nothing(scheme, branch):
     """Mid-2026, July's and the third quarter's meetings are not missing yet."""
     mid_july = dt.datetime(2026, 7, 15, tzinfo=SHANGHAI)
 
-    scored = compute_scores(scheme=scheme, branches=[branch], start=START, end=END, now=mid_july).for_branch(branch.pk)
+    scored = compute_scores(
+        scheme=scheme, kind="year", branches=[branch], start=START, end=END, now=mid_july
+    ).for_branch(branch.pk)
 
     committee = scored.item(item(scheme, "支部委员会按月召开").pk)
     assert [ln.reason.split(" ")[0] for ln in committee.lines] == [f"2026年{m}月" for m in range(1, 7)]
@@ -440,11 +480,12 @@ def test_computing_thirty_branches_costs_the_same_queries_as_three(scheme, djang
     scheme = Scheme.objects.get(pk=scheme.pk)
 
     # items, their rules' types, bands; compliance: groups, exemptions, meetings; returned;
-    # the late minutes (by their stored deadline); attendance; flags; findings; rectifications
-    with django_assert_num_queries(12):
-        few = compute_scores(scheme=scheme, branches=branches[:3], start=START, end=END, now=NOW)
-    with django_assert_num_queries(12):
-        many = compute_scores(scheme=scheme, branches=branches, start=START, end=END, now=NOW)
+    # the late minutes (by their stored deadline); attendance; flags; findings; rectifications;
+    # the 书记's lessons and the secretary posts; the theme days' attendance against their target
+    with django_assert_num_queries(15):
+        few = compute_scores(scheme=scheme, kind="year", branches=branches[:3], start=START, end=END, now=NOW)
+    with django_assert_num_queries(15):
+        many = compute_scores(scheme=scheme, kind="year", branches=branches, start=START, end=END, now=NOW)
 
     assert len(many.results) == 30
     # every kind found its row in every branch

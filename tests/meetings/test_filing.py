@@ -106,6 +106,7 @@ def test_the_score_counts_a_submission_at_14_march_00_00_late_and_at_13_march_23
 
     scores = compute_scores(
         scheme=scheme,
+        kind="year",
         branches=[on_time, late],
         start=dt.date(2026, 1, 1),
         end=dt.date(2027, 1, 1),

@@ -71,8 +71,9 @@ def test_the_supervisor_exports_every_branch_with_every_column(client, superviso
     assert first["支部"] == "综采一队党支部" and first["严重程度"] == "严重" and first["问题类别"] == "会议记录不规范"
     assert first["整改责任人"] == "王书记" and first["提出人"] == "supervisor"
     assert first["提出时间"] == dt.datetime(2026, 5, 10, 9, 30)
-    assert first["整改期限"] == dt.datetime(2026, 6, 9, 9, 30)
-    assert (first["整改状态"], first["剩余/逾期"]) == ("整改中", "剩余 30 天")
+    # One calendar month from 10 May: until the end of 10 June (was 30 days).
+    assert first["整改期限"] == dt.datetime(2026, 6, 11, 0, 0)
+    assert (first["整改状态"], first["剩余/逾期"]) == ("整改中", "剩余 31 天")
     assert (done["整改状态"], done["整改措施"], done["验收人"]) == ("已通过", "补开并附记录。", "supervisor")
     assert done["最近驳回理由"] == "无记录。"
     assert (late["整改状态"], late["剩余/逾期"]) == ("逾期", "逾期 39 天")

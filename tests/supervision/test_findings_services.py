@@ -59,7 +59,8 @@ def test_a_finding_opens_a_rectification_owned_by_the_secretary_due_in_one_month
     assert rect.owner == secretary
     assert rect.status == Status.OPEN
     assert rect.branch == branch
-    assert rect.due_at == NOW + dt.timedelta(days=30)
+    # One calendar month: raised 10 May, due at the end of 10 June (11 June 00:00 at the mine).
+    assert rect.due_at == local(2026, 6, 11, 0, 0)
     assert finding.raised_by == supervisor and finding.raised_at == NOW
     assert actions(rect) == [Action.OPENED]
     assert rect.events.get().by == supervisor
@@ -71,12 +72,12 @@ def test_a_finding_opens_a_rectification_owned_by_the_secretary_due_in_one_month
 @pytest.mark.django_db
 def test_the_default_deadline_follows_the_policy(branch, secretary, supervisor):
     policy = SupervisionPolicy.current()
-    policy.rectification_days = 14
+    policy.rectification_months = 2
     policy.save()
 
     rect = raise_finding(branch, supervisor).rectification
 
-    assert rect.due_at == NOW + dt.timedelta(days=14)
+    assert rect.due_at == local(2026, 7, 11, 0, 0)
 
 
 @pytest.mark.django_db
@@ -290,7 +291,7 @@ def test_rejected_then_resubmitted_then_verified_keeps_every_round(rect, secreta
     rect.refresh_from_db()
     assert rect.status == Status.VERIFIED and rect.measures == "第二次，附照片。"
     assert list(rect.events.order_by("at", "id").values_list("action", "text")) == [
-        (Action.OPENED, "整改期限：2026年6月9日 09:30"),
+        (Action.OPENED, "整改期限：2026年6月10日 24:00"),
         (Action.SUBMITTED, "第一次。"),
         (Action.REJECTED, "缺少佐证材料。"),
         (Action.SUBMITTED, "第二次，附照片。"),

@@ -87,8 +87,9 @@ def test_the_detail_page_is_shown_to_the_branch_committee_and_the_supervisors_on
         doc = page(response)
         assert "九月与十二月的会议记录雷同。" in doc.get_element_by_id("finding-description").text_content()
         assert doc.get_element_by_id("rect-owner").text_content().strip() == "王书记"
-        assert "2026-06-09 09:30" in doc.get_element_by_id("rect-due").text_content()
-        assert "剩余 30 天" in doc.get_element_by_id("rect-due").text_content()
+        # One calendar month from 10 May: the whole of 10 June (was 30 days: 9 June 09:30).
+        assert "2026年6月10日 24:00" in doc.get_element_by_id("rect-due").text_content()
+        assert "剩余 31 天" in doc.get_element_by_id("rect-due").text_content()
 
 
 @pytest.mark.django_db
@@ -303,7 +304,8 @@ def test_only_a_supervisor_may_open_the_finding_form(client, people, branch, rol
     assert response.status_code == RAISE[role]
     if role == "supervisor":
         doc = page(response)
-        assert doc.get_element_by_id("id_due_on").value == "2026-06-09"
+        # One calendar month from 10 May (issue 9, rule 10), not 30 days (which gave 9 June).
+        assert doc.get_element_by_id("id_due_on").value == "2026-06-10"
         assert doc.get_element_by_id("id_owner").value_options == ["", str(people["secretary"].pk)]
 
 
@@ -337,7 +339,8 @@ def test_only_a_supervisor_raises_a_finding(client, people, branch, role):
     assert response.url == reverse("supervision:finding_detail", args=[finding.pk])
     rect = finding.rectification
     assert rect.owner == people["secretary"]
-    assert timezone.localtime(rect.due_at) == local(2026, 6, 30, 23, 59) + dt.timedelta(seconds=59)
+    # A date picked as the deadline lasts to the end of that day: the next local midnight.
+    assert timezone.localtime(rect.due_at) == local(2026, 7, 1, 0, 0)
 
 
 @pytest.mark.django_db
@@ -491,7 +494,8 @@ def test_the_ledger_shows_days_left_and_days_overdue(client, people, branch, sup
     response = client_for(client, people["secretary"]).get(reverse("supervision:finding_list"))
 
     doc = page(response)
-    assert [d.text_content() for d in doc.find_class("deadline")] == ["剩余 30 天", "逾期 3 天"]
+    # Raised 10 May, due the end of 10 June (one calendar month; was 30 days).
+    assert [d.text_content() for d in doc.find_class("deadline")] == ["剩余 31 天", "逾期 3 天"]
     assert [s.text_content() for s in doc.find_class("rect-status")] == ["整改中", "逾期"]
     counts = " ".join(doc.get_element_by_id("finding-counts").text_content().split())
     assert "共 2 项" in counts and "整改中 1" in counts and "逾期 1" in counts

@@ -605,8 +605,8 @@ def _assessments(planner: Planner, *, now: dt.datetime) -> None:
                     now=now,
                     veto_triggered=veto,
                 )
-        run_submit_for_review(run=run, user=committee, now=now)
-        run_publish(run=run, user=committee, now=now)
+        run_submit_for_review(run=run, user=committee, now=now, confirmed=True)
+        run_publish(run=run, user=committee, now=now, confirmed=True)
     baseline_start = planner.first_month
     baseline_end = _month_start(today, MONTHS - BASELINE_MONTHS)
     baseline_set(start=baseline_start, end=baseline_end, user=committee, now=now)
