@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Announcement
 from .selectors import may_publish_mine_wide, publishable_branches
@@ -27,7 +28,7 @@ class AnnouncementForm(forms.Form):
         field = self.fields["organization"]
         field.queryset = publishable_branches(user)
         if may_publish_mine_wide(user):
-            field.empty_label = "全矿"
+            field.empty_label = _("全矿")
         else:
             field.required = True
             field.empty_label = None

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from org.models import Organization
 from org.texts import prefixed
@@ -265,12 +266,12 @@ def email_message_id(notification: Notification) -> str:
 def _send_email(notification: Notification) -> None:
     address = notification.recipient.email if notification.recipient else ""
     if not address:
-        raise PermanentDeliveryError("接收人没有电子邮件地址")
+        raise PermanentDeliveryError(_("接收人没有电子邮件地址"))
     lines = [notification.body] if notification.body else []
     if notification.url:
-        lines.append(f"详情：{absolute_url(notification.url)}")
+        lines.append(_("详情：{absolute_url}").format(absolute_url=absolute_url(notification.url)))
     message = EmailMessage(
-        subject=f"[三会一课] {notification.subject}",
+        subject=_("[三会一课] {subject}").format(subject=notification.subject),
         body="\n\n".join(lines),
         to=[address],
         # A repeat of the same row has the same Message-ID: mail clients and most servers show it once.
@@ -289,7 +290,7 @@ def webhook_payload(notification: Notification) -> dict:
         body = notification.body
         parts.append(body if len(body) <= EXCERPT_CHARS else body[:EXCERPT_CHARS] + "…")
     if notification.url:
-        parts.append(f"详情：{absolute_url(notification.url)}")
+        parts.append(_("详情：{absolute_url}").format(absolute_url=absolute_url(notification.url)))
     # The robots ignore fields they do not know; a relay of our own can drop a repeat by it.
     return {"msgtype": "text", "text": {"content": "\n".join(parts)}, "idempotency_key": idempotency_key(notification)}
 
@@ -297,9 +298,9 @@ def webhook_payload(notification: Notification) -> dict:
 def _send_webhook(notification: Notification) -> None:
     endpoint = notification.webhook
     if endpoint is None or not endpoint.is_active:
-        raise PermanentDeliveryError("群机器人已停用")
+        raise PermanentDeliveryError(_("群机器人已停用"))
     if urllib.parse.urlsplit(endpoint.url).scheme not in ("http", "https"):
-        raise PermanentDeliveryError("群机器人地址须以 http:// 或 https:// 开头")
+        raise PermanentDeliveryError(_("群机器人地址须以 http:// 或 https:// 开头"))
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         endpoint.url,
         data=json.dumps(webhook_payload(notification), ensure_ascii=False).encode(),
@@ -374,7 +375,7 @@ def inbox_mark_all_read(*, user, now: dt.datetime) -> int:
 
 def _validate_audience(organization: Organization | None) -> None:
     if organization is not None and organization.kind != Organization.Kind.BRANCH:
-        raise ValidationError({"organization": "公告只能发给全矿或一个党支部。"})
+        raise ValidationError({"organization": _("公告只能发给全矿或一个党支部。")})
 
 
 def _announcement_dedupe_key(announcement: Announcement) -> str:

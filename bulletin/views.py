@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -95,9 +96,9 @@ def announcement_create(request):
         announcement = _save_form(request, form)
         if announcement is not None:
             if announcement.published_at > timezone.now():
-                messages.success(request, "公告已保存，将于发布时间自动发布并通知。")
+                messages.success(request, _("公告已保存，将于发布时间自动发布并通知。"))
             else:
-                messages.success(request, "公告已发布，通知正在发送。")
+                messages.success(request, _("公告已发布，通知正在发送。"))
             return redirect("bulletin:announcement_detail", pk=announcement.pk)
     return render(request, "bulletin/announcement_form.html", {"form": form, "announcement": None})
 
@@ -111,7 +112,7 @@ def announcement_edit(request, pk: int):
         if form.cleaned_data["organization"] is None and not selectors.may_publish_mine_wide(request.user):
             raise PermissionDenied
         if _save_form(request, form, announcement=announcement) is not None:
-            messages.success(request, "公告已保存。")
+            messages.success(request, _("公告已保存。"))
             return redirect("bulletin:announcement_detail", pk=announcement.pk)
     return render(request, "bulletin/announcement_form.html", {"form": form, "announcement": announcement})
 
@@ -148,7 +149,7 @@ def inbox_open(request, pk: int):
 def inbox_read_all(request):
     count = services.inbox_mark_all_read(user=request.user, now=timezone.now())
     if count:
-        messages.success(request, f"已将 {count} 条消息标为已读。")
+        messages.success(request, _("已将 {count} 条消息标为已读。").format(count=count))
     return redirect("bulletin:inbox")
 
 

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from org.clock import mine_tz, year_bounds
 from org.models import Organization
@@ -78,11 +79,23 @@ class VoteEntry:
     @property
     def summary(self) -> str:
         subject = f"{self.motion}（{self.candidate}）" if self.candidate else self.motion
-        written = f"，含书面意见 {self.written_opinions}" if self.written_opinions else ""
-        return (
-            f"{subject}：赞成 {self.yes}，反对 {self.no}，弃权 {self.abstain}{written}"
-            f"（应到有表决权 {self.voting_expected} 人，实到 {self.voting_present} 人），"
-            f"{'通过' if self.passed else '未通过'}"
+        written = (
+            _("，含书面意见 {written_opinions}").format(written_opinions=self.written_opinions)
+            if self.written_opinions
+            else ""
+        )
+        return _(
+            "{subject}：赞成 {yes}，反对 {no}，弃权 {abstain}{written}（应到有表决权 {voting_expected} 人，"
+            "实到 {voting_present} 人），{value}"
+        ).format(
+            subject=subject,
+            yes=self.yes,
+            no=self.no,
+            abstain=self.abstain,
+            written=written,
+            voting_expected=self.voting_expected,
+            voting_present=self.voting_present,
+            value="通过" if self.passed else "未通过",
         )
 
 
@@ -337,7 +350,7 @@ COLUMNS = (
 
 def write_ledger_xlsx(rows: Iterable[LedgerRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
     """Write the ledger with openpyxl's write-only workbook (rows go straight to disk). Returns the row count."""
-    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="台账")
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title=_("台账"))
 
     tz = mine_tz()
     t = text_cell

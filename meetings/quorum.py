@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def more_than_half(part: int, whole: int) -> bool:
@@ -56,27 +57,38 @@ def check_vote(
     """
     errors = []
     if counts.written_opinions and not allows_written:
-        errors.append("只有接收预备党员的表决可以计入书面意见。")
+        errors.append(_("只有接收预备党员的表决可以计入书面意见。"))
     if counts.written_opinions > max(voting_expected - voting_present, 0):
         errors.append(
-            f"书面意见 {counts.written_opinions} 份，超过了因故缺席的有表决权党员人数 "
-            f"{max(voting_expected - voting_present, 0)} 人。"
+            _("书面意见 {written_opinions} 份，超过了因故缺席的有表决权党员人数 {max} 人。").format(
+                written_opinions=counts.written_opinions, max=max(voting_expected - voting_present, 0)
+            )
         )
     limit = voting_present + (counts.written_opinions if allows_written else 0)
     if counts.total > limit:
         errors.append(
-            f"赞成、反对、弃权合计 {counts.total} 票，超过了到会有表决权的正式党员 {voting_present} 人"
-            + (f"加书面意见 {counts.written_opinions} 份" if allows_written and counts.written_opinions else "")
-            + "（预备党员没有表决权）。"
+            _("赞成、反对、弃权合计 {total} 票，超过了到会有表决权的正式党员 {voting_present} 人").format(
+                total=counts.total, voting_present=voting_present
+            )
+            + (
+                _("加书面意见 {written_opinions} 份").format(written_opinions=counts.written_opinions)
+                if allows_written and counts.written_opinions
+                else ""
+            )
+            + _("（预备党员没有表决权）。")
         )
     if not voting_quorum_met(voting_present=voting_present, voting_expected=voting_expected, election=election):
         if election:
             errors.append(
-                f"到会有选举权的党员 {voting_present} 人，未超过应到 {voting_expected} 人的五分之四，不能进行选举。"
+                _(
+                    "到会有选举权的党员 {voting_present} 人，未超过应到 {voting_expected} 人的五分之四，不能进行选举。"
+                ).format(voting_present=voting_present, voting_expected=voting_expected)
             )
         else:
             errors.append(
-                f"到会有表决权的党员 {voting_present} 人，未超过应到 {voting_expected} 人的半数，不能进行表决。"
+                _(
+                    "到会有表决权的党员 {voting_present} 人，未超过应到 {voting_expected} 人的半数，不能进行表决。"
+                ).format(voting_present=voting_present, voting_expected=voting_expected)
             )
     if errors:
         raise ValidationError(errors)

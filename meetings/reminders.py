@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bulletin.models import Notification
 from bulletin.services import notify
@@ -133,12 +134,15 @@ def send_eve_reminders(*, now: dt.datetime) -> int:
             recipients=users,
             sent=sent,
             now=now,
-            subject=prefixed("会议提醒", meeting.topic),
+            subject=prefixed(_("会议提醒"), meeting.topic),
             body=(
-                f"会议主题：{meeting.topic}\n"
-                f"时间：{time_range_label(meeting.planned_start, meeting.planned_end)}\n"
-                f"地点：{meeting.place}\n"
-                "请准时参加；不能参加的请在会前在系统中请假，经书记批准。"
+                _(
+                    "会议主题：{topic}\n时间：{time_range_label}\n地点：{place}\n请准时参加；不能参加的请在会前在系统中请假，经书记批准。"
+                ).format(
+                    topic=meeting.topic,
+                    time_range_label=time_range_label(meeting.planned_start, meeting.planned_end),
+                    place=meeting.place,
+                )
             ),
             url=_meeting_url(pk),
         )
@@ -173,7 +177,7 @@ def _due_rules(*, today: dt.date, thresholds: list[int]) -> list[_DueRule]:
             continue
         types = list(rule.types.all())
         if types:
-            names = "或".join(t.name for t in types)
+            names = _("或").join(t.name for t in types)
             due.append(_DueRule(rule, tuple(t.pk for t in types), names, start, end, days_left, min(reached)))
     return due
 
@@ -269,12 +273,23 @@ def send_period_end_reminders(*, now: dt.datetime, policy: MeetingPolicy | None 
             recipients=[secretary],
             sent=sent,
             now=now,
-            subject=f"期末提醒：{unit}{label}{d.type_names}尚未召开",
+            subject=_("期末提醒：{unit}{label}{type_names}尚未召开").format(
+                unit=unit, label=label, type_names=d.type_names
+            ),
             body=(
-                f"按照{quoted(d.rule.name)}的要求，{unit}{label}"
-                f"（{date_label(d.period_start)} 至 {date_label(d.period_end)}）"
-                f"应至少召开 {d.rule.min_count} 次，目前已召开或已计划 {n} 次。"
-                f"距本期结束还有 {d.days_left} 天，请及时安排。"
+                _(
+                    "按照{quoted}的要求，{unit}{label}（{date_label} 至 {date_label2}）"
+                    "应至少召开 {min_count} 次，目前已召开或已计划 {n} 次。距本期结束还有 {days_left} 天，请及时安排。"
+                ).format(
+                    quoted=quoted(d.rule.name),
+                    unit=unit,
+                    label=label,
+                    date_label=date_label(d.period_start),
+                    date_label2=date_label(d.period_end),
+                    min_count=d.rule.min_count,
+                    n=n,
+                    days_left=d.days_left,
+                )
             ),
         )
     return count
@@ -323,11 +338,18 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
             due = local_date(meeting.minutes_due_at - dt.timedelta(microseconds=1))
             notify(
                 recipients=[secretary],
-                subject=prefixed("会议记录逾期", meeting.topic),
+                subject=prefixed(_("会议记录逾期"), meeting.topic),
                 body=(
-                    f"{meeting.branch.name} {date_label(held)} 的会议{quoted(meeting.topic)}应在会后 "
-                    f"{policy.minutes_due_days} 天内（{date_label(due)} 24:00 前）提交会议记录，"
-                    "会议记录尚未提交。请尽快录入并提交会议记录。"
+                    _(
+                        "{name} {date_label} 的会议{quoted}应在会后 {minutes_due_days} 天内（{date_label2} 24:00 前）"
+                        "提交会议记录，会议记录尚未提交。请尽快录入并提交会议记录。"
+                    ).format(
+                        name=meeting.branch.name,
+                        date_label=date_label(held),
+                        quoted=quoted(meeting.topic),
+                        minutes_due_days=policy.minutes_due_days,
+                        date_label2=date_label(due),
+                    )
                 ),
                 url=_meeting_url(meeting.pk),
                 dedupe_key=f"meeting:{meeting.pk}:minutes-overdue",
@@ -452,12 +474,12 @@ def send_absence_reminders(*, now: dt.datetime, policy: MeetingPolicy | None = N
     count = 0
     for key, recipients, membership, months in messages:
         name, branch = membership.member.name, membership.organization.name
-        body = (
-            f"{branch}党员 {name} 近 {months} 个月无故缺席了应参加的全部组织生活（会议），未请假。"
-            "请书记及时谈心谈话，了解原因，督促其参加组织生活。"
-        )
+        body = _(
+            "{branch}党员 {name} 近 {months} 个月无故缺席了应参加的全部组织生活（会议）"
+            "，未请假。请书记及时谈心谈话，了解原因，督促其参加组织生活。"
+        ).format(branch=branch, name=name, months=months)
         if months >= policy.absence_escalation_months:
-            body += (
+            body += _(
                 "按照党章规定，党员连续六个月不参加党的组织生活，又不交纳党费或不做党所分配的工作，就被认为是自行脱党。"
             )
         count += _send(
@@ -465,7 +487,7 @@ def send_absence_reminders(*, now: dt.datetime, policy: MeetingPolicy | None = N
             recipients=recipients,
             sent=sent,
             now=now,
-            subject=f"连续缺席提醒：{branch} {name}（{months}个月）",
+            subject=_("连续缺席提醒：{branch} {name}（{months}个月）").format(branch=branch, name=name, months=months),
             body=body,
         )
     return count

@@ -61,18 +61,18 @@ def _validate_plan(
     errors: dict[str, list[str]] = {}
     codes = {t.code for t in types}
     if not types:
-        errors.setdefault("types", []).append("请至少选择一种会议类型。")
+        errors.setdefault("types", []).append(_("请至少选择一种会议类型。"))
     if MeetingType.Code.GROUP_MEETING in codes:
         if group is None:
-            errors.setdefault("group", []).append("党小组会须选择党小组。")
+            errors.setdefault("group", []).append(_("党小组会须选择党小组。"))
         elif group.parent_id != branch.pk:
-            errors.setdefault("group", []).append("该党小组不属于本支部。")
+            errors.setdefault("group", []).append(_("该党小组不属于本支部。"))
     elif group is not None and group.parent_id != branch.pk:
-        errors.setdefault("group", []).append("该党小组不属于本支部。")
+        errors.setdefault("group", []).append(_("该党小组不属于本支部。"))
     if planned_end <= planned_start:
-        errors.setdefault("planned_end", []).append("计划结束时间必须晚于开始时间。")
+        errors.setdefault("planned_end", []).append(_("计划结束时间必须晚于开始时间。"))
     if any(t.requires_lecturer for t in types) and lecturer is None and lesson_title:
-        errors.setdefault("lecturer", []).append("党课须填写授课人。")
+        errors.setdefault("lecturer", []).append(_("党课须填写授课人。"))
     if errors:
         raise ValidationError(errors)
 
@@ -175,7 +175,7 @@ def meeting_update_plan(
     """Change a planned or notified meeting; attendees of a notified one are told of the change."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
-        raise ValidationError("会议已召开，计划不能再修改；请录入会议记录。", code="not_planned")
+        raise ValidationError(_("会议已召开，计划不能再修改；请录入会议记录。"), code="not_planned")
     _validate_plan(
         branch=meeting.branch,
         group=group,
@@ -206,7 +206,7 @@ def meeting_update_plan(
         if moved:
             _notify_attendees(
                 meeting,
-                subject=prefixed("会议变更", meeting.topic),
+                subject=prefixed(_("会议变更"), meeting.topic),
                 body=_notice_text(meeting),
                 dedupe_key=f"meeting:{meeting.pk}:changed:{now.timestamp():.0f}",
                 now=now,
@@ -225,32 +225,38 @@ def notice_problems(meeting: Meeting) -> dict[str, list[str]]:
     types = list(meeting.types.all())
     errors: dict[str, list[str]] = {}
     if not meeting.topic.strip():
-        errors.setdefault("topic", []).append("发布通知前须确定会议主题。")
+        errors.setdefault("topic", []).append(_("发布通知前须确定会议主题。"))
     if any(t.requires_lecturer for t in types):
         if meeting.lecturer_id is None:
-            errors.setdefault("lecturer", []).append("党课须确定授课人。")
+            errors.setdefault("lecturer", []).append(_("党课须确定授课人。"))
         if not meeting.lesson_title.strip():
-            errors.setdefault("lesson_title", []).append("党课须确定党课题目。")
+            errors.setdefault("lesson_title", []).append(_("党课须确定党课题目。"))
     if any(t.requires_theme_tags for t in types) and not meeting.theme_tags.exists():
-        errors.setdefault("theme_tags", []).append("主题党日须选择至少一个主题标签（如“安全生产”）。")
+        errors.setdefault("theme_tags", []).append(_("主题党日须选择至少一个主题标签（如“安全生产”）。"))
     return errors
 
 
 def _notice_text(meeting: Meeting) -> str:
     type_names = "、".join(t.name for t in meeting.types.all())
     lines = [
-        f"会议类型：{type_names}",
-        f"会议主题：{meeting.topic}",
-        f"时间：{time_range_label(meeting.planned_start, meeting.planned_end)}",
-        f"地点：{meeting.place}",
+        _("会议类型：{type_names}").format(type_names=type_names),
+        _("会议主题：{topic}").format(topic=meeting.topic),
+        _("时间：{time_range_label}").format(
+            time_range_label=time_range_label(meeting.planned_start, meeting.planned_end)
+        ),
+        _("地点：{place}").format(place=meeting.place),
     ]
     if meeting.group_id:
-        lines.append(f"参会范围：{meeting.group.name}全体党员")
+        lines.append(_("参会范围：{name}全体党员").format(name=meeting.group.name))
     if meeting.lecturer_id:
-        lines.append(f"授课人：{meeting.lecturer.name}　题目：{meeting.lesson_title}")
+        lines.append(
+            _("授课人：{name}　题目：{lesson_title}").format(
+                name=meeting.lecturer.name, lesson_title=meeting.lesson_title
+            )
+        )
     if meeting.agenda:
-        lines.append(f"议程：\n{meeting.agenda}")
-    lines.append(meeting.requirements or "要求：请准时参加，不能参加的请提前在系统中请假，经书记批准。")
+        lines.append(_("议程：\n{agenda}").format(agenda=meeting.agenda))
+    lines.append(meeting.requirements or _("要求：请准时参加，不能参加的请提前在系统中请假，经书记批准。"))
     return "\n".join(lines)
 
 
@@ -275,18 +281,18 @@ def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeti
         Meeting.objects.select_for_update(of=("self",)).select_related("branch", "group", "lecturer").get(pk=meeting.pk)
     )
     if meeting.status != Meeting.Status.PLANNED:
-        raise ValidationError("该会议的通知已发布。", code="already_notified")
+        raise ValidationError(_("该会议的通知已发布。"), code="already_notified")
     _validate_notice(meeting)
     changed = Meeting.objects.filter(pk=meeting.pk, status=Meeting.Status.PLANNED).update(
         status=Meeting.Status.NOTIFIED, notice_published_at=now
     )
     if changed != 1:  # a second submit of the same form
-        raise ValidationError("该会议的通知已发布。", code="already_notified")
+        raise ValidationError(_("该会议的通知已发布。"), code="already_notified")
     meeting.refresh_from_db()
     meeting_sync_expected(meeting=meeting)
     text = _notice_text(meeting)
     Announcement.objects.create(
-        title=prefixed("会议通知", meeting.topic),
+        title=prefixed(_("会议通知"), meeting.topic),
         body=text,
         kind=Announcement.Kind.MEETING,
         organization=meeting.branch,
@@ -295,7 +301,7 @@ def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeti
     )
     _notify_attendees(
         meeting,
-        subject=prefixed("会议通知", meeting.topic),
+        subject=prefixed(_("会议通知"), meeting.topic),
         body=text,
         dedupe_key=f"meeting:{meeting.pk}:notice",
         now=now,
@@ -307,9 +313,9 @@ def meeting_publish_notice(*, meeting: Meeting, user, now: dt.datetime) -> Meeti
 def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> Meeting:
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
-        raise ValidationError("只有尚未召开的会议可以取消。", code="not_cancellable")
+        raise ValidationError(_("只有尚未召开的会议可以取消。"), code="not_cancellable")
     if not reason.strip():
-        raise ValidationError({"reason": ["取消会议须填写原因。"]})
+        raise ValidationError({"reason": [_("取消会议须填写原因。")]})
     was_notified = meeting.status == Meeting.Status.NOTIFIED
     meeting.status = Meeting.Status.CANCELLED
     meeting.cancel_reason = reason.strip()
@@ -317,8 +323,12 @@ def meeting_cancel(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> 
     if was_notified:
         _notify_attendees(
             meeting,
-            subject=prefixed("会议取消", meeting.topic),
-            body=(f"原定 {datetime_label(meeting.planned_start)} 的会议已取消。原因：{meeting.cancel_reason}"),
+            subject=prefixed(_("会议取消"), meeting.topic),
+            body=(
+                _("原定 {datetime_label} 的会议已取消。原因：{cancel_reason}").format(
+                    datetime_label=datetime_label(meeting.planned_start), cancel_reason=meeting.cancel_reason
+                )
+            ),
             dedupe_key=f"meeting:{meeting.pk}:cancelled",
             now=now,
         )
@@ -391,7 +401,7 @@ def officer_absence_problems(meeting: Meeting, statuses: dict[int, str]) -> list
     ``statuses`` maps member id to attendance status (the rows, or the entries being saved).
     """
     problems = []
-    for role, member_id in (("主持人", meeting.chair_id), ("记录人", meeting.recorder_id)):
+    for role, member_id in ((_("主持人"), meeting.chair_id), (_("记录人"), meeting.recorder_id)):
         status = statuses.get(member_id) if member_id else None
         if status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT):
             label = Attendance.Status(status).label
@@ -423,12 +433,12 @@ def meeting_record_minutes(
     _ensure_editable(meeting)
     errors: dict[str, list[str]] = {}
     if actual_end <= actual_start:
-        errors.setdefault("actual_end", []).append("实际结束时间必须晚于开始时间。")
+        errors.setdefault("actual_end", []).append(_("实际结束时间必须晚于开始时间。"))
     if actual_start > now:
-        errors.setdefault("actual_start", []).append("会议尚未开始，不能录入会议记录。")
+        errors.setdefault("actual_start", []).append(_("会议尚未开始，不能录入会议记录。"))
     held_on = local_date(actual_start)
     if counts_for is not None and counts_for > held_on:
-        errors.setdefault("counts_for", []).append("归属期间不能晚于会议召开日期。")
+        errors.setdefault("counts_for", []).append(_("归属期间不能晚于会议召开日期。"))
     if errors:
         raise ValidationError(errors)
     meeting.actual_start = actual_start
@@ -472,10 +482,10 @@ def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], us
     errors = []
     for i, item in enumerate(items, start=1):
         if not item.title.strip():
-            errors.append(f"第 {i} 项议题没有填写标题。")
+            errors.append(_("第 {i} 项议题没有填写标题。").format(i=i))
         for speech in item.speeches:
             if not speech.points.strip():
-                errors.append(f"第 {i} 项议题中 {speech.speaker.name} 的发言要点为空。")
+                errors.append(_("第 {i} 项议题中 {name} 的发言要点为空。").format(i=i, name=speech.speaker.name))
     if errors:
         raise ValidationError(errors)
     for old in meeting.agenda_items.all():
@@ -628,10 +638,14 @@ def vote_record(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
     if meeting.status not in Meeting.HELD_STATUSES:
-        raise ValidationError("请先录入会议基本情况（实际时间、主持人、记录人），再录入表决。")
+        raise ValidationError(_("请先录入会议基本情况（实际时间、主持人、记录人），再录入表决。"))
     summary = attendance_summary(meeting)
     if summary.unrecorded:
-        raise ValidationError(f"还有 {summary.unrecorded} 名应到党员未登记出席情况，请先完成出席登记再录入表决。")
+        raise ValidationError(
+            _("还有 {unrecorded} 名应到党员未登记出席情况，请先完成出席登记再录入表决。").format(
+                unrecorded=summary.unrecorded
+            )
+        )
     candidate_name = _vote_candidate_name(meeting, kind=kind, candidate=candidate, candidate_name=candidate_name)
     if kind == Vote.Kind.ADMISSION:
         candidate = None
@@ -725,20 +739,20 @@ def submission_problems(meeting: Meeting) -> list[str]:
     types = list(meeting.types.all())
     codes = {t.code for t in types}
     if not meeting.topic.strip():
-        problems.append("缺少会议主题。")
+        problems.append(_("缺少会议主题。"))
     if not (meeting.actual_start and meeting.actual_end):
-        problems.append("缺少实际开始和结束时间。")
+        problems.append(_("缺少实际开始和结束时间。"))
     if not meeting.place.strip():
-        problems.append("缺少会议地点。")
+        problems.append(_("缺少会议地点。"))
     if not meeting.chair_id:
-        problems.append("缺少主持人。")
+        problems.append(_("缺少主持人。"))
     if not meeting.recorder_id:
-        problems.append("缺少记录人。")
+        problems.append(_("缺少记录人。"))
     if any(t.requires_lecturer for t in types) and not (meeting.lecturer_id and meeting.lesson_title.strip()):
-        problems.append("党课须填写授课人和党课题目。")
+        problems.append(_("党课须填写授课人和党课题目。"))
     items = list(meeting.agenda_items.all())
     if not items:
-        problems.append("缺少议题及发言要点。")
+        problems.append(_("缺少议题及发言要点。"))
     rows = list(meeting.attendances.all())
     status_of = {r.member_id: r.status for r in rows}
     for n, item in enumerate(items, start=1):
@@ -763,18 +777,28 @@ def submission_problems(meeting: Meeting) -> list[str]:
         problems.append(_("{types}须记录会议决议（在会议基本情况中填写决议，或录入表决结果）。").format(types=names))
     summary = attendance_summary(meeting, rows=rows)
     if summary.expected == 0:
-        problems.append("应到人数为 0，请核对会议日期和支部党员名单。")
+        problems.append(_("应到人数为 0，请核对会议日期和支部党员名单。"))
     if not summary.adds_up:
         problems.append(
-            f"出席情况不完整：实到 {summary.present} + 请假 {summary.leave} + 缺席 {summary.absent} "
-            f"= {summary.present + summary.leave + summary.absent}，不等于应到 {summary.expected} 人"
-            f"（还有 {summary.unrecorded} 人未登记）。"
+            _(
+                "出席情况不完整：实到 {present} + 请假 {leave} + 缺席 {absent} = {value}，"
+                "不等于应到 {expected} 人（还有 {unrecorded} 人未登记）。"
+            ).format(
+                present=summary.present,
+                leave=summary.leave,
+                absent=summary.absent,
+                value=summary.present + summary.leave + summary.absent,
+                expected=summary.expected,
+                unrecorded=summary.unrecorded,
+            )
         )
     if MeetingType.Code.COMMITTEE_MEETING in codes and not committee_quorum_met(
         committee_present=summary.committee_present, committee_expected=summary.committee_expected
     ):
         problems.append(
-            f"支委会到会委员 {summary.committee_present} 人，未超过支部委员 {summary.committee_expected} 人的半数。"
+            _("支委会到会委员 {committee_present} 人，未超过支部委员 {committee_expected} 人的半数。").format(
+                committee_present=summary.committee_present, committee_expected=summary.committee_expected
+            )
         )
     problems.extend(officer_absence_problems(meeting, {r.member_id: r.status for r in meeting.attendances.all()}))
     problems.extend(vote_attendance_problems(meeting, summary))
@@ -823,9 +847,9 @@ def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
     """Submit the record for review (已召开 or 已退回 → 已提交)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status == Meeting.Status.SUBMITTED:
-        raise ValidationError("该会议记录已提交，正在等待审核。", code="already_submitted")
+        raise ValidationError(_("该会议记录已提交，正在等待审核。"), code="already_submitted")
     if meeting.status not in (Meeting.Status.HELD, Meeting.Status.RETURNED):
-        raise ValidationError("请先录入会议记录再提交。", code="not_held")
+        raise ValidationError(_("请先录入会议记录再提交。"), code="not_held")
     # The list and vote rights as of the meeting date, in case membership changed since the last save.
     meeting_sync_expected(meeting=meeting)
     problems = submission_problems(meeting)
@@ -835,7 +859,7 @@ def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
         status=Meeting.Status.SUBMITTED, submitted_at=now
     )
     if changed != 1:
-        raise ValidationError("该会议记录已提交，正在等待审核。", code="already_submitted")
+        raise ValidationError(_("该会议记录已提交，正在等待审核。"), code="already_submitted")
     meeting.refresh_from_db()
     return meeting
 
@@ -896,8 +920,10 @@ def leave_request(*, meeting: Meeting, member: Member, reason: str, now: dt.date
     if decider is not None and decider.user_id:
         notify(
             recipients=[decider.user],
-            subject=f"请假申请：{member.name}",
-            body=f"{member.name} 申请不参加{quoted(meeting.topic)}，事由：{leave.reason}",
+            subject=_("请假申请：{name}").format(name=member.name),
+            body=_("{name} 申请不参加{quoted}，事由：{reason}").format(
+                name=member.name, quoted=quoted(meeting.topic), reason=leave.reason
+            ),
             url=reverse("meetings:meeting_detail", args=[meeting.pk]),
             dedupe_key=f"leave:{leave.pk}:requested",
             now=now,
@@ -949,14 +975,14 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
     meeting = Meeting.objects.select_for_update().get(pk=leave.meeting_id)
     if meeting.is_locked:
         # A submitted or approved record is locked: a request left pending stays as it was.
-        raise ValidationError("会议记录已提交或已审核通过，不能再处理请假申请。", code="locked")
+        raise ValidationError(_("会议记录已提交或已审核通过，不能再处理请假申请。"), code="locked")
     if not rules.may_decide_leave(user, meeting):
         raise ValidationError(_("请假由支部书记审批（党小组会由本组党小组长审批）。"), code="not_decider")
     changed = LeaveRequest.objects.filter(pk=leave.pk, status=LeaveRequest.Status.PENDING).update(
         status=new_status, decided_by=user, decided_at=now, decision_note=note.strip()
     )
     if changed != 1:
-        raise ValidationError("该请假申请已处理。")
+        raise ValidationError(_("该请假申请已处理。"))
     leave.refresh_from_db()
     if approve:
         meeting.attendances.filter(member_id=leave.member_id).exclude(status__in=Attendance.PRESENT_STATUSES).update(
@@ -965,7 +991,7 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
     if leave.member.user_id:
         notify(
             recipients=[leave.member.user],
-            subject=prefixed(f"请假{'已批准' if approve else '未批准'}", meeting.topic),
+            subject=prefixed(_("请假{value}").format(value="已批准" if approve else "未批准"), meeting.topic),
             body=note or "",
             url=reverse("meetings:meeting_detail", args=[meeting.pk]),
             dedupe_key=f"leave:{leave.pk}:decided",
@@ -977,15 +1003,15 @@ def leave_decide(*, leave: LeaveRequest, approve: bool, user, now: dt.datetime, 
 @transaction.atomic
 def leave_withdraw(*, leave: LeaveRequest, member: Member, now: dt.datetime) -> None:
     if leave.member_id != member.pk:
-        raise ValidationError("只能撤回自己的请假申请。")
+        raise ValidationError(_("只能撤回自己的请假申请。"))
     # Once the meeting is held the attendance is the record's; withdrawing would rewrite it.
     if leave.meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
-        raise ValidationError("会议已召开或已取消，不能再撤回请假申请。")
+        raise ValidationError(_("会议已召开或已取消，不能再撤回请假申请。"))
     changed = LeaveRequest.objects.filter(
         pk=leave.pk, status__in=[LeaveRequest.Status.PENDING, LeaveRequest.Status.APPROVED]
     ).update(status=LeaveRequest.Status.WITHDRAWN, decided_at=now)
     if changed != 1:
-        raise ValidationError("该请假申请已不能撤回。")
+        raise ValidationError(_("该请假申请已不能撤回。"))
     leave.meeting.attendances.filter(member_id=member.pk, status=Attendance.Status.LEAVE).update(
         status="", leave_reason=""
     )

@@ -1,6 +1,7 @@
 """The roster upload form: the checks that need only the uploaded file's size."""
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from .roster import MAX_UPLOAD_BYTES
 
@@ -16,6 +17,7 @@ class RosterUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入。", code="too_large"
+                _("文件超过 {value} MB，请拆分后分批导入。").format(value=MAX_UPLOAD_BYTES // 1024 // 1024),
+                code="too_large",
             )
         return upload

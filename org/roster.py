@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -194,9 +195,9 @@ class MemberChange:
 
     @property
     def description(self) -> str:
-        parts = [f"修改{'、'.join(self.changed_fields)}"] if self.changed_fields else []
-        parts += [f"退出{m.organization.name}" for m in self.leave]
-        parts += [f"加入{org.name}" for org in self.join]
+        parts = [_("修改{value}").format(value="、".join(self.changed_fields))] if self.changed_fields else []
+        parts += [_("退出{name}").format(name=m.organization.name) for m in self.leave]
+        parts += [_("加入{name}").format(name=org.name) for org in self.join]
         return "；".join(parts)
 
 
@@ -260,19 +261,23 @@ def build_template(*, branches: Iterable[Organization]) -> bytes:
         ws.column_dimensions[_LETTER_BY_KEY[key]].number_format = DATE_FORMAT
 
     notes = wb.create_sheet(INSTRUCTIONS_TITLE)
-    notes.append(["党员名册填写说明"])
+    notes.append([_("党员名册填写说明")])
     notes["A1"].font = Font(bold=True, size=14)
     megabytes = MAX_UPLOAD_BYTES // 1024 // 1024
     for line in (
-        f"1. 在“{SHEET_TITLE}”工作表第2行起每行填写一名党员，不要修改第1行表头；本说明页不会被导入。",
-        f"2. 红色表头为必填列。每次最多导入 {MAX_ROWS} 行，文件不超过 {megabytes} MB。",
-        "3. 按身份证号识别党员：已有的党员只更新有变化的内容，重复导入同一文件不会产生变化。",
-        "4. 所在支部或党小组与系统中不同时，视为组织关系转接：",
-        "   原组织关系在导入当日结束，新组织关系从导入当日开始。",
+        _("1. 在“{SHEET_TITLE}”工作表第2行起每行填写一名党员，不要修改第1行表头；本说明页不会被导入。").format(
+            SHEET_TITLE=SHEET_TITLE
+        ),
+        _("2. 红色表头为必填列。每次最多导入 {MAX_ROWS} 行，文件不超过 {megabytes} MB。").format(
+            MAX_ROWS=MAX_ROWS, megabytes=megabytes
+        ),
+        _("3. 按身份证号识别党员：已有的党员只更新有变化的内容，重复导入同一文件不会产生变化。"),
+        _("4. 所在支部或党小组与系统中不同时，视为组织关系转接："),
+        _("   原组织关系在导入当日结束，新组织关系从导入当日开始。"),
     ):
         notes.append([line])
     notes.append([])
-    notes.append(["列", "说明", "示例"])
+    notes.append([_("列"), _("说明"), _("示例")])
     for cell in notes[notes.max_row]:
         cell.font = Font(bold=True)
     for column in COLUMNS:
@@ -282,7 +287,7 @@ def build_template(*, branches: Iterable[Organization]) -> bytes:
     notes.column_dimensions["C"].width = 24
 
     choices = wb.create_sheet(CHOICES_TITLE)
-    choices.append(["所在支部"])
+    choices.append([_("所在支部")])
     branch_names = sorted({b.name for b in branches})
     for name in branch_names:
         choices.append([name])
@@ -293,7 +298,7 @@ def build_template(*, branches: Iterable[Organization]) -> bytes:
 
     def add_list(key: str, formula: str) -> None:
         validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True)
-        validation.error = "请从下拉列表中选择。"
+        validation.error = _("请从下拉列表中选择。")
         validation.errorTitle = _COLUMN_BY_KEY[key].header
         letter = _LETTER_BY_KEY[key]
         validation.add(f"{letter}2:{letter}{last}")
@@ -319,17 +324,17 @@ def _sniff(upload: IO[bytes]) -> None:
     head = upload.read(8)
     upload.seek(0)
     if head.startswith(OLE_MAGIC):
-        raise RosterFileError("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 格式后再上传。")
+        raise RosterFileError(_("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 格式后再上传。"))
     if not head.startswith(ZIP_MAGIC):
-        raise RosterFileError("文件不是 Excel（.xlsx）格式，请使用下载的模板填写后上传。")
+        raise RosterFileError(_("文件不是 Excel（.xlsx）格式，请使用下载的模板填写后上传。"))
     try:
         with zipfile.ZipFile(upload) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise RosterFileError("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。") from None
+        raise RosterFileError(_("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。")) from None
     finally:
         upload.seek(0)
-    too_big = "文件解压后内容过大（可能是异常构造的压缩文件），无法导入。请使用下载的模板填写后上传。"
+    too_big = _("文件解压后内容过大（可能是异常构造的压缩文件），无法导入。请使用下载的模板填写后上传。")
     if len(members) > MAX_ARCHIVE_MEMBERS or sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
         raise RosterFileError(too_big)
     for info in members:
@@ -342,7 +347,7 @@ def _sniff(upload: IO[bytes]) -> None:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     _scan_sheet_xml(archive, info)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        raise RosterFileError("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。") from None
+        raise RosterFileError(_("文件已损坏或不完整，无法作为 Excel（.xlsx）文件打开。")) from None
     finally:
         upload.seek(0)
 
@@ -380,11 +385,13 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             cells += sum(1 for m in _CELL_RE.finditer(buf) if m.start() < end)
             carry = buf[end:] if end > 0 else buf
             if rows > row_limit or cells > cell_limit:
-                raise RosterFileError(f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。", rows_read=rows)
+                raise RosterFileError(
+                    _("名册超过 {MAX_ROWS} 行，请拆分后分批导入。").format(MAX_ROWS=MAX_ROWS), rows_read=rows
+                )
         rows += len(_ROW_RE.findall(carry))
         cells += len(_CELL_RE.findall(carry))
     if rows > row_limit or cells > cell_limit:
-        raise RosterFileError(f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。", rows_read=rows)
+        raise RosterFileError(_("名册超过 {MAX_ROWS} 行，请拆分后分批导入。").format(MAX_ROWS=MAX_ROWS), rows_read=rows)
 
 
 _DIMENSION_LIMIT_MESSAGE = (
@@ -411,7 +418,7 @@ def _open_sheet(upload: IO[bytes]):
     except Exception:
         # openpyxl raises a wide range of errors (KeyError, ValueError, zipfile and XML
         # errors...) on archives that are ZIPs but not workbooks; all mean the same to the user.
-        raise RosterFileError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开。") from None
+        raise RosterFileError(_("文件已损坏或不是有效的 Excel（.xlsx）文件，无法打开。")) from None
     if SHEET_TITLE in wb.sheetnames:
         return wb, wb[SHEET_TITLE]
     # A file saved from another workbook may have renamed the sheet: use the first
@@ -419,7 +426,7 @@ def _open_sheet(upload: IO[bytes]):
     sheets = [ws for ws in wb.worksheets if ws.title not in (INSTRUCTIONS_TITLE, CHOICES_TITLE)]
     if not sheets:
         wb.close()
-        raise RosterFileError(f"文件中没有“{SHEET_TITLE}”工作表。")
+        raise RosterFileError(_("文件中没有“{SHEET_TITLE}”工作表。").format(SHEET_TITLE=SHEET_TITLE))
     return wb, sheets[0]
 
 
@@ -540,15 +547,19 @@ def _read_header(parsed: ParsedRoster, header: tuple[Any, ...]) -> dict[str, int
         column = next((c for c in COLUMNS if c.header == text), None)
         if column is None:
             if text:
-                message = f"表头“{text}”不是模板中的列，请使用下载的模板。"
+                message = _("表头“{text}”不是模板中的列，请使用下载的模板。").format(text=text)
                 parsed.errors.append(RosterError(1, text, message, get_column_letter(index + 1)))
         elif column.key in positions:
-            parsed.errors.append(RosterError(1, text, f"表头“{text}”重复出现。", get_column_letter(index + 1)))
+            parsed.errors.append(
+                RosterError(1, text, _("表头“{text}”重复出现。").format(text=text), get_column_letter(index + 1))
+            )
         else:
             positions[column.key] = index
     for column in COLUMNS:
         if column.key not in positions:
-            parsed.errors.append(RosterError(1, column.header, f"缺少“{column.header}”列，请使用下载的模板。"))
+            parsed.errors.append(
+                RosterError(1, column.header, _("缺少“{header}”列，请使用下载的模板。").format(header=column.header))
+            )
     return None if parsed.errors else positions
 
 
@@ -560,17 +571,19 @@ def read_roster(upload: IO[bytes], *, today: dt.date) -> ParsedRoster:
     """
     upload.seek(0, 2)
     if upload.tell() > MAX_UPLOAD_BYTES:
-        raise RosterFileError(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入。")
+        raise RosterFileError(
+            _("文件超过 {value} MB，请拆分后分批导入。").format(value=MAX_UPLOAD_BYTES // 1024 // 1024)
+        )
     wb, ws = _open_sheet(upload)
     parsed = ParsedRoster()
-    too_long = f"名册超过 {MAX_ROWS} 行，请拆分后分批导入。"
+    too_long = _("名册超过 {MAX_ROWS} 行，请拆分后分批导入。").format(MAX_ROWS=MAX_ROWS)
     try:
         budget = row_budget()
         # Bounded in both directions whatever the sheet declares (a dimension can be missing).
         rows = ws.iter_rows(values_only=True, max_row=budget + 1, max_col=MAX_COLUMNS)
         header = next(rows, None)
         if header is None or not any(_text(v) for v in header):
-            raise RosterFileError(f"“{ws.title}”工作表是空的：第1行应为表头。")
+            raise RosterFileError(_("“{title}”工作表是空的：第1行应为表头。").format(title=ws.title))
         positions = _read_header(parsed, header)
         if positions is None:
             return parsed
@@ -600,11 +613,11 @@ def read_roster(upload: IO[bytes], *, today: dt.date) -> ParsedRoster:
         raise
     except Exception:
         # A sheet whose XML breaks half-way through fails while iterating, not on open.
-        raise RosterFileError("文件已损坏或不是有效的 Excel（.xlsx）文件，无法读取。") from None
+        raise RosterFileError(_("文件已损坏或不是有效的 Excel（.xlsx）文件，无法读取。")) from None
     finally:
         wb.close()
     if not parsed.rows and not parsed.errors:
-        raise RosterFileError("名册中没有党员数据：请从第2行起填写。")
+        raise RosterFileError(_("名册中没有党员数据：请从第2行起填写。"))
     return parsed
 
 
@@ -633,19 +646,33 @@ def _resolve_organizations(
         if row.branch:
             candidates = branches_by_name.get(row.branch, [])
             if not candidates:
-                errors.append(_error(row.number, "branch", f"党支部“{row.branch}”不存在或已撤销。"))
+                errors.append(
+                    _error(row.number, "branch", _("党支部“{branch}”不存在或已撤销。").format(branch=row.branch))
+                )
             elif len(candidates) > 1:
-                errors.append(_error(row.number, "branch", f"有多个名为“{row.branch}”的党支部，无法确定是哪一个。"))
+                errors.append(
+                    _error(
+                        row.number,
+                        "branch",
+                        _("有多个名为“{branch}”的党支部，无法确定是哪一个。").format(branch=row.branch),
+                    )
+                )
             else:
                 branch = candidates[0]
         if row.group:
             candidates = groups_by_name.get(row.group, [])
             if not candidates:
-                errors.append(_error(row.number, "group", f"党小组“{row.group}”不存在或已撤销。"))
+                errors.append(_error(row.number, "group", _("党小组“{group}”不存在或已撤销。").format(group=row.group)))
             elif branch is not None:
                 group = next((g for g in candidates if g.parent_id == branch.pk), None)
                 if group is None:
-                    errors.append(_error(row.number, "group", f"党小组“{row.group}”不属于“{branch.name}”。"))
+                    errors.append(
+                        _error(
+                            row.number,
+                            "group",
+                            _("党小组“{group}”不属于“{name}”。").format(group=row.group, name=branch.name),
+                        )
+                    )
         resolved[row.number] = (branch, group)
     return resolved
 

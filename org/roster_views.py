@@ -24,6 +24,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -144,7 +145,9 @@ def roster_template(request):
     _require(request, "org.import_roster")
     content = roster.build_template(branches=Organization.objects.branches().active())
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename="党员名册导入模板.xlsx")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_("党员名册导入模板.xlsx")
+    )
     return response
 
 
@@ -233,8 +236,9 @@ def _confirm_pending(request, pending: _Pending, *, now: dt.datetime):
         return _render_preview(request, plan=plan, filename=pending.filename)
     messages.success(
         request,
-        f"导入完成：新增 {plan.created} 人，更新 {plan.updated} 人（其中组织关系转接 {plan.transfers} 人），"
-        f"未变化 {plan.unchanged} 人。",
+        _(
+            "导入完成：新增 {created} 人，更新 {updated} 人（其中组织关系转接 {transfers} 人），未变化 {unchanged} 人。"
+        ).format(created=plan.created, updated=plan.updated, transfers=plan.transfers, unchanged=plan.unchanged),
     )
     return redirect("org:roster_import")
 
@@ -252,7 +256,10 @@ def roster_export(request):
     now = timezone.now()
     today = timezone.localdate(now)
     audit_record(
-        request=request, action=AuditEvent.Action.ROSTER_EXPORT, object_repr=f"党员名册-{today:%Y%m%d}.xlsx", now=now
+        request=request,
+        action=AuditEvent.Action.ROSTER_EXPORT,
+        object_repr=_("党员名册-{today:%Y%m%d}.xlsx").format(today=today),
+        now=now,
     )
     # Not a `with` block: FileResponse closes (and so deletes) it once it is sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
@@ -263,5 +270,8 @@ def roster_export(request):
         raise
     out.seek(0)
     return FileResponse(
-        out, as_attachment=True, filename=f"党员名册-{today:%Y%m%d}.xlsx", content_type=XLSX_CONTENT_TYPE
+        out,
+        as_attachment=True,
+        filename=_("党员名册-{today:%Y%m%d}.xlsx").format(today=today),
+        content_type=XLSX_CONTENT_TYPE,
     )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def hit(kind: str, user, *, now) -> int | None:
 
 def throttled_response(request, kind: str, wait: int):
     limit, seconds = settings.THROTTLE_RATES[kind]
-    message = f"操作过于频繁：每 {seconds} 秒最多{KIND_LABELS.get(kind, kind)} {limit} 次，请 {max(wait, 1)} 秒后再试。"
+    message = _("操作过于频繁：每 {seconds} 秒最多{value} {limit} 次，请 {max} 秒后再试。").format(
+        seconds=seconds, value=KIND_LABELS.get(kind, kind), limit=limit, max=max(wait, 1)
+    )
     response = render(request, "throttled.html", {"message": message}, status=429)
     response["Retry-After"] = str(max(wait, 1))
     return response

@@ -23,6 +23,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -63,7 +64,7 @@ class TokenForm(forms.Form):
     def clean_token(self):
         token = self.cleaned_data["token"].replace(" ", "")
         if not token.isdigit():
-            raise forms.ValidationError("验证码应为数字。")
+            raise forms.ValidationError(_("验证码应为数字。"))
         return token
 
 
@@ -93,9 +94,9 @@ def two_factor_setup(request):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            messages.success(request, "两步验证已开启：以后进入系统配置时需输入身份验证器中的验证码。")
+            messages.success(request, _("两步验证已开启：以后进入系统配置时需输入身份验证器中的验证码。"))
             return redirect(_next_url(request))
-        form.add_error("token", "验证码不正确或已过期，请输入应用中当前显示的验证码。")
+        form.add_error("token", _("验证码不正确或已过期，请输入应用中当前显示的验证码。"))
     ctx = {
         "form": form,
         "secret": secret_text(device),
@@ -131,7 +132,7 @@ def two_factor_verify(request):
         if device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("token", "验证码不正确或已过期，请输入应用中当前显示的验证码。")
+        form.add_error("token", _("验证码不正确或已过期，请输入应用中当前显示的验证码。"))
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
 

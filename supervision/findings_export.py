@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from org.xlsx import Column, datetime_cell, sheet_with_header, text_cell
 
@@ -39,9 +40,9 @@ COLUMNS = (
 HEADERS = tuple(c.header for c in COLUMNS)
 
 
-def write_findings_xlsx(rows: Iterable[ExportRow], fileobj: IO[bytes], *, sheet_title: str = "问题整改台账") -> int:
+def write_findings_xlsx(rows: Iterable[ExportRow], fileobj: IO[bytes], *, sheet_title: str = _("问题整改台账")) -> int:
     """Write one sheet, a header row then one row per finding. Returns the number of rows."""
-    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="问题整改台账")
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title=_("问题整改台账"))
 
     tz = timezone.get_current_timezone()
     t = text_cell

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from meetings.models import Meeting
 from org.forms import CrispyForm
@@ -50,7 +51,7 @@ class FindingFilterForm(forms.Form):
             del self.fields["branch"]
         else:
             self.fields["branch"].queryset = branches
-            self.fields["branch"].empty_label = "全部支部"
+            self.fields["branch"].empty_label = _("全部支部")
         for name, field in self.fields.items():
             if name == "overdue":
                 field.widget.attrs["class"] = "form-check-input"
@@ -119,7 +120,7 @@ class FindingForm(CrispyForm):
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]
         if due_on < timezone.localdate():
-            raise forms.ValidationError("整改期限不能早于今天。")
+            raise forms.ValidationError(_("整改期限不能早于今天。"))
         return due_on
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from .models import Evidence
 
@@ -25,7 +26,7 @@ class MultipleFileField(forms.FileField):
     def __init__(self, *args, max_files: int = MAX_FILES, **kwargs):
         self.max_files = max_files
         kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": ACCEPT}))
-        kwargs.setdefault("error_messages", {"required": "请选择要上传的文件。"})
+        kwargs.setdefault("error_messages", {"required": _("请选择要上传的文件。")})
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -35,7 +36,9 @@ class MultipleFileField(forms.FileField):
                 raise forms.ValidationError(self.error_messages["required"], code="required")
             return []
         if len(files) > self.max_files:
-            raise forms.ValidationError(f"一次最多上传 {self.max_files} 个文件，请分批上传。", code="too_many")
+            raise forms.ValidationError(
+                _("一次最多上传 {max_files} 个文件，请分批上传。").format(max_files=self.max_files), code="too_many"
+            )
         return files
 
 

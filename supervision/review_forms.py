@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from meetings.models import MeetingType
 from org.models import Organization
@@ -54,11 +55,11 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, branches: QuerySet[Organization], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches
-        self.fields["branch"].empty_label = "全部支部"
+        self.fields["branch"].empty_label = _("全部支部")
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
         self.fields["year"].widget.attrs["class"] = "form-control form-control-sm"
-        self.fields["year"].widget.attrs["placeholder"] = "如 2026"
+        self.fields["year"].widget.attrs["placeholder"] = _("如 2026")
 
     def values(self, *, today: dt.date) -> dict:
         """Keyword arguments of ``selectors.review.review_queue``."""
@@ -114,7 +115,7 @@ class FlagDecisionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("decision") == "dismiss" and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", "排除提示须填写理由。")
+            self.add_error("reason", _("排除提示须填写理由。"))
         return cleaned
 
     @property

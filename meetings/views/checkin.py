@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -178,7 +179,9 @@ def checkin(request, pk: int):
         _forget_scan(request, meeting)
         messages.success(
             request,
-            f"签到成功（{row.get_status_display()}），签到时间 {timezone.localtime(row.checked_in_at):%H:%M}。",
+            _("签到成功（{get_status_display}），签到时间 {localtime:%H:%M}。").format(
+                get_status_display=row.get_status_display(), localtime=timezone.localtime(row.checked_in_at)
+            ),
         )
         response = redirect("meetings:checkin", pk=meeting.pk)
         if new_device:

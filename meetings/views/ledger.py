@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from org.models import Organization
@@ -64,7 +65,11 @@ def branch_ledger_xlsx(request, pk: int, year: int):
     _check_year(year)
     branch = _get_branch_for_ledger(request, pk)
     rows = ledger.ledger_rows(ledger.meetings_of_year(year, branch=branch))
-    return _xlsx_response(rows, sheet_title=f"{year}年台账", filename=f"{branch.name}{year}年三会一课台账.xlsx")
+    return _xlsx_response(
+        rows,
+        sheet_title=_("{year}年台账").format(year=year),
+        filename=_("{name}{year}年三会一课台账.xlsx").format(name=branch.name, year=year),
+    )
 
 
 @login_required
@@ -77,7 +82,11 @@ def mine_ledger_xlsx(request, year: int):
     if not request.user.has_perm("meetings.export_ledger"):
         raise PermissionDenied
     rows = ledger.ledger_rows(ledger.meetings_of_year(year))
-    return _xlsx_response(rows, sheet_title=f"{year}年全矿台账", filename=f"全矿{year}年三会一课台账.xlsx")
+    return _xlsx_response(
+        rows,
+        sheet_title=_("{year}年全矿台账").format(year=year),
+        filename=_("全矿{year}年三会一课台账.xlsx").format(year=year),
+    )
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from org.clock import year_bounds
@@ -128,10 +129,10 @@ def my_attendance(request):
         .order_by("meeting__planned_start", "id")
     )
     months: dict[int, Totals] = {}
-    year_totals = Totals(label=f"{year}年")
+    year_totals = Totals(label=_("{year}年").format(year=year))
     for row in rows:
         month = timezone.localtime(row.meeting.actual_start or row.meeting.planned_start).month
-        months.setdefault(month, Totals(label=f"{month}月")).add(row.status)
+        months.setdefault(month, Totals(label=_("{month}月").format(month=month))).add(row.status)
         year_totals.add(row.status)
     rows.reverse()  # latest first in the list; months stay in calendar order
     return render(

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from meetings.models import Meeting
 from org.clock import mine_tz
@@ -73,7 +74,7 @@ class UploadResult:
 
 def size_message(category: str, limit: int) -> str:
     label = Evidence.Category(category).label
-    return f"文件过大：「{label}」单个文件不能超过 {limit // (1024 * 1024)} MB。"
+    return _("文件过大：「{label}」单个文件不能超过 {value} MB。").format(label=label, value=limit // (1024 * 1024))
 
 
 # --- Owners and their locks --------------------------------------------------------------
@@ -193,7 +194,7 @@ def evidence_upload(
     repeats inside one batch. Raises ``ValidationError`` if the owner is locked.
     """
     if category not in Evidence.Category.values:
-        raise ValidationError("请选择材料类别。", code="category")
+        raise ValidationError(_("请选择材料类别。"), code="category")
     owner = _owner_filter(meeting=meeting, finding=finding, rectification=rectification)
     ensure_owner_editable(**owner)
     policy = SupervisionPolicy.current()

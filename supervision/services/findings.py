@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from bulletin.services import notify
 from meetings.models import Meeting
@@ -133,16 +134,16 @@ def finding_raise(
         if existing is not None:
             return existing
     if branch.kind != Organization.Kind.BRANCH:
-        raise ValidationError({"branch": ["问题只能针对党支部提出。"]})
+        raise ValidationError({"branch": [_("问题只能针对党支部提出。")]})
     if meeting is not None and meeting.branch_id != branch.pk:
-        raise ValidationError({"meeting": ["所选会议不属于该支部。"]})
+        raise ValidationError({"meeting": [_("所选会议不属于该支部。")]})
     description = (description or "").strip()
     if not description:
-        raise ValidationError({"description": ["请填写问题描述。"]})
+        raise ValidationError({"description": [_("请填写问题描述。")]})
     if due_at is None:
         due_at = default_due_at(now)
     elif due_at <= now:
-        raise ValidationError({"due_at": ["整改期限须晚于现在。"]})
+        raise ValidationError({"due_at": [_("整改期限须晚于现在。")]})
     on = local_date(now)
     if owner is None:
         secretary = branch_secretary_on(branch, on=on)
@@ -176,15 +177,24 @@ def finding_raise(
     )
     rectification.full_clean()
     rectification.save()
-    _event(rectification, Action.OPENED, at=now, by=user, text=f"整改期限：{deadline_text(due_at)}")
+    _event(
+        rectification,
+        Action.OPENED,
+        at=now,
+        by=user,
+        text=_("整改期限：{deadline_text}").format(deadline_text=deadline_text(due_at)),
+    )
 
     recipients = branch_committee_users(branch, on=on) + ([owner] if owner is not None else [])
     notify(
         recipients=recipients,
-        subject=f"整改通知：{branch.name}（{finding.get_category_display()}）",
+        subject=_("整改通知：{name}（{get_category_display}）").format(
+            name=branch.name, get_category_display=finding.get_category_display()
+        ),
         body=(
-            f"督导检查发现问题：{description}\n"
-            f"请于 {deadline_text(due_at)} 前完成整改，并在系统中提交整改措施和佐证材料。"
+            _(
+                "督导检查发现问题：{description}\n请于 {deadline_text} 前完成整改，并在系统中提交整改措施和佐证材料。"
+            ).format(description=description, deadline_text=deadline_text(due_at))
         ),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:opened",
@@ -212,7 +222,7 @@ def rectification_submit(
     """
     measures = (measures or "").strip()
     if not measures:
-        raise ValidationError({"measures": ["请填写整改措施。"]})
+        raise ValidationError({"measures": [_("请填写整改措施。")]})
     changed = Rectification.objects.filter(pk=rectification.pk, status__in=Rectification.ANSWERABLE_STATUSES).update(
         status=Status.SUBMITTED, measures=measures, submitted_at=now
     )
@@ -223,8 +233,8 @@ def rectification_submit(
     _event(rectification, Action.SUBMITTED, at=now, by=user, text=measures)
     notify(
         recipients=supervisor_users(),
-        subject=f"整改情况待验收：{rectification.branch.name}",
-        body=f"{rectification.branch.name} 已提交整改情况：{measures}",
+        subject=_("整改情况待验收：{name}").format(name=rectification.branch.name),
+        body=_("{name} 已提交整改情况：{measures}").format(name=rectification.branch.name, measures=measures),
         url=_url(rectification),
         # One notice per submission: a rejected answer submitted again is a new cause.
         dedupe_key=f"rectification:{rectification.pk}:submitted:{now.isoformat()}",
@@ -257,8 +267,8 @@ def rectification_verify(*, rectification: Rectification, user, now: dt.datetime
     _event(rectification, Action.VERIFIED, at=now, by=user)
     notify(
         recipients=_owner_or_committee(rectification, on=local_date(now)),
-        subject=f"整改验收通过：{rectification.branch.name}",
-        body="督导组已验收通过本次整改。",
+        subject=_("整改验收通过：{name}").format(name=rectification.branch.name),
+        body=_("督导组已验收通过本次整改。"),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:verified",
         now=now,
@@ -277,7 +287,7 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["驳回须填写理由。"]})
+        raise ValidationError({"reason": [_("驳回须填写理由。")]})
     past_due = rectification.due_at < now
     changed = Rectification.objects.filter(pk=rectification.pk, status=Status.SUBMITTED).update(
         status=Status.OVERDUE if past_due else Status.OPEN,
@@ -290,8 +300,8 @@ def rectification_reject(*, rectification: Rectification, reason: str, user, now
     on = local_date(now)
     notify(
         recipients=_owner_or_committee(rectification, on=on),
-        subject=f"整改被驳回：{rectification.branch.name}",
-        body=f"驳回理由：{reason}\n请按要求继续整改后重新提交。",
+        subject=_("整改被驳回：{name}").format(name=rectification.branch.name),
+        body=_("驳回理由：{reason}\n请按要求继续整改后重新提交。").format(reason=reason),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:rejected:{now.isoformat()}",
         now=now,
@@ -308,8 +318,8 @@ def _notify_overdue(rectification: Rectification, *, supervisors: list, now: dt.
     due = deadline_text(rectification.due_at)
     return notify(
         recipients=_owner_or_committee(rectification, on=local_date(now)) + supervisors,
-        subject=f"整改逾期：{rectification.branch.name}",
-        body=f"{rectification.branch.name} 的整改已超过期限（{due}），尚未提交整改情况。",
+        subject=_("整改逾期：{name}").format(name=rectification.branch.name),
+        body=_("{name} 的整改已超过期限（{due}），尚未提交整改情况。").format(name=rectification.branch.name, due=due),
         url=_url(rectification),
         dedupe_key=f"rectification:{rectification.pk}:overdue",
         now=now,
@@ -364,13 +374,14 @@ def rectifications_sweep(*, now: dt.datetime) -> dict[str, int]:
             if supervisors is None:
                 supervisors = supervisor_users()
             days = (now - rect.due_at).days
-            _event(rect, Action.ESCALATED, at=now, text=f"逾期 {days} 天仍未整改")
+            _event(rect, Action.ESCALATED, at=now, text=_("逾期 {days} 天仍未整改").format(days=days))
             notify(
                 recipients=_owner_or_committee(rect, on=local_date(now)) + supervisors + committee,
-                subject=f"整改再次督办：{rect.branch.name}",
+                subject=_("整改再次督办：{name}").format(name=rect.branch.name),
                 body=(
-                    f"{rect.branch.name} 的整改已逾期 {days} 天"
-                    f"（期限 {deadline_text(rect.due_at)}），仍未提交整改情况，请督促落实。"
+                    _("{name} 的整改已逾期 {days} 天（期限 {deadline_text}），仍未提交整改情况，请督促落实。").format(
+                        name=rect.branch.name, days=days, deadline_text=deadline_text(rect.due_at)
+                    )
                 ),
                 url=_url(rect),
                 dedupe_key=f"rectification:{rect.pk}:escalated",

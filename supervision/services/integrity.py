@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model
 
 from meetings.checkin import shared_device_checkins
@@ -184,11 +185,11 @@ def _window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime]:
 def _window_text(start: dt.datetime, end: dt.datetime) -> str:
     if _local(start).date() == _local(end).date():
         return f"{_minute(start)}–{_local(end):%H:%M}"
-    return f"{_minute(start)} 至 {_minute(end)}"
+    return _("{minute} 至 {minute2}").format(minute=_minute(start), minute2=_minute(end))
 
 
 def _meeting_name(meeting: Meeting, *, seen_from: Meeting) -> str:
-    branch = "本支部" if meeting.branch_id == seen_from.branch_id else str(meeting.branch.name)
+    branch = _("本支部") if meeting.branch_id == seen_from.branch_id else str(meeting.branch.name)
     return f"{branch} {meeting.held_on:%Y-%m-%d} "
 
 
@@ -208,8 +209,13 @@ def _capture_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) 
         key=f"capture_time:{photo.pk}",
         kind=Flag.Kind.CAPTURE_TIME,
         message=(
-            f"照片拍摄时间（{_minute(photo.captured_at)}）不在会议时间（{_window_text(start, end)}）内"
-            f"（允许前后 {policy.capture_tolerance_minutes} 分钟）"
+            _(
+                "照片拍摄时间（{minute}）不在会议时间（{window_text}）内（允许前后 {capture_tolerance_minutes} 分钟）"
+            ).format(
+                minute=_minute(photo.captured_at),
+                window_text=_window_text(start, end),
+                capture_tolerance_minutes=policy.capture_tolerance_minutes,
+            )
         ),
         evidence_id=photo.pk,
         score=round(off.total_seconds() / 60),
@@ -226,8 +232,8 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _distance_text(metres: float) -> str:
     if metres < 1000:
-        return f"约 {metres:.0f} 米"
-    return f"约 {metres / 1000:.1f} 公里"
+        return _("约 {metres:.0f} 米").format(metres=metres)
+    return _("约 {value:.1f} 公里").format(value=metres / 1000)
 
 
 def _gps_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _Wanted | None:
@@ -243,7 +249,7 @@ def _gps_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _
         meeting_id=meeting.pk,
         key=f"gps_far:{photo.pk}",
         kind=Flag.Kind.GPS_FAR,
-        message=f"拍摄地点距会议地点{place}{_distance_text(metres)}",
+        message=_("拍摄地点距会议地点{place}{distance_text}").format(place=place, distance_text=_distance_text(metres)),
         evidence_id=photo.pk,
         score=round(metres),
     )
@@ -281,14 +287,16 @@ def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], polic
         for other_id, (distance, other_evidence_id) in closest[photo.pk].items():
             other = others[other_id]
             similarity = 1 - distance / hashindex.BITS
-            how = "相同" if distance == 0 else "几乎相同"
+            how = _("相同") if distance == 0 else _("几乎相同")
             percent = _similarity_percent(similarity)
             wanted.append(
                 _Wanted(
                     meeting_id=meeting.pk,
                     key=f"duplicate_photo:{photo.pk}:{other_id}",
                     kind=Flag.Kind.DUPLICATE_PHOTO,
-                    message=f"此照片与{_meeting_name(other, seen_from=meeting)}的会议照片{how}（相似度 {percent}%）",
+                    message=_("此照片与{meeting_name}的会议照片{how}（相似度 {percent}%）").format(
+                        meeting_name=_meeting_name(other, seen_from=meeting), how=how, percent=percent
+                    ),
                     evidence_id=photo.pk,
                     related_meeting_id=other_id,
                     related_evidence_id=other_evidence_id,
@@ -300,7 +308,9 @@ def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], polic
                     meeting_id=other_id,
                     key=f"duplicate_photo:{other_evidence_id}:{meeting.pk}",
                     kind=Flag.Kind.DUPLICATE_PHOTO,
-                    message=f"此照片与{_meeting_name(meeting, seen_from=other)}的会议照片{how}（相似度 {percent}%）",
+                    message=_("此照片与{meeting_name}的会议照片{how}（相似度 {percent}%）").format(
+                        meeting_name=_meeting_name(meeting, seen_from=other), how=how, percent=percent
+                    ),
                     evidence_id=other_evidence_id,
                     related_meeting_id=meeting.pk,
                     related_evidence_id=photo.pk,
@@ -379,8 +389,15 @@ def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | N
         key="late_entry",
         kind=Flag.Kind.LATE_ENTRY,
         message=(
-            f"会议记录在会后第 {days} 天才录入（会议召开于 {_minute(meeting.actual_start or meeting.planned_start)}，"
-            f"记录录入于 {_minute(meeting.minutes_entered_at)}，应于 {last_day:%Y-%m-%d} 24:00 前录入）"
+            _(
+                "会议记录在会后第 {days} 天才录入（会议召开于 {minute}，"
+                "记录录入于 {minute2}，应于 {last_day:%Y-%m-%d} 24:00 前录入）"
+            ).format(
+                days=days,
+                minute=_minute(meeting.actual_start or meeting.planned_start),
+                minute2=_minute(meeting.minutes_entered_at),
+                last_day=last_day,
+            )
         ),
         score=days,
     )
@@ -394,7 +411,7 @@ def _missing_photo_flag(meeting: Meeting, photos: list[Evidence]) -> _Wanted | N
         meeting_id=meeting.pk,
         key="missing_photo",
         kind=Flag.Kind.MISSING_PHOTO,
-        message=f"会议类型（{'、'.join(needing)}）要求上传会议照片，但未上传",
+        message=_("会议类型（{value}）要求上传会议照片，但未上传").format(value="、".join(needing)),
     )
 
 
@@ -407,8 +424,9 @@ def _shared_device_flags(meeting: Meeting) -> list[_Wanted]:
             key=f"shared_device:{shared.device}",
             kind=Flag.Kind.SHARED_DEVICE,
             message=(
-                f"同一台设备为 {shared.count} 名党员扫码签到：{'、'.join(shared.names)}，"
-                "可能存在代签到，请核实本人是否到会"
+                _("同一台设备为 {count} 名党员扫码签到：{value}，可能存在代签到，请核实本人是否到会").format(
+                    count=shared.count, value="、".join(shared.names)
+                )
             ),
             score=shared.count,
         )
@@ -454,7 +472,9 @@ def _similar_minutes_flags(
                     meeting_id=here.pk,
                     key=f"similar_minutes:{there.pk}",
                     kind=Flag.Kind.SIMILAR_MINUTES,
-                    message=f"会议记录与{_meeting_name(there, seen_from=here)}的会议记录高度相似（相似度 {percent}%）",
+                    message=_("会议记录与{meeting_name}的会议记录高度相似（相似度 {percent}%）").format(
+                        meeting_name=_meeting_name(there, seen_from=here), percent=percent
+                    ),
                     related_meeting_id=there.pk,
                     score=similarity,
                 )
@@ -576,7 +596,7 @@ def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetim
     reason = (reason or "").strip()
     status = Flag.Status.CONFIRMED if confirm else Flag.Status.DISMISSED
     if not confirm and not reason:
-        raise ValidationError({"reason": "排除提示须填写理由。"}, code="reason_required")
+        raise ValidationError({"reason": _("排除提示须填写理由。")}, code="reason_required")
     changed = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
         status=status, decided_by=user, decided_at=now, decision_reason=reason
     )
@@ -588,4 +608,7 @@ def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetim
         return flag
     if flag.status == status and flag.decided_by_id == getattr(user, "pk", None):
         return flag
-    raise ValidationError(f"该提示已由他人核实（{flag.get_status_display()}）。", code="already_decided")
+    raise ValidationError(
+        _("该提示已由他人核实（{get_status_display}）。").format(get_status_display=flag.get_status_display()),
+        code="already_decided",
+    )

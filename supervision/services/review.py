@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bulletin.services import notify
 from meetings.models import Meeting
@@ -157,7 +158,7 @@ def review_return(*, meeting: Meeting, comment: str, user, now: dt.datetime, see
     """
     comment = comment.strip()
     if not comment:
-        raise ValidationError({"comment": ["退回须填写意见，说明需要修改什么。"]})
+        raise ValidationError({"comment": [_("退回须填写意见，说明需要修改什么。")]})
     review = _decide(
         meeting=meeting,
         action=Review.Action.RETURN,
@@ -177,7 +178,7 @@ def review_reopen(*, meeting: Meeting, reason: str, user, now: dt.datetime) -> R
     """Spot check: 已通过 → 已提交, with a reason. The record stays locked to the branch while under review."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": ["抽查重开须填写理由。"]})
+        raise ValidationError({"reason": [_("抽查重开须填写理由。")]})
     return _decide(
         meeting=meeting,
         action=Review.Action.REOPEN,
@@ -200,12 +201,18 @@ def _notify_return(review: Review, *, now: dt.datetime) -> int:
         recipients.append(meeting.recorder.user)
     return notify(
         recipients=recipients,
-        subject=prefixed("会议记录被退回", meeting.topic),
+        subject=prefixed(_("会议记录被退回"), meeting.topic),
         body=(
-            f"{meeting.branch.name} {date_label(meeting.actual_start or meeting.planned_start)} 的会议记录"
-            f"{quoted(meeting.topic)}被退回修改（第 {review.round} 轮）。\n"
-            f"审核意见：{review.comment}\n"
-            "请按意见修改后重新提交。"
+            _(
+                "{name} {date_label} 的会议记录{quoted}被退回修改（第 {round} 轮）"
+                "。\n审核意见：{comment}\n请按意见修改后重新提交。"
+            ).format(
+                name=meeting.branch.name,
+                date_label=date_label(meeting.actual_start or meeting.planned_start),
+                quoted=quoted(meeting.topic),
+                round=review.round,
+                comment=review.comment,
+            )
         ),
         url=reverse("meetings:meeting_detail", args=[meeting.pk]),
         dedupe_key=f"review:{review.pk}:returned",

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -94,7 +95,7 @@ def _page(request, meeting: Meeting, *, form=None, upload_errors=(), status: int
     policy = SupervisionPolicy.current() if can_upload else None
     ctx = {
         "meeting": meeting,
-        "page_title": "佐证材料",
+        "page_title": _("佐证材料"),
         "groups": selectors.group_by_category(items),
         "count": len(items),
         "can_upload": can_upload,
@@ -148,7 +149,7 @@ def _receive(request, meeting: Meeting, policy: SupervisionPolicy):
     oversized = [
         (name, services.size_message(category, policy.max_bytes(category)))
         if category in Evidence.Category.values
-        else (name, "文件过大。")
+        else (name, _("文件过大。"))
         for name in getattr(request, "evidence_oversized", [])
     ]
     if not form.is_valid():
@@ -176,7 +177,9 @@ def _receive(request, meeting: Meeting, policy: SupervisionPolicy):
     if not result.saved:
         status = 413 if oversized and not result.rejected else 400
         return _page(request, meeting, upload_errors=rejected, status=status)
-    messages.success(request, f"已上传 {len(result.saved)} 个文件，正在处理（缩略图和拍摄信息稍后显示）。")
+    messages.success(
+        request, _("已上传 {len} 个文件，正在处理（缩略图和拍摄信息稍后显示）。").format(len=len(result.saved))
+    )
     for name, message in rejected:
         messages.error(request, f"{name}：{message}")
     return redirect("supervision:meeting_evidence", meeting.pk)
@@ -191,9 +194,9 @@ def _unavailable(request, ev: Evidence, message: str):
 
 def _not_served_yet(request, ev: Evidence):
     if ev.status == Evidence.Status.PROCESSING:
-        return _unavailable(request, ev, "该文件正在处理中，请稍后刷新页面再下载。")
+        return _unavailable(request, ev, _("该文件正在处理中，请稍后刷新页面再下载。"))
     if ev.status == Evidence.Status.FAILED:
-        return _unavailable(request, ev, f"该文件处理失败：{ev.error}")
+        return _unavailable(request, ev, _("该文件处理失败：{error}").format(error=ev.error))
     return None
 
 
@@ -201,7 +204,7 @@ def _stream(request, ev: Evidence, name: str, *, content_type: str, attachment: 
     try:
         fh = evidence_storage().open(name, "rb")
     except FileNotFoundError:
-        return _unavailable(request, ev, "文件已丢失，请联系上传人重新上传。")
+        return _unavailable(request, ev, _("文件已丢失，请联系上传人重新上传。"))
     filename = f"{PurePosixPath(ev.original_name).stem or 'file'}{suffix}"
     response = FileResponse(fh, as_attachment=attachment, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
@@ -249,7 +252,7 @@ def evidence_thumbnail(request, pk: int):
     if refusal is not None:
         return refusal
     if not ev.thumbnail:
-        return _unavailable(request, ev, "该文件没有缩略图。")
+        return _unavailable(request, ev, _("该文件没有缩略图。"))
     return _stream(request, ev, ev.thumbnail.name, content_type="image/jpeg", attachment=False, suffix=".jpg")
 
 
@@ -280,7 +283,7 @@ def evidence_delete(request, pk: int):
         for message in error.messages:
             messages.error(request, message)
         return back
-    messages.success(request, f"已删除：{ev.original_name}")
+    messages.success(request, _("已删除：{original_name}").format(original_name=ev.original_name))
     return back
 
 

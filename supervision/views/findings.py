@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from org.clock import add_months, local_midnight
@@ -176,7 +177,7 @@ def finding_export(request):
     """The ledger with the page's filters as .xlsx, written to a temporary file and streamed."""
     context = _ledger_context(request, mine=request.GET.get("mine") == "1")
     rows = selectors.export_rows(context["queryset"], now=context["now"])
-    filename = f"问题整改台账{timezone.localtime(context['now']):%Y%m%d}.xlsx"
+    filename = _("问题整改台账{localtime:%Y%m%d}.xlsx").format(localtime=timezone.localtime(context["now"]))
     return xlsx_response(lambda f: findings_export.write_findings_xlsx(rows, f), filename=filename)
 
 
@@ -269,13 +270,13 @@ def finding_create(request):
                 if finding.raised_at != now:
                     messages.info(request, "该问题已经提出过，没有重复提出。")
                     return redirect("supervision:finding_detail", finding.pk)
-                messages.success(request, "问题已提出，整改通知已发送给支部。")
+                messages.success(request, _("问题已提出，整改通知已发送给支部。"))
                 refused = _upload(form, user=request.user, now=now, finding=finding)
                 if refused:
                     messages.warning(request, "以下材料未能上传，请在问题页面重新上传：" + "；".join(refused))
                 return redirect("supervision:finding_detail", finding.pk)
         elif form.is_valid():
-            form.add_error(None, "该表单已失效，请刷新页面后重新提交。")
+            form.add_error(None, _("该表单已失效，请刷新页面后重新提交。"))
     else:
         due_on = add_months(today, SupervisionPolicy.current().rectification_months)
         form = FindingForm(initial={"meeting": meeting_pk, "due_on": due_on}, **kwargs)
@@ -363,7 +364,7 @@ def rectification_answer(request, pk: int):
             _attach_errors(form, error)
         else:
             if not refused:
-                messages.success(request, "整改情况已提交，等待督导组验收。")
+                messages.success(request, _("整改情况已提交，等待督导组验收。"))
                 return redirect("supervision:finding_detail", rect.finding_id)
     return _detail(request, _get_finding_for_user(request, rect.finding_id), answer_form=form)
 
@@ -379,7 +380,7 @@ def rectification_verify(request, pk: int):
             for message in error.messages:
                 messages.error(request, message)
     else:
-        messages.success(request, "整改已验收通过。")
+        messages.success(request, _("整改已验收通过。"))
     return redirect("supervision:finding_detail", rect.finding_id)
 
 
@@ -398,7 +399,7 @@ def rectification_reject(request, pk: int):
                 return redirect("supervision:finding_detail", rect.finding_id)
             _attach_errors(form, error)
         else:
-            messages.success(request, "已驳回，支部将按驳回理由继续整改。")
+            messages.success(request, _("已驳回，支部将按驳回理由继续整改。"))
             return redirect("supervision:finding_detail", rect.finding_id)
     return _detail(request, _get_finding_for_user(request, rect.finding_id), reject_form=form)
 
@@ -422,7 +423,7 @@ def finding_evidence_add(request, pk: int):
             _attach_errors(form, error)
         else:
             if not refused:
-                messages.success(request, "材料已上传，处理完成后即可查看。")
+                messages.success(request, _("材料已上传，处理完成后即可查看。"))
                 return redirect("supervision:finding_detail", finding.pk)
             form.add_error("files", refused)
     return _detail(request, finding, evidence_form=form)

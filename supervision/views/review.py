@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from meetings.deadlines import notice_problem
@@ -169,7 +170,7 @@ def review_approve(request, meeting_pk: int):
             return _render_detail(request, meeting, approve_form=form)
         _error_messages(request, error)
         return redirect(_detail_url(meeting.pk))
-    messages.success(request, f"{quoted(meeting.topic)}已审核通过，会议记录及佐证材料已锁定。")
+    messages.success(request, _("{quoted}已审核通过，会议记录及佐证材料已锁定。").format(quoted=quoted(meeting.topic)))
     return redirect("supervision:review_queue")
 
 
@@ -193,7 +194,9 @@ def review_return(request, meeting_pk: int):
                 return redirect(_detail_url(meeting.pk))
             form.add_error("comment", error.error_dict.get("comment", error.messages))
         else:
-            messages.success(request, f"{quoted(meeting.topic)}已退回修改，已通知支部书记和记录人。")
+            messages.success(
+                request, _("{quoted}已退回修改，已通知支部书记和记录人。").format(quoted=quoted(meeting.topic))
+            )
             return redirect("supervision:review_queue")
     meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
     return _render_detail(request, meeting, return_form=form)
@@ -215,7 +218,7 @@ def review_reopen(request, meeting_pk: int):
                 return redirect(_detail_url(meeting.pk))
             form.add_error("reason", error.error_dict.get("reason", error.messages))
         else:
-            messages.success(request, "已抽查重开，该记录回到审核队列；审核期间支部不能修改。")
+            messages.success(request, _("已抽查重开，该记录回到审核队列；审核期间支部不能修改。"))
             return redirect(_detail_url(meeting.pk))
     meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
     return _render_detail(request, meeting, reopen_form=form)
@@ -263,7 +266,7 @@ def flag_decide(request, pk: int):
     except ValidationError as error:
         _error_messages(request, error)
     else:
-        messages.success(request, "已确认该提示。" if form.confirm else "已排除该提示，理由已记录。")
+        messages.success(request, _("已确认该提示。") if form.confirm else _("已排除该提示，理由已记录。"))
     return redirect(_detail_url(flag.meeting_id, f"flag-{flag.pk}"))
 
 
