@@ -127,6 +127,11 @@ def review_approve(
     """
     open_count = Flag.objects.filter(meeting_id=meeting.pk, status=Flag.Status.OPEN).count()
     if open_count and not despite_open_flags:
+        # A record no longer 已提交 (already decided) is refused as such, not with a question
+        # about its flags that its page no longer asks.
+        status = Meeting.objects.filter(pk=meeting.pk).values_list("status", flat=True).first()
+        if status != Meeting.Status.SUBMITTED:
+            raise ValidationError(ALREADY_REVIEWED, code="already_reviewed")
         raise ValidationError(OPEN_FLAGS_UNCONFIRMED.format(count=open_count), code="open_flags")
     return _decide(
         meeting=meeting,
