@@ -101,9 +101,7 @@ def approved(branch, secretary, member, absentee, supervisor):
     meetings.meeting_submit(meeting=meeting, user=secretary, now=entered + dt.timedelta(hours=1))
     # The flag is left 待核实 (the tests below decide it on a locked record): approving then
     # takes the supervisor's "仍然通过".
-    review.review_approve(
-        meeting=meeting, user=supervisor, now=entered + dt.timedelta(days=1), despite_open_flags=True
-    )
+    review.review_approve(meeting=meeting, user=supervisor, now=entered + dt.timedelta(days=1), despite_open_flags=True)
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.APPROVED
     meeting.the_vote, meeting.the_leave, meeting.the_photo = vote, leave, photo
