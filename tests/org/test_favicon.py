@@ -4,7 +4,10 @@ import pytest
 from django.test import Client
 
 
-def test_favicon_ico_leads_to_the_apps_icon_file():
+def test_favicon_ico_leads_to_the_apps_icon_file(settings):
+    # The test client serves static files only with WhiteNoise's finders on (tests/conftest.py
+    # turns them on for the live server alone); this test fetches the icon file itself.
+    settings.WHITENOISE_USE_FINDERS = True
     response = Client().get("/favicon.ico", follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[0][0].startswith("/static/img/favicon")
