@@ -62,10 +62,12 @@ def pytest_runtest_teardown(item, nextitem):
     Data migrations load them once per test database; an ordinary test runs inside a
     transaction that is rolled back, so they stay. A transactional test (live server, a real
     worker) ends by flushing every table: reload them then, once, after the flush and
-    outside any test transaction, instead of before every test.
+    outside any test transaction, instead of before every test. After the session's last test
+    (``nextitem`` is None) the test database has already been destroyed with the session
+    fixtures: nothing needs reloading then, and reloading would write to the real database.
     """
     result = yield
-    if _is_transactional(item):
+    if _is_transactional(item) and nextitem is not None:
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():

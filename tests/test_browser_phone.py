@@ -56,6 +56,7 @@ SKIPPED = {
     "meetings:mine_ledger_xlsx": "xlsx download",
     "supervision:evidence_file": "file download",
     "supervision:evidence_thumbnail": "thumbnail image",
+    "supervision:flag_record_thumbnail": "thumbnail image kept with a round's flag decision",
     "supervision:finding_export": "xlsx download",
     "assessment:hr_export": "xlsx download",
     # POST only: buttons on pages that are crawled (GET answers 405 or redirects back).
@@ -213,6 +214,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("shuji", "meeting-edit", "meetings:meeting_edit", {"pk": o["planned"].pk}),
         ("shuji", "meeting-cancel", "meetings:meeting_cancel", {"pk": o["noticed"].pk}),
         ("shuji", "checkin-screen", "meetings:checkin_screen", {"pk": o["noticed"].pk}),
+        ("shuji", "leave-register", "meetings:leave_register", {"pk": o["noticed"].pk}),
         ("shuji2", "meeting-returned", "meetings:meeting_detail", {"pk": o["returned"].pk}),
         ("shuji2", "minutes", "meetings:meeting_minutes", {"pk": o["returned"].pk}),
         ("shuji2", "agenda", "meetings:meeting_agenda", {"pk": o["returned"].pk}),
@@ -251,6 +253,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("committee", "run-publish", "assessment:run_publish", {"pk": o["in_review"].pk}),
         ("committee", "trend", "assessment:trend", {}),
         ("committee", "scheme", "assessment:scheme_detail", {"year": o["year"]}),
+        ("admin", "system-status", "bulletin:system_status", {}),
     ]
 
 
