@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from org.clock import day_after_end, local_date, local_midnight
+from org.clock import date_label, day_after_end, deadline_text, local_date, local_midnight
 
 GENERAL_MEETING = "general_meeting"
 
@@ -49,19 +49,10 @@ def _problem(*, held_at: dt.datetime, published_at: dt.datetime | None, is_gener
     deadline = notice_deadline(local_date(held_at), days=days)
     if published_at < deadline:
         return None
-    published = local_date(published_at)
-    last_day = local_date(deadline - dt.timedelta(microseconds=1))
+    texts = {"published": date_label(published_at), "days": days, "last": deadline_text(deadline)}
     if is_general:
-        return _("会议通知发布于 %(published)s，党员大会应至少提前 %(days)d 天（%(last)s 前）报党委并通知党员") % {
-            "published": f"{published:%Y-%m-%d}",
-            "days": days,
-            "last": f"{last_day:%Y-%m-%d} 24:00",
-        }
-    return _("会议通知发布于 %(published)s，应至少提前 %(days)d 天（%(last)s 前）通知党员") % {
-        "published": f"{published:%Y-%m-%d}",
-        "days": days,
-        "last": f"{last_day:%Y-%m-%d} 24:00",
-    }
+        return _("会议通知发布于 %(published)s，党员大会应至少提前 %(days)d 天（%(last)s 前）报党委并通知党员") % texts
+    return _("会议通知发布于 %(published)s，应至少提前 %(days)d 天（%(last)s 前）通知党员") % texts
 
 
 def notice_problem(meeting, *, policy) -> str | None:

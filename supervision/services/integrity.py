@@ -37,7 +37,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
-from org.clock import mine_tz
+from org.clock import date_label, datetime_label, deadline_text, mine_tz, time_range_label
 from supervision import hashindex, minhash
 from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
 from supervision.selectors.evidence import types_missing_photos
@@ -170,7 +170,7 @@ def _local(value: dt.datetime) -> dt.datetime:
 
 
 def _minute(value: dt.datetime) -> str:
-    return f"{_local(value):%Y-%m-%d %H:%M}"
+    return datetime_label(value)
 
 
 def _window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime]:
@@ -183,14 +183,12 @@ def _window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _window_text(start: dt.datetime, end: dt.datetime) -> str:
-    if _local(start).date() == _local(end).date():
-        return f"{_minute(start)}–{_local(end):%H:%M}"
-    return _("{minute} 至 {minute2}").format(minute=_minute(start), minute2=_minute(end))
+    return time_range_label(start, end)
 
 
 def _meeting_name(meeting: Meeting, *, seen_from: Meeting) -> str:
     branch = _("本支部") if meeting.branch_id == seen_from.branch_id else str(meeting.branch.name)
-    return f"{branch} {meeting.held_on:%Y-%m-%d} "
+    return f"{branch} {date_label(meeting.held_on)} "
 
 
 def _capture_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _Wanted | None:
@@ -383,20 +381,18 @@ def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | N
         return None
     held_on = meeting.held_on
     days = (_local(meeting.minutes_entered_at).date() - held_on).days
-    last_day = _local(deadline - dt.timedelta(microseconds=1)).date()
     return _Wanted(
         meeting_id=meeting.pk,
         key="late_entry",
         kind=Flag.Kind.LATE_ENTRY,
         message=(
             _(
-                "会议记录在会后第 {days} 天才录入（会议召开于 {minute}，"
-                "记录录入于 {minute2}，应于 {last_day:%Y-%m-%d} 24:00 前录入）"
+                "会议记录在会后第 {days} 天才录入（会议召开于 {minute}，记录录入于 {minute2}，应于 {deadline} 前录入）"
             ).format(
                 days=days,
                 minute=_minute(meeting.actual_start or meeting.planned_start),
                 minute2=_minute(meeting.minutes_entered_at),
-                last_day=last_day,
+                deadline=deadline_text(deadline),
             )
         ),
         score=days,

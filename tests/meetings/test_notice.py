@@ -43,7 +43,7 @@ def test_a_notice_at_23_59_the_day_before_is_on_time_and_one_at_00_00_the_same_d
     late = held(local(2026, 3, 10, 9), local(2026, 3, 10, 0, 0))
 
     assert problem(on_time) is None
-    assert problem(late) == "会议通知发布于 2026-03-10，应至少提前 1 天（2026-03-09 24:00 前）通知党员"
+    assert problem(late) == "会议通知发布于 2026年3月10日，应至少提前 1 天（2026年3月9日 24:00 前）通知党员"
 
 
 def test_a_meeting_without_a_notice_gets_a_warning_once_held_and_not_before():
@@ -57,7 +57,7 @@ def test_a_general_meeting_is_reported_three_days_ahead():
     assert problem(held(start, local(2026, 3, 7, 23, 59), types=["general_meeting"])) is None
     late = held(start, local(2026, 3, 8, 0, 0), types=["general_meeting", "party_lesson"])
     assert problem(late) == (
-        "会议通知发布于 2026-03-08，党员大会应至少提前 3 天（2026-03-07 24:00 前）报党委并通知党员"
+        "会议通知发布于 2026年3月8日，党员大会应至少提前 3 天（2026年3月7日 24:00 前）报党委并通知党员"
     )
     # the same notice time is in time for a meeting that is not a 党员大会
     assert problem(held(start, local(2026, 3, 8, 0, 0), types=["party_lesson"])) is None
@@ -100,5 +100,5 @@ def test_the_review_queue_shows_the_notice_warning(client, supervisor, branch):
     html = client_for(client, supervisor).get(reverse("supervision:review_queue")).content.decode()
 
     rows = {pk: html.split(f'data-meeting="{pk}"')[1].split("</tr>")[0] for pk in (late.pk, fine.pk)}
-    assert "应至少提前 1 天（2026-05-05 24:00 前）通知党员" in rows[late.pk]
+    assert "应至少提前 1 天（2026年5月5日 24:00 前）通知党员" in rows[late.pk]
     assert "notice-problem" not in rows[fine.pk]

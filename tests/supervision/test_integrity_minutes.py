@@ -368,10 +368,10 @@ def test_december_minutes_copied_from_september_with_speakers_reordered_are_flag
     (flag,) = [f for f in flags if f.kind == Flag.Kind.SIMILAR_MINUTES]
     assert flag.related_meeting == september
     assert 0.85 < flag.score < 1
-    assert flag.message == f"会议记录与本支部 2026-09-18 的会议记录高度相似（相似度 {int(flag.score * 100)}%）"
+    assert flag.message == f"会议记录与本支部 2026年9月18日 的会议记录高度相似（相似度 {int(flag.score * 100)}%）"
     (mirror,) = similar_flags(september)
     assert mirror.related_meeting == december
-    assert mirror.message.startswith("会议记录与本支部 2026-12-20 的会议记录高度相似")
+    assert mirror.message.startswith("会议记录与本支部 2026年12月20日 的会议记录高度相似")
 
 
 @pytest.mark.django_db
@@ -382,7 +382,7 @@ def test_minutes_copied_by_another_branch_name_the_branch_they_came_from(zongcai
     copy = held(other, DECEMBER, start=local(2026, 10, 9, 15))
     meeting_checks(meeting=copy, now=NOW)
     (flag,) = similar_flags(copy)
-    assert flag.message.startswith("会议记录与综采一队党支部 2026-09-18 的会议记录高度相似（相似度 ")
+    assert flag.message.startswith("会议记录与综采一队党支部 2026年9月18日 的会议记录高度相似（相似度 ")
 
 
 @pytest.mark.django_db

@@ -110,9 +110,9 @@ def test_the_same_photos_are_flagged_for_a_meeting_on_another_day(branch):
         assert [(f.kind, f.evidence_id) for f in flags] == [(Flag.Kind.CAPTURE_TIME, evidence.pk)]
         messages.append(flags[0].message)
     assert messages[0] == (
-        "照片拍摄时间（2008-10-22 16:28）不在会议时间（2008-10-23 16:00–17:30）内（允许前后 60 分钟）"
+        "照片拍摄时间（2008年10月22日 16:28）不在会议时间（2008年10月23日 16:00–17:30）内（允许前后 60 分钟）"
     )
-    assert messages[-1].startswith("照片拍摄时间（2008-10-22 17:00）")
+    assert messages[-1].startswith("照片拍摄时间（2008年10月22日 17:00）")
     assert Flag.objects.filter(meeting=next_day, kind=Flag.Kind.CAPTURE_TIME).count() == 9
 
 
@@ -269,13 +269,14 @@ def test_a_resized_recompressed_cropped_copy_is_found_in_another_branchs_meeting
             (Flag.Kind.DUPLICATE_PHOTO, original.pk, afternoon.pk)
         ], path.name
         (flag,) = flags
-        assert re.fullmatch(r"此照片与综采一队党支部 2008-10-22 的会议照片(相同|几乎相同)（相似度 \d+%）", flag.message)
+        pattern = r"此照片与综采一队党支部 2008年10月22日 的会议照片(相同|几乎相同)（相似度 \d+%）"
+        assert re.fullmatch(pattern, flag.message)
         distance = hamming(original.fingerprint.hash, evidence.fingerprint.hash)
         assert flag.score == 1 - distance / 64
         # The older meeting learns of the copy too, on the original photo.
         mirror = Flag.objects.get(meeting=afternoon, evidence=original, kind=Flag.Kind.DUPLICATE_PHOTO)
         assert (mirror.related_meeting, mirror.related_evidence) == (copying, evidence)
-        assert mirror.message.startswith("此照片与掘进二队党支部 2008-11-05 的会议照片")
+        assert mirror.message.startswith("此照片与掘进二队党支部 2008年11月5日 的会议照片")
     assert Flag.objects.filter(kind=Flag.Kind.DUPLICATE_PHOTO).count() == 18
 
 
@@ -300,7 +301,7 @@ def test_the_same_photo_in_two_meetings_of_one_branch_is_flagged_once_per_meetin
     evidence, flags = upload(again, GPS_PHOTOS[0])
     assert sorted(f.kind for f in flags) == [Flag.Kind.CAPTURE_TIME, Flag.Kind.DUPLICATE_PHOTO]
     (flag,) = [f for f in flags if f.kind == Flag.Kind.DUPLICATE_PHOTO]
-    assert flag.message == "此照片与本支部 2008-10-22 的会议照片相同（相似度 100%）"
+    assert flag.message == "此照片与本支部 2008年10月22日 的会议照片相同（相似度 100%）"
     for _ in range(2):
         evidence_checks(evidence=evidence, now=NOW)
         meeting_checks(meeting=again, now=NOW)

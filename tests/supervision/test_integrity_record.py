@@ -45,8 +45,8 @@ def test_minutes_entered_long_after_the_meeting_are_flagged_with_the_delay(branc
     (flag,) = meeting_checks(meeting=meeting, now=NOW)
     assert flag.kind == Flag.Kind.LATE_ENTRY
     assert flag.message == (
-        "会议记录在会后第 10 天才录入（会议召开于 2026-05-01 09:00，记录录入于 2026-05-11 15:45，"
-        "应于 2026-05-04 24:00 前录入）"
+        "会议记录在会后第 10 天才录入（会议召开于 2026年5月1日 09:00，记录录入于 2026年5月11日 15:45，"
+        "应于 2026年5月4日 24:00 前录入）"
     )
 
 
