@@ -162,8 +162,3 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-
-
-@pytest.fixture
-def fast_password_hasher():
-    """Kept for the tests that name it: every test now uses the cheap hasher (``pytest_configure``)."""

@@ -25,7 +25,7 @@ from tests.factories import AnnouncementFactory, UserFactory, member_with_login
 from .supervision.test_review_pages import add_evidence
 from .supervision.test_review_services import START, T_RETURN, submitted_record
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 # Names that stay as they are in a Chinese interface.
 ALLOWED = [

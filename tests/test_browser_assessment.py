@@ -13,7 +13,6 @@ from tests.factories import BranchFactory, GroupFactory, member_with_login, staf
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_password_hasher"),
 ]
 
 PASSWORD = "pw-for-tests-123"
@@ -23,7 +22,7 @@ YEAR, QUARTER = 2026, "第三季度"
 
 
 @pytest.fixture
-def mine(transactional_db, fast_password_hasher):
+def mine(transactional_db):
     good = BranchFactory(name="综采一队党支部", sort_order=1)
     weak = BranchFactory(name="运输队党支部", sort_order=2)
     for branch, prefix in ((good, "zc"), (weak, "ys")):

@@ -14,7 +14,6 @@ from tests.factories import BranchFactory, GroupFactory, MeetingFactory, member_
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_password_hasher"),
 ]
 
 PASSWORD = "pw-for-tests-123"
@@ -22,7 +21,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def people(transactional_db, fast_password_hasher):
+def people(transactional_db):
     branch = BranchFactory(name="综采一队党支部")
     group = GroupFactory(name="综采一队第一党小组", parent=branch)
     secretary = member_with_login(branch=branch, group=group, username="shuji", role=Post.Role.SECRETARY, name="王书记")

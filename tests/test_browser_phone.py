@@ -321,7 +321,6 @@ LAYOUT_PROBLEMS = r"""
 
 @pytest.fixture
 def demo_mine(transactional_db, settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "evidence": {

@@ -12,7 +12,6 @@ from org.demo import DEMO_PASSWORD
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_password_hasher"),
 ]
 
 BOOTSTRAP_CSS = "/static/vendor/bootstrap/css/bootstrap.min.css"
@@ -34,7 +33,7 @@ HOMES = {
 
 
 @pytest.fixture
-def demo(transactional_db, fast_password_hasher):
+def demo(transactional_db):
     call_command("seed_demo", stdout=StringIO())
 
 

@@ -26,7 +26,6 @@ from tests.supervision.conftest import GPS_PHOTOS
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_password_hasher"),
 ]
 
 PASSWORD = "pw-for-tests-123"
@@ -46,7 +45,7 @@ def evidence_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def held(transactional_db, fast_password_hasher, evidence_dir):
+def held(transactional_db, evidence_dir):
     """A general meeting held yesterday with its minutes complete, not yet submitted."""
     branch = BranchFactory(name="综采一队党支部")
     group = GroupFactory(name="综采一队第一党小组", parent=branch)

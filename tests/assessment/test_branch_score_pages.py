@@ -16,7 +16,7 @@ from tests.factories import staff_user
 
 from .test_runs import NOW, Q1, at, full_quarter, item_score, meeting, score_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "committee", "anonymous"]
 

@@ -21,8 +21,6 @@ from tests.factories import (
 
 from .test_participation import NOW, make_run, make_scheme
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 def _member_score(run, member, branch, *, points="7.00", absent=1, eligible=False, reason="无故缺席 1 次"):
     return MemberScore.objects.create(

@@ -27,7 +27,7 @@ from tests.factories import BranchFactory, UserFactory, staff_user
 
 from .test_runs import NOW, Q1, full_quarter, item_score, score_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "committee", "anonymous"]
 SEES_ALL = {"supervisor", "committee"}

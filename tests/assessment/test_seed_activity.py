@@ -17,8 +17,6 @@ from meetings.models import Attendance, Meeting
 from org.models import User
 from supervision.models import Evidence, Finding, Flag, Rectification, Review
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
 COUNTED = (Meeting, Attendance, Evidence, Flag, Review, Finding, Rectification, Run, BranchScore, MemberScore)
 

@@ -19,8 +19,6 @@ from tests.factories import UserFactory, staff_user
 
 from .test_participation import LV, A, L, P, at, held_meeting, make_member
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = at(2026, 11, 20)
 
 

@@ -10,12 +10,6 @@ from bulletin.models import WebhookEndpoint
 from tests.workers import start_worker, wait_until  # noqa: F401 - fixtures and helpers of these tests
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # These tests create many logins and never check a password: PBKDF2 would cost 0.6 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class WebhookServer:
     """A group robot on 127.0.0.1: records every POST and answers from a script (then 200 errcode 0)."""
 

@@ -10,11 +10,6 @@ from meetings.models import Attendance, CadenceRule, Exemption, LeaveRequest, Me
 from tests.factories import MeetingFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client_(client, db):
     user = UserFactory(username="root", is_staff=True, is_superuser=True)

@@ -13,7 +13,7 @@ from org.models import Organization
 from tests.conftest import client_for
 from tests.factories import BranchFactory, CommitteeFactory, GroupFactory, MeetingFactory
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher", "_mid_july_2026")
+pytestmark = pytest.mark.usefixtures("_mid_july_2026")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 7, 15, 10, 0, tzinfo=SHANGHAI)

@@ -24,11 +24,6 @@ def local(*args) -> dt.datetime:
 QUIET_DAY = local(2026, 3, 10, 10, 0)
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def inbox(key: str) -> list[Notification]:
     return list(
         Notification.objects.filter(dedupe_key=key, channel=Notification.Channel.INBOX).select_related("recipient")

@@ -11,8 +11,6 @@ from meetings.models import AgendaItem, Attendance, LeaveRequest, Meeting, Vote
 from tests.conftest import client_for
 from tests.factories import MeetingFactory, member_with_login
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 def local(value):
     return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")

@@ -13,8 +13,6 @@ from org.models import Post
 from tests.conftest import client_for
 from tests.factories import GroupFactory, MeetingFactory, member_with_login
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "anonymous"]
 
 # page -> roles that get it (200); the other signed-in roles get 403 when they may see the meeting

@@ -12,8 +12,6 @@ from meetings.models import Meeting, ThemeTag
 from tests.conftest import client_for
 from tests.factories import GroupFactory, MeetingFactory, MemberFactory, meeting_type
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 

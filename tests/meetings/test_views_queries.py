@@ -11,8 +11,6 @@ from meetings.models import LeaveRequest
 from tests.conftest import client_for
 from tests.factories import MeetingFactory, member_with_login
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 # Every page: session read and save, user, scope (4), inbox badge, the navbar's member name and
 # permission checks of base.html (2), about 10. The list adds the type choices, count, page and
 # the page's types; the detail adds the meeting, types, theme tags, attendances, agenda items,

@@ -12,7 +12,7 @@ from tests.factories import UserFactory, member_with_login, staff_user
 from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_evidence_upload import png_bytes, upload_and_process
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 NOW = local(2026, 5, 10, 9, 30)
 Role = StaffRole.Role

@@ -11,7 +11,7 @@ from org.checks import no_demo_login_accepts_the_published_password
 from org.demo import DEMO_MEMBER_USERNAMES, DEMO_PASSWORD, STAFF_LOGINS
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 
 def errors() -> list:

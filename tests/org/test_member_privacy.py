@@ -7,8 +7,6 @@ from org.models import Post
 from tests.conftest import client_for
 from tests.factories import GroupFactory, MemberFactory, MembershipFactory, member_with_login
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 @pytest.fixture
 def leader(branch, group):

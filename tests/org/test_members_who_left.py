@@ -16,7 +16,7 @@ from tests.factories import AnnouncementFactory, UserFactory
 
 PASSWORD = "pw-for-tests-123"  # the factories' password
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, username, password=PASSWORD):

@@ -7,9 +7,6 @@ from org.models import Post
 from tests.conftest import client_for
 from tests.factories import BranchFactory, GroupFactory, MemberFactory, MembershipFactory, PostFactory
 
-# Five logins per test are hashed; the hasher's strength is not what these tests are about.
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "anonymous"]
 
 

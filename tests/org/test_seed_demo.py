@@ -30,10 +30,6 @@ HOME_OF = {
 }
 
 
-# Nine demo logins are hashed per run; the hasher's strength is not what these tests are about.
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
-
 def seed() -> str:
     out = StringIO()
     call_command("seed_demo", stdout=out)

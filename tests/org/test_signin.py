@@ -19,16 +19,16 @@ from tests.factories import UserFactory
 PASSWORD = "pw-for-tests-123"  # the factories' password
 IP_1, IP_2 = "10.20.0.1", "10.20.0.2"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(fast_password_hasher):
+def alice():
     return UserFactory(username="alice")
 
 
 @pytest.fixture
-def bob(fast_password_hasher):
+def bob():
     return UserFactory(username="bob")
 
 

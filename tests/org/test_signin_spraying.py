@@ -10,7 +10,7 @@ from tests.factories import UserFactory
 PASSWORD = "pw-for-tests-123"  # the factories' password
 ATTACKER, VICTIM_IP, PROXY = "203.0.113.66", "198.51.100.7", "10.0.0.5"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, username, password, ip, **headers):

@@ -20,8 +20,6 @@ from tests.conftest import client_for
 from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_evidence_upload import sample, upload
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 KEYS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
 
 

@@ -23,8 +23,6 @@ from tests.supervision.test_evidence_upload import (
     upload_and_process,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "anonymous"]
 SEES = {"secretary", "member", "supervisor"}
 

@@ -14,8 +14,6 @@ from tests.conftest import client_for
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = local(2026, 5, 10, 9, 30)
 
 

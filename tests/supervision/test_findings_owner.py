@@ -12,8 +12,6 @@ from tests.factories import BranchFactory, MemberFactory, PostFactory, member_wi
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = local(2026, 5, 10, 9, 30)
 
 

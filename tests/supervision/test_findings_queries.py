@@ -13,8 +13,6 @@ from tests.factories import BranchFactory
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = local(2026, 5, 10, 9, 30)
 
 # Every page: session read and save (3 with its savepoint), user, scope (4 with a member behind

@@ -13,8 +13,6 @@ from tests.factories import MeetingFactory, PostFactory, member_with_login, staf
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = local(2026, 5, 10, 9, 30)
 Status = Rectification.Status
 Action = RectificationEvent.Action

@@ -18,8 +18,6 @@ from tests.factories import MeetingFactory, member_with_login
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 ROLES = ["secretary", "member", "other_secretary", "supervisor", "anonymous"]
 NOW = local(2026, 5, 10, 9, 30)
 Status = Rectification.Status

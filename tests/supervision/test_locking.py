@@ -27,8 +27,6 @@ from tests.factories import MeetingFactory, UserFactory, member_with_login
 
 from .conftest import SAMPLES, local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 START = local(2026, 5, 12, 9)
 END = START + dt.timedelta(hours=1, minutes=30)
 PHOTO = SAMPLES / "gps_DSCN0010.jpg"

@@ -10,8 +10,6 @@ from supervision.services import findings as services
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 @pytest.mark.parametrize(
     ("day", "expected"),

@@ -12,8 +12,6 @@ from tests.factories import staff_user
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 NOW = local(2026, 5, 10, 9, 30)
 DUE = local(2026, 6, 11, 0, 0)  # one calendar month from 10 May: the end of 10 June (was 30 days)
 Status = Rectification.Status

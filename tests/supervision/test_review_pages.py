@@ -17,8 +17,6 @@ from tests.factories import BranchFactory, staff_user
 from .conftest import local, meeting_held
 from .test_review_services import START, T_APPROVE, T_RETURN, submitted_record
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 @pytest.fixture
 def committee(db):

@@ -15,8 +15,6 @@ from tests.factories import MeetingFactory
 
 from .conftest import local
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 START = local(2026, 5, 12, 9)
 
 

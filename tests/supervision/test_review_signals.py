@@ -18,8 +18,6 @@ from tests.factories import staff_user
 from .test_review_pages import REFUSED, add_evidence, add_flag, url
 from .test_review_services import START, T_APPROVE, T_RETURN, submitted_record
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 
 @pytest.fixture
 def committee(db):

@@ -19,7 +19,7 @@ from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_evidence_upload import png_bytes, stored_files
 from tests.supervision.test_evidence_views import every_limit_1_mb
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
+pytestmark = pytest.mark.django_db
 
 NOW = local(2026, 5, 10, 9, 30)
 HUGE = 5 * 1024**3  # 5 GB announced
