@@ -306,3 +306,23 @@ def test_the_admin_shows_the_per_type_periods_inline(admin_client):
 
     assert response.status_code == 200
     assert "分类型归属期间" in response.content.decode()
+
+
+# --- Reminders -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lesson_for", "reminders_sent"), [(dt.date(2026, 3, 31), 1), (None, 0)])
+def test_the_quarters_end_reminder_still_asks_for_the_lesson_a_make_up_gave_to_the_previous_quarter(
+    branch, secretary, lesson_for, reminders_sent
+):
+    from meetings import reminders
+
+    CadenceRule.objects.update(is_active=False)
+    CadenceRule.objects.filter(name__in=(GENERAL, LESSON)).update(is_active=True)
+    combined(branch, dt.date(2026, 4, 3), lesson_for=lesson_for)
+
+    # 24 June, 7 days before Q2 ends: the 党员大会 counts for Q2; the 党课 for Q1 if made up, else Q2
+    sent = reminders.send_period_end_reminders(now=dt.datetime(2026, 6, 24, 9, tzinfo=SHANGHAI))
+
+    assert sent == reminders_sent
