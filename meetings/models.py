@@ -346,6 +346,7 @@ class Meeting(models.Model):
     def held_in_q(start: dt.datetime, end: dt.datetime, *, prefix: str = "") -> Q:
         """The one "held in a period" rule: held in [start, end) by the actual start, else the planned one.
 
+        This is the day it was held, not the period it counts for (``type_counts_for``).
         ``prefix`` reaches the meeting from another model (``"meeting__"``). Spelled as two
         branches rather than on a Coalesce so that each side can use an index.
         """
