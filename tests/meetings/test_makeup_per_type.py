@@ -326,3 +326,57 @@ def test_the_quarters_end_reminder_still_asks_for_the_lesson_a_make_up_gave_to_t
     sent = reminders.send_period_end_reminders(now=dt.datetime(2026, 6, 24, 9, tzinfo=SHANGHAI))
 
     assert sent == reminders_sent
+
+
+# --- On a phone ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_per_type_periods_fit_a_phone_and_a_later_one_is_refused_there(
+    transactional_db, live_server, browser, browser_context_args
+):
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from org.models import Post
+    from tests.factories import member_with_login
+
+    branch = BranchFactory(name="综采一队党支部")
+    group = GroupFactory(name="综采一队第一党小组", parent=branch)
+    secretary = member_with_login(branch=branch, group=group, username="shuji", role=Post.Role.SECRETARY, name="王书记")
+    member = member_with_login(branch=branch, group=group, username="dangyuan", name="李党员")
+
+    m = MeetingFactory(
+        branch=branch,
+        types=["general_meeting", "party_lesson"],
+        lecturer=secretary.member,
+        lesson_title="新时代煤矿安全生产责任",
+        planned_start=timezone.now() - dt.timedelta(hours=3),
+    )
+    services.meeting_publish_notice(meeting=m, user=secretary, now=timezone.now())
+    lesson = MeetingType.objects.get(code="party_lesson")
+    session = Client()
+    session.force_login(secretary)
+    name = django_settings.SESSION_COOKIE_NAME
+    context = browser.new_context(**{**browser_context_args, "viewport": {"width": 390, "height": 844}})
+    context.add_cookies([{"name": name, "value": session.cookies[name].value, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}{reverse('meetings:meeting_minutes', args=[m.pk])}")
+        field = page.locator(f"[name=type_period_{lesson.pk}]")
+        assert field.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = field.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+        tomorrow = timezone.localdate(timezone.now() - dt.timedelta(hours=3)) + dt.timedelta(days=1)
+        field.fill(tomorrow.isoformat())
+        page.locator("[name=chair]").select_option(str(secretary.member.pk))
+        page.locator("[name=recorder]").select_option(str(member.member.pk))
+        page.locator("#minutes-form [type=submit]").first.click()
+        page.wait_for_load_state("load")
+
+        assert "本类型归属期间不能晚于会议召开日期。" in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
