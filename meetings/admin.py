@@ -23,6 +23,7 @@ from .models import (
     Meeting,
     MeetingPolicy,
     MeetingType,
+    MeetingTypePeriod,
     ThemeTag,
     Vote,
 )
@@ -232,6 +233,22 @@ class VoteInline(admin.TabularInline):
         return False
 
 
+class MeetingTypePeriodInline(admin.TabularInline):
+    """The periods of the types of a combined meeting that count apart from the meeting (set in the minutes form)."""
+
+    model = MeetingTypePeriod
+    fields = ("type", "counts_for")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Meeting)
 class MeetingAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
     revert_allowed = False
@@ -240,7 +257,7 @@ class MeetingAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
     search_fields = ("topic",)
     list_select_related = ("branch", "group")
     date_hierarchy = "planned_start"
-    inlines = [AttendanceInline, VoteInline]
+    inlines = [MeetingTypePeriodInline, AttendanceInline, VoteInline]
     # Only the wording of an open record may be corrected here; the facts
     # (dates, people, state) change through the app's services, which check them.
     readonly_fields = (

@@ -47,7 +47,7 @@ from org.clock import (
 )
 from org.models import Organization
 
-from .models import CadenceRule, Exemption, Meeting
+from .models import CadenceRule, Exemption, Meeting, MeetingTypePeriod, type_counts_for
 
 Period = CadenceRule.Period
 
@@ -214,7 +214,8 @@ def compliance(
     """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
 
     ``branches``: branches (a queryset or a list); ``rules``: the rules to evaluate
-    (default: the active ones). Counts held meetings by ``counts_for``; a meeting counts
+    (default: the active ones). Counts held meetings by the period each type counts for
+    (``type_counts_for``: the type's own, else the meeting's ``counts_for``); a meeting counts
     once per rule however many of the rule's types it has, and once for each rule its
     types satisfy (a combined meeting). A meeting is on time unless held after the end
     of the period it counts for.
@@ -256,19 +257,25 @@ def compliance(
 
     held_bucket = month_bucket("held_at", first, last, is_datetime=True, after=after)
     counts_bucket = Case(
-        When(counts_for__isnull=True, then=held_bucket),
-        default=month_bucket("counts_for", first, last, is_datetime=False, after=after),
+        When(period_day__isnull=True, then=held_bucket),
+        default=month_bucket("period_day", first, last, is_datetime=False, after=after),
         output_field=IntegerField(),
     )
+    # A meeting is fetched when the meeting or one of its types (MeetingTypePeriod) counts
+    # for the range, or, not yet given a period, was held in it; each (meeting, type) row
+    # is then bucketed by the type's own period (type_counts_for), so a type counting
+    # outside the range lands in a bucket no period reads.
+    type_in_range = MeetingTypePeriod.objects.filter(counts_for__gte=range_start, counts_for__lt=range_end)
     query = (
         Meeting.objects.filter(
             Q(counts_for__gte=range_start, counts_for__lt=range_end)
+            | Q(pk__in=type_in_range.values("meeting_id"))
             | (Q(counts_for__isnull=True) & Meeting.held_in_q(local_midnight(range_start), local_midnight(range_end))),
             status__in=Meeting.HELD_STATUSES,
             branch_id__in=branch_ids,
             types__cadence_rules__in=rule_ids,
         )
-        .annotate(held_at=Coalesce("actual_start", "planned_start"))
+        .annotate(held_at=Coalesce("actual_start", "planned_start"), period_day=type_counts_for())
         .annotate(counts_month=counts_bucket, held_month=held_bucket)
         .values_list("id", "types__cadence_rules", "branch_id", "group_id", "counts_month", "held_month")
         .order_by()

@@ -193,16 +193,35 @@ class MinutesForm(CrispyForm):
         help_text="补开以前月份的会议时，填该月中的任一天；正常召开留空。",
     )
 
-    def __init__(self, *args, people: QuerySet[Member], **kwargs):
+    def __init__(self, *args, people: QuerySet[Member], types: list[MeetingType] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["chair"].queryset = people
         self.fields["recorder"].queryset = people
+        # A combined meeting: each type may count for its own period (a make-up of one type only).
+        self.type_fields = {}
+        if len(types) > 1:
+            for meeting_type in types:
+                name = f"type_period_{meeting_type.pk}"
+                self.fields[name] = forms.DateField(
+                    label=_("本类型归属期间：%(type)s") % {"type": meeting_type.name},
+                    required=False,
+                    widget=DateInput(),
+                    help_text=_("只有该类型补开以前期间时填写；留空则与上面的归属期间相同。"),
+                )
+                self.type_fields[name] = meeting_type.pk
+
+    def clean(self):
+        data = super().clean()
+        data["type_periods"] = {type_id: data.pop(name, None) for name, type_id in self.type_fields.items()}
+        return data
 
     @staticmethod
     def initial_from(meeting: Meeting) -> dict:
         held_on = meeting.held_on
         counts_for = meeting.counts_for if meeting.counts_for and meeting.counts_for != held_on else None
+        own = {row.type_id: row.counts_for for row in meeting.type_periods.all()}
         return {
+            **{f"type_period_{type_id}": day for type_id, day in own.items()},
             "actual_start": meeting.actual_start or meeting.planned_start,
             "actual_end": meeting.actual_end or meeting.planned_end,
             "place": meeting.place,

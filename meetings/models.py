@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -345,6 +346,7 @@ class Meeting(models.Model):
     def held_in_q(start: dt.datetime, end: dt.datetime, *, prefix: str = "") -> Q:
         """The one "held in a period" rule: held in [start, end) by the actual start, else the planned one.
 
+        This is the day it was held, not the period it counts for (``type_counts_for``).
         ``prefix`` reaches the meeting from another model (``"meeting__"``). Spelled as two
         branches rather than on a Coalesce so that each side can use an index.
         """
@@ -360,6 +362,13 @@ class Meeting(models.Model):
     def held_on(self) -> dt.date:
         """The mine's calendar day the meeting was held (actual start, else planned)."""
         return local_date(self.actual_start or self.planned_start)
+
+    def counts_for_type(self, meeting_type: MeetingType) -> dt.date | None:
+        """``type_counts_for`` for one meeting in Python: the type's own period, else the meeting's."""
+        for row in self.type_periods.all():
+            if row.type_id == meeting_type.pk:
+                return row.counts_for
+        return self.counts_for
 
     def type_codes(self) -> set[str]:
         """Codes of this meeting's types (uses the prefetched ``types`` when present)."""
@@ -384,6 +393,49 @@ class Meeting(models.Model):
         if self.status not in (self.Status.NOTIFIED, self.Status.HELD):
             return False
         return (policy or MeetingPolicy.current()).checkin_window(self).contains(now)
+
+
+class MeetingTypePeriod(models.Model):
+    """The period one type of a combined meeting counts for, when it is not the meeting's own.
+
+    A 党员大会 + 党课 held on 3 April that makes up the first quarter's missed 党课 counts
+    Q1 for 党课 (late) and Q2 for 党员大会. Only types whose period differs from
+    ``Meeting.counts_for`` have a row; a meeting without rows behaves as before.
+
+    A small model rather than a ``counts_for`` on the meeting↔type table: ``Meeting.types``
+    keeps its automatic through table (no data migration of every meeting's types, and its
+    history through ``m2m_fields`` unchanged), and the exception is stored only where it exists.
+    Read it through ``type_counts_for`` (queries) or ``Meeting.counts_for_type`` (one meeting).
+    """
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="type_periods")
+    type = models.ForeignKey(MeetingType, verbose_name=_("会议类型"), on_delete=models.PROTECT, related_name="+")
+    counts_for = models.DateField(_("本类型归属期间"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("分类型归属期间")
+        verbose_name_plural = _("分类型归属期间")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "type"], name="meetings_typeperiod_unique_meeting_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.counts_for:%Y-%m-%d}"
+
+
+def type_counts_for(*, meeting: str = "pk", type: str = "types", prefix: str = "") -> Coalesce:
+    """The one rule for the day whose period a type of a meeting counts for, as a query expression.
+
+    The type's own period (``MeetingTypePeriod``) if it has one, else the meeting's
+    ``counts_for`` (null for a meeting not yet held: callers fall back to the held day).
+    ``meeting`` and ``type`` name the meeting's id and the type's id in the outer query
+    (by default a ``Meeting`` query joined to ``types``); ``prefix`` reaches the meeting's
+    ``counts_for`` from another model. A correlated subquery on a unique index: no extra query.
+    """
+    own = MeetingTypePeriod.objects.filter(meeting_id=OuterRef(meeting), type_id=OuterRef(type)).values("counts_for")
+    return Coalesce(Subquery(own[:1]), F(f"{prefix}counts_for"), output_field=models.DateField())
 
 
 class AgendaItem(models.Model):

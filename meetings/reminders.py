@@ -40,7 +40,7 @@ from org.selectors import active_on
 from org.texts import prefixed, quoted
 
 from .compliance import month_bucket
-from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy
+from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy, type_counts_for
 
 # A meeting is reminded of during the 24 hours before it starts.
 EVE_WINDOW = dt.timedelta(hours=24)
@@ -186,16 +186,19 @@ def _meeting_counts(due: _DueRule, *, branch_ids: list[int]) -> dict[tuple[int, 
     """Meetings of the rule's types held, planned or notified in its current period: one query.
 
     Keyed by (branch id, group id); a held meeting counts for the period of its
-    ``counts_for``; one not yet held for the period of its planned start.
+    ``counts_for`` (per type: ``type_counts_for``); one not yet held for the period of its planned start.
     """
     period_from = local_midnight(due.period_start)
     period_to = local_midnight(due.period_end + dt.timedelta(days=1))
-    in_period = (Q(status__in=Meeting.HELD_STATUSES) & Q(counts_for__range=(due.period_start, due.period_end))) | (
+    # type_counts_for: a combined meeting's type may count for its own period (MeetingTypePeriod).
+    in_period = (Q(status__in=Meeting.HELD_STATUSES) & Q(period_day__range=(due.period_start, due.period_end))) | (
         Q(status__in=(Meeting.Status.PLANNED, Meeting.Status.NOTIFIED))
         & Q(planned_start__gte=period_from, planned_start__lt=period_to)
     )
     rows = (
-        Meeting.objects.filter(in_period, branch_id__in=branch_ids, types__in=due.type_ids)
+        Meeting.objects.filter(branch_id__in=branch_ids, types__in=due.type_ids)
+        .annotate(period_day=type_counts_for())
+        .filter(in_period)
         .values("branch_id", "group_id")
         .annotate(n=Count("pk", distinct=True))
         .order_by()

@@ -25,7 +25,17 @@ from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_committee_on, branch_secretary_on
 from org.texts import prefixed, quoted
 
-from .models import AgendaItem, Attendance, LeaveRequest, Meeting, MeetingType, Speech, ThemeTag, Vote
+from .models import (
+    AgendaItem,
+    Attendance,
+    LeaveRequest,
+    Meeting,
+    MeetingType,
+    MeetingTypePeriod,
+    Speech,
+    ThemeTag,
+    Vote,
+)
 from .quorum import VoteCounts, check_vote, committee_quorum_met
 
 LOCKED_MESSAGE = "该会议记录已审核通过，已锁定，不能修改。"
@@ -427,8 +437,13 @@ def meeting_record_minutes(
     guests: str = "",
     resolutions: str = "",
     counts_for: dt.date | None = None,
+    type_periods: dict[int, dt.date | None] | None = None,
 ) -> Meeting:
-    """Enter the basic facts of the minutes; the meeting becomes 已召开."""
+    """Enter the basic facts of the minutes; the meeting becomes 已召开.
+
+    ``type_periods``: type id -> the day whose period that type of a combined meeting
+    counts for (None: the meeting's own); types left out keep what they had.
+    """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
     errors: dict[str, list[str]] = {}
@@ -439,6 +454,10 @@ def meeting_record_minutes(
     held_on = local_date(actual_start)
     if counts_for is not None and counts_for > held_on:
         errors.setdefault("counts_for", []).append(_("归属期间不能晚于会议召开日期。"))
+    type_periods = type_periods or {}
+    for type_id, day in type_periods.items():
+        if day is not None and day > held_on:
+            errors.setdefault(f"type_period_{type_id}", []).append(_("本类型归属期间不能晚于会议召开日期。"))
     if errors:
         raise ValidationError(errors)
     meeting.actual_start = actual_start
@@ -457,8 +476,22 @@ def meeting_record_minutes(
         meeting.status = Meeting.Status.HELD
     meeting.full_clean()
     meeting.save()
+    _set_type_periods(meeting, type_periods)
     meeting_sync_expected(meeting=meeting)
     return meeting
+
+
+def _set_type_periods(meeting: Meeting, type_periods: dict[int, dt.date | None]) -> None:
+    """Keep a MeetingTypePeriod only for a type of the meeting whose period differs from the meeting's."""
+    type_ids = set(meeting.types.values_list("pk", flat=True))
+    for type_id, day in type_periods.items():
+        if type_id not in type_ids:
+            continue
+        if day is None or day == meeting.counts_for:
+            for row in MeetingTypePeriod.objects.filter(meeting=meeting, type_id=type_id):
+                row.delete()  # one by one, so that the history records it
+        else:
+            MeetingTypePeriod.objects.update_or_create(meeting=meeting, type_id=type_id, defaults={"counts_for": day})
 
 
 @dataclass

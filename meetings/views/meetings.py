@@ -379,8 +379,9 @@ def meeting_minutes(request, pk: int):
     people = selectors.branch_people(
         meeting.branch, on=meeting.held_on, include=(meeting.chair_id, meeting.recorder_id, meeting.lecturer_id)
     )
+    types = list(meeting.types.all())
     if request.method == "POST":
-        form = MinutesForm(request.POST, people=people)
+        form = MinutesForm(request.POST, people=people, types=types)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -396,7 +397,7 @@ def meeting_minutes(request, pk: int):
         initial = MinutesForm.initial_from(meeting)
         if meeting.chair_id is None and meeting.recorder_id is None:
             initial["chair"], initial["recorder"] = selectors.default_chair_and_recorder(meeting, on=meeting.held_on)
-        form = MinutesForm(initial=initial, people=people)
+        form = MinutesForm(initial=initial, people=people, types=types)
     return render(request, "meetings/meeting_minutes.html", {"form": form, "meeting": meeting})
 
 
