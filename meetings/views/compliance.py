@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from org.forms import attach_service_errors
 from org.models import Organization
 
 from ..compliance import (
@@ -314,14 +315,6 @@ class ExemptionForm(forms.Form):
             del self.fields["group"]
 
 
-def _attach_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def compliance_cell(request, branch_pk: int, period: str):
@@ -362,7 +355,7 @@ def compliance_cell(request, branch_pk: int, period: str):
                     now=now,
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_service_errors(form, error)
             else:
                 messages.success(request, _("已批准豁免。"))
                 return redirect("meetings:compliance_cell", branch.pk, period)

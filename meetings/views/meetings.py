@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from org.forms import attach_service_errors, error_messages
 from org.models import Member, Organization
 from org.rules import may_ask_for_leave, may_decide_leave, may_register_leave
 from org.scope import get_scope
@@ -44,7 +45,6 @@ from ..forms import (
     MinutesForm,
     SpeechFormSet,
     VoteForm,
-    attach_service_errors,
 )
 from ..models import Attendance, LeaveRequest, Meeting
 
@@ -76,11 +76,6 @@ def _refuse_locked(request, meeting: Meeting):
         messages.error(request, services.locked_message(meeting))
         return redirect("meetings:meeting_detail", meeting.pk)
     return None
-
-
-def _error_messages(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _group_only(request, branch_id: int) -> frozenset[int] | None:
@@ -330,7 +325,7 @@ def meeting_publish(request, pk: int):
     try:
         meeting = services.meeting_publish_notice(meeting=meeting, user=request.user, now=timezone.now())
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, f"会议通知已发布，已通知应到党员 {meeting.attendances.count()} 名。")
     return redirect("meetings:meeting_detail", meeting.pk)
@@ -363,7 +358,7 @@ def meeting_submit(request, pk: int):
     try:
         services.meeting_submit(meeting=meeting, user=request.user, now=timezone.now())
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, "会议记录已提交，等待审核。")
     return redirect("meetings:meeting_detail", meeting.pk)
@@ -614,7 +609,7 @@ def vote_delete(request, pk: int, vote_pk: int):
     try:
         services.vote_delete(vote=vote, user=request.user, now=timezone.now())
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
         return redirect("meetings:meeting_detail", meeting.pk)
     messages.success(request, f"表决“{vote.motion}”已删除。")
     return redirect("meetings:meeting_votes", meeting.pk)
@@ -701,7 +696,7 @@ def leave_decide(request, pk: int):
             leave=leave, approve=approve, user=request.user, now=timezone.now(), note=form.cleaned_data["note"]
         )
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         done = _("已批准 {name} 的请假申请。") if approve else _("未批准 {name} 的请假申请。")
         messages.success(request, done.format(name=leave.member.name))
@@ -717,7 +712,7 @@ def leave_withdraw(request, pk: int):
     try:
         services.leave_withdraw(leave=leave, member=leave.member, now=timezone.now())
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, "请假申请已撤回。")
     return redirect("meetings:meeting_detail", leave.meeting_id)

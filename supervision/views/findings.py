@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from org.clock import add_months, local_midnight
+from org.forms import attach_service_errors
 from org.models import Organization, Post
 from org.selectors import active_on
 from org.throttle import throttle
@@ -78,14 +79,6 @@ def _state_error(request, error: ValidationError) -> bool:
     for message in error.messages:
         messages.info(request, message)
     return True
-
-
-def _attach_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # A file already attached (a double submit, the same file chosen twice) is not a failure.
@@ -265,7 +258,7 @@ def finding_create(request):
                     source_key=f"form:{token}",
                 )
             except ValidationError as error:
-                _attach_errors(form, error)
+                attach_service_errors(form, error)
             else:
                 if finding.raised_at != now:
                     messages.info(request, "该问题已经提出过，没有重复提出。")
@@ -361,7 +354,7 @@ def rectification_answer(request, pk: int):
         except ValidationError as error:
             if _state_error(request, error):
                 return redirect("supervision:finding_detail", rect.finding_id)
-            _attach_errors(form, error)
+            attach_service_errors(form, error)
         else:
             if not refused:
                 messages.success(request, _("整改情况已提交，等待督导组验收。"))
@@ -397,7 +390,7 @@ def rectification_reject(request, pk: int):
         except ValidationError as error:
             if _state_error(request, error):
                 return redirect("supervision:finding_detail", rect.finding_id)
-            _attach_errors(form, error)
+            attach_service_errors(form, error)
         else:
             messages.success(request, _("已驳回，支部将按驳回理由继续整改。"))
             return redirect("supervision:finding_detail", rect.finding_id)
@@ -420,7 +413,7 @@ def finding_evidence_add(request, pk: int):
         try:
             refused = _upload(form, user=request.user, now=timezone.now(), finding=finding)
         except ValidationError as error:
-            _attach_errors(form, error)
+            attach_service_errors(form, error)
         else:
             if not refused:
                 messages.success(request, _("材料已上传，处理完成后即可查看。"))

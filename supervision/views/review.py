@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from meetings.deadlines import notice_problem
 from meetings.models import Attendance, Meeting, MeetingPolicy
 from meetings.services import attendance_summary
+from org.forms import error_messages
 from org.models import Organization
 from org.texts import quoted
 
@@ -59,11 +60,6 @@ def _get_meeting_for_review(request, pk: int, perm: str, *, queryset: QuerySet[M
     if perm != VIEW and not request.user.has_perm(perm, meeting):
         raise PermissionDenied
     return meeting
-
-
-def _error_messages(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _detail_url(meeting_pk: int, anchor: str = "") -> str:
@@ -168,7 +164,7 @@ def review_approve(request, meeting_pk: int):
             form.add_error("despite_open_flags", error.messages[0])
             meeting = selectors.review_detail_queryset().get(pk=meeting.pk)
             return _render_detail(request, meeting, approve_form=form)
-        _error_messages(request, error)
+        error_messages(request, error)
         return redirect(_detail_url(meeting.pk))
     messages.success(request, _("{quoted}已审核通过，会议记录及佐证材料已锁定。").format(quoted=quoted(meeting.topic)))
     return redirect("supervision:review_queue")
@@ -190,7 +186,7 @@ def review_return(request, meeting_pk: int):
             )
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
-                _error_messages(request, error)
+                error_messages(request, error)
                 return redirect(_detail_url(meeting.pk))
             form.add_error("comment", error.error_dict.get("comment", error.messages))
         else:
@@ -214,7 +210,7 @@ def review_reopen(request, meeting_pk: int):
             )
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
-                _error_messages(request, error)
+                error_messages(request, error)
                 return redirect(_detail_url(meeting.pk))
             form.add_error("reason", error.error_dict.get("reason", error.messages))
         else:
@@ -264,7 +260,7 @@ def flag_decide(request, pk: int):
             now=timezone.now(),
         )
     except ValidationError as error:
-        _error_messages(request, error)
+        error_messages(request, error)
     else:
         messages.success(request, _("已确认该提示。") if form.confirm else _("已排除该提示，理由已记录。"))
     return redirect(_detail_url(flag.meeting_id, f"flag-{flag.pk}"))

@@ -13,8 +13,6 @@ from meetings.models import CadenceRule, Meeting, MeetingType, MeetingTypePeriod
 from tests.conftest import client_for
 from tests.factories import BranchFactory, GroupFactory, MeetingFactory
 
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 7, 15, 10, 0, tzinfo=SHANGHAI)
 Q1, Q2 = dt.date(2026, 1, 1), dt.date(2026, 4, 1)
