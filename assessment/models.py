@@ -116,6 +116,7 @@ class Item(models.Model):
     per_notice = models.DecimalField(
         _("会议通知不规范每次扣分"),
         default=Decimal("0"),
+        db_default=Decimal("0"),
         help_text=_("已召开的会议未发布通知或通知晚于规定时间（党员大会提前 3 天），每次扣的分；0 表示本项不计"),
         **POINTS,
     )

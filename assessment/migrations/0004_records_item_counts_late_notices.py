@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='item',
             name='per_notice',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='已召开的会议未发布通知或通知晚于规定时间（党员大会提前 3 天），每次扣的分；0 表示本项不计', max_digits=6, verbose_name='会议通知不规范每次扣分'),
+            field=models.DecimalField(decimal_places=2, default=Decimal('0'), db_default=Decimal('0'), help_text='已召开的会议未发布通知或通知晚于规定时间（党员大会提前 3 天），每次扣的分；0 表示本项不计', max_digits=6, verbose_name='会议通知不规范每次扣分'),
         ),
         migrations.RunPython(forwards, migrations.RunPython.noop),
     ]
