@@ -86,7 +86,9 @@ def notice_problems(meetings: QuerySet, *, policy=None) -> dict[int, str]:
     return {pk: problem for (pk,), problem in notice_problem_rows(meetings.order_by(), policy=policy)}
 
 
-def notice_problem_rows(meetings: QuerySet, *, policy=None, values: tuple[str, ...] = ("pk",)) -> list[tuple[tuple, str]]:
+def notice_problem_rows(
+    meetings: QuerySet, *, policy=None, values: tuple[str, ...] = ("pk",)
+) -> list[tuple[tuple, str]]:
     """(the row's ``values``, problem) for every held meeting of ``meetings`` whose notice was missing or late.
 
     One query, in the queryset's order; ``values`` may follow a relation (a row per type with

@@ -274,8 +274,9 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     branches = [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
-    # engine's 14 (a quarterly run: no 书记 lesson queries; the notices one, policy included), the members' participation (8), the
-    # update of the time, and the savepoint around it: nothing else is written
+    # engine's 14 (a quarterly run: no 书记 lesson queries; the notices in one, policy included),
+    # the members' participation (8), the update of the time, and the savepoint around it:
+    # nothing else is written
     with django_assert_num_queries(31):
         run_compute(run=run, now=NOW)
 
