@@ -32,6 +32,7 @@ class ItemInline(admin.TabularInline):
         "per_minor",
         "per_serious",
         "target_percent",
+        "per_notice",
         "is_bonus",
         "is_veto",
         "description",

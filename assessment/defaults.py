@@ -30,6 +30,13 @@ RULES = {
     "review": ("民主评议党员每年1次", "democratic_review", "year", "branch"),
 }
 
+RECORDS_ITEM = "会议记录审核通过"
+OLD_RECORDS_DESCRIPTION = "会议记录被督导组退回修改，每次扣 1 分。"
+NOTICE_RECORDS_DESCRIPTION = (
+    "会议记录被督导组退回修改，每次扣 1 分；已召开的会议未发布会议通知或通知晚于规定时间"
+    "（党员前一天、党员大会提前 3 天报党委），每次扣 0.5 分。"
+)
+
 # category, name, max, method, kind, rule key, rules (field -> value), description
 ITEMS = [
     (
@@ -89,8 +96,8 @@ ITEMS = [
         "auto",
         "returned",
         None,
-        {"per_unit": "1"},
-        "会议记录被督导组退回修改，每次扣 1 分。",
+        {"per_unit": "1", "per_notice": "0.5"},
+        NOTICE_RECORDS_DESCRIPTION,
     ),
     (
         "记录规范",
@@ -251,6 +258,10 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     for category, name, max_points, method, kind, rule_key, rules, description in ITEMS:
         order += 10
         values = {k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()}
+        if "per_notice" in values and not _has_field(Item, "per_notice"):
+            # Before notices counted (migration 0002): the item as first shipped; 0004 upgrades it.
+            del values["per_notice"]
+            description = OLD_RECORDS_DESCRIPTION
         items.append(
             Item(
                 scheme=scheme,
@@ -298,8 +309,12 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     return scheme
 
 
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.get_fields())
+
+
 def _has_run_kind(GradeBand) -> bool:
-    return any(f.name == "run_kind" for f in GradeBand._meta.get_fields())
+    return _has_field(GradeBand, "run_kind")
 
 
 def add_default_bands(apps, scheme) -> None:
@@ -383,3 +398,23 @@ def upgrade_default_items(apps) -> None:
                 cadence_rule=_find_rule(CadenceRule, rule_key) if rule_key else None,
                 **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()},
             )
+
+
+def upgrade_records_item(apps) -> None:
+    """The records item of a default scheme, where still as shipped, also counts missing or late notices (rule 12).
+
+    Only an item still named, scored and described as first shipped gains ``per_notice`` 0.5;
+    one the committee has edited is left alone (its ``per_notice`` stays 0: not counted).
+    """
+    Item = apps.get_model("assessment", "Item")
+    for item in Item.objects.filter(
+        name=RECORDS_ITEM,
+        method="auto",
+        kind="returned",
+        per_unit=Decimal("1"),
+        per_notice=Decimal("0"),
+        description=OLD_RECORDS_DESCRIPTION,
+    ):
+        item.per_notice = Decimal("0.5")
+        item.description = NOTICE_RECORDS_DESCRIPTION
+        item.save(update_fields=["per_notice", "description"])

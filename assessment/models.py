@@ -113,6 +113,13 @@ class Item(models.Model):
     per_minor = models.DecimalField(_("轻微问题每条扣分"), default=Decimal("0.5"), **POINTS)
     per_serious = models.DecimalField(_("严重问题每条扣分"), default=Decimal("2"), **POINTS)
     target_percent = models.PositiveSmallIntegerField(_("出勤率目标（%）"), null=True, blank=True)
+    per_notice = models.DecimalField(
+        _("会议通知不规范每次扣分"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        help_text=_("已召开的会议未发布通知或通知晚于规定时间（党员大会提前 3 天），每次扣的分；0 表示本项不计"),
+        **POINTS,
+    )
 
     class Meta:
         verbose_name = _("考核项目")

@@ -29,6 +29,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from meetings.compliance import Outcome, compliance, period_label
+from meetings.deadlines import notice_problem_rows
 from meetings.models import Attendance, CadenceRule, Meeting, MeetingType
 from org.clock import local_date, local_midnight
 from org.models import Organization, Post
@@ -249,6 +250,9 @@ def compute_scores(
         _returned(lines, by_kind[Kind.RETURNED], branch_ids, start_dt, end_dt)
     if branch_ids and by_kind[Kind.MINUTES_LATE]:
         _minutes_late(lines, by_kind[Kind.MINUTES_LATE], branch_ids, start_dt, end_dt, now)
+    notice_items = [i for i in items if i.method == Item.Method.AUTO and i.per_notice > 0]
+    if branch_ids and notice_items:
+        _notice(lines, notice_items, branch_ids, start_dt, end_dt)
     if branch_ids and by_kind[Kind.ATTENDANCE]:
         _attendance(lines, by_kind[Kind.ATTENDANCE], branch_ids, start, start_dt, end_dt)
     if branch_ids and by_kind[Kind.FLAGS]:
@@ -417,6 +421,37 @@ def _minutes_late(lines, items: list[Item], branch_ids, start_dt, end_dt, now) -
                     _reason(
                         f"会议记录逾期提交：{held_on:%Y-%m-%d} {_types_label(names[meeting_id])} "
                         f"{MINUS}{fmt(item.per_unit)}"
+                    ),
+                    period_start=held_on,
+                    meeting_id=meeting_id,
+                )
+            )
+
+
+def _notice(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
+    """Meetings held in the period without a notice, or noticed later than the rule, cost ``per_notice``: one query.
+
+    The rule is meetings' (``meetings.deadlines``): members the day before, a 党员大会 3 days
+    ahead (``MeetingPolicy``); meetings not held, cancelled ones included, are never judged.
+    Any automatic item with ``per_notice`` above 0 counts them (the default scheme's records item).
+    """
+    rows = notice_problem_rows(
+        Meeting.objects.held_in(start_dt, end_dt)
+        .filter(branch_id__in=branch_ids)
+        .order_by(Coalesce("actual_start", "planned_start"), "id", "types__sort_order"),
+        values=("id", "branch_id", "notice_held_at", "types__name"),
+    )
+    problems = {row[0]: problem for row, problem in rows}
+    meetings, names = _fold_types([row for row, _problem in rows], key_index=0, name_index=3)
+    for meeting_id, branch_id, held_at, _name in meetings:
+        held_on = local_date(held_at)
+        for item in items:
+            lines[(branch_id, item.pk)].append(
+                Line(
+                    item.per_notice,
+                    _reason(
+                        f"会议通知不规范：{held_on:%Y-%m-%d} {_types_label(names[meeting_id])}，"
+                        f"{problems[meeting_id]} {MINUS}{fmt(item.per_notice)}"
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,

@@ -201,4 +201,6 @@ def rule_in_words(item: Item, *, failing_grade: str = "不合格") -> str:
         text = f"整改每逾期一项扣 {unit} 分"
     else:
         text = item.get_kind_display()
+    if item.per_notice > 0:
+        text += f"；会议未发布通知或通知晚于规定时间，每次扣 {fmt(item.per_notice)} 分"
     return f"{text}；本项最低 0 分。"

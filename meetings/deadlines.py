@@ -16,8 +16,9 @@ The one home of two rules:
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -71,19 +72,45 @@ def notice_problem(meeting, *, policy) -> str | None:
     )
 
 
-def notice_problems(meetings: QuerySet, *, policy) -> dict[int, str]:
+def notice_problems(meetings: QuerySet, *, policy=None) -> dict[int, str]:
     """``notice_problem`` for every held meeting of ``meetings``, set-based: one query. {meeting id: problem}."""
+    return {pk: problem for (pk,), problem in notice_problem_rows(meetings.order_by(), policy=policy)}
+
+
+def notice_problem_rows(
+    meetings: QuerySet, *, policy=None, values: tuple[str, ...] = ("pk",)
+) -> list[tuple[tuple, str]]:
+    """(the row's ``values``, problem) for every held meeting of ``meetings`` whose notice was missing or late.
+
+    One query, in the queryset's order; ``values`` may follow a relation (a row per type with
+    ``types__name``). Without ``policy`` the mine's ``MeetingPolicy`` (its defaults when none
+    is stored) is read inside that same query, so a caller counting its queries (the scores) pays one.
+    """
     model = meetings.model
     general = model.types.through.objects.filter(meeting=OuterRef("pk"), meetingtype__code=GENERAL_MEETING)
+    fields = ("notice_days_before", "general_meeting_notice_days_before")
+    settings = {}
+    if policy is None:
+        policy_model = model._meta.apps.get_model("meetings", "MeetingPolicy")
+        stored = policy_model.objects.filter(pk=1)
+        settings = {
+            f"notice_{name}": Coalesce(
+                Subquery(stored.values(name)[:1]), Value(policy_model._meta.get_field(name).default)
+            )
+            for name in fields
+        }
     rows = (
         meetings.filter(status__in=model.HELD_STATUSES)
-        .annotate(notice_held_at=Coalesce("actual_start", "planned_start"), notice_is_general=Exists(general))
-        .values_list("pk", "notice_held_at", "notice_published_at", "notice_is_general")
-        .order_by()
+        .annotate(
+            notice_held_at=Coalesce("actual_start", "planned_start"), notice_is_general=Exists(general), **settings
+        )
+        .values_list("notice_held_at", "notice_published_at", "notice_is_general", *settings, *values)
     )
-    problems = {}
-    for pk, held_at, published_at, is_general in rows:
-        problem = _problem(held_at=held_at, published_at=published_at, is_general=is_general, policy=policy)
+    found = []
+    for held_at, published_at, is_general, *rest in rows:
+        days, row = rest[: len(settings)], tuple(rest[len(settings) :])
+        row_policy = policy if policy is not None else SimpleNamespace(**dict(zip(fields, days, strict=True)))
+        problem = _problem(held_at=held_at, published_at=published_at, is_general=is_general, policy=row_policy)
         if problem is not None:
-            problems[pk] = problem
-    return problems
+            found.append((row, problem))
+    return found

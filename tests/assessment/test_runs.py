@@ -51,6 +51,8 @@ def meeting(branch, day, types, **fields):
         counts_for=day,
         minutes_entered_at=end,
         submitted_at=end + dt.timedelta(days=1),
+        # Noticed in time, a 党员大会 included: a missing notice costs points (test_notice_scoring).
+        notice_published_at=fields.pop("notice_published_at", start - dt.timedelta(days=4)),
         **fields,
     )
 
@@ -272,14 +274,15 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     branches = [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
-    # engine's 13 (a quarterly run: no 书记 lesson queries), the members' participation (8), the
-    # update of the time, and the savepoint around it: nothing else is written
-    with django_assert_num_queries(30):
+    # engine's 14 (a quarterly run: no 书记 lesson queries; the notices in one, policy included),
+    # the members' participation (8), the update of the time, and the savepoint around it:
+    # nothing else is written
+    with django_assert_num_queries(31):
         run_compute(run=run, now=NOW)
 
     branches += [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(31):
         run_compute(run=run, now=NOW)
     assert BranchScore.objects.filter(run=run).count() == len(branches)
 

@@ -26,10 +26,13 @@ def at(day: dt.date, hour: int = 15) -> dt.datetime:
 
 
 def meeting(branch, day, types, *, group=None, counts_for=None, status=Meeting.Status.APPROVED, **fields):
-    """A meeting held on ``day`` (15:00 Beijing time), its minutes submitted the next day unless told otherwise."""
+    """A meeting held on ``day`` (15:00 Beijing time), noticed 4 days ahead and its minutes submitted the next day
+    unless told otherwise."""
     start = at(day)
     end = start + dt.timedelta(hours=1, minutes=30)
     fields.setdefault("submitted_at", end + dt.timedelta(days=1))
+    # Noticed in time, a 党员大会 included (3 days ahead): a missing notice costs points (test_notice_scoring).
+    fields.setdefault("notice_published_at", start - dt.timedelta(days=4))
     return MeetingFactory(
         branch=branch,
         group=group,
@@ -481,10 +484,11 @@ def test_computing_thirty_branches_costs_the_same_queries_as_three(scheme, djang
 
     # items, their rules' types, bands; compliance: groups, exemptions, meetings; returned;
     # the late minutes (by their stored deadline); attendance; flags; findings; rectifications;
-    # the 书记's lessons and the secretary posts; the theme days' attendance against their target
-    with django_assert_num_queries(15):
+    # the 书记's lessons and the secretary posts; the theme days' attendance against their target;
+    # the meetings' notices (MeetingPolicy read in the same query)
+    with django_assert_num_queries(16):
         few = compute_scores(scheme=scheme, kind="year", branches=branches[:3], start=START, end=END, now=NOW)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         many = compute_scores(scheme=scheme, kind="year", branches=branches, start=START, end=END, now=NOW)
 
     assert len(many.results) == 30

@@ -7,14 +7,15 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db.models import Exists, OuterRef
 from django.test import Client
 from django.urls import reverse
 
 from assessment.models import BranchScore, MemberScore, Run
 from assessment.participation import current_baseline, participation_trend
 from bulletin.models import Announcement
-from meetings.models import Attendance, Meeting
-from org.models import User
+from meetings.models import Attendance, LeaveRequest, Meeting
+from org.models import Post, User
 from supervision.models import Evidence, Finding, Flag, Rectification, Review
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
@@ -130,3 +131,36 @@ def test_the_demo_minutes_have_chairs_from_the_posts_varied_recorders_and_speake
     attended = {meeting_id for meeting_id, _ in present}
     people = Meeting.objects.filter(pk__in=attended).values_list("pk", "chair_id", "recorder_id")
     assert all((pk, chair) in present and (pk, recorder) in present for pk, chair, recorder in people)
+
+
+def test_every_demo_leave_comes_from_an_approved_request_made_before_the_start_and_decided_by_the_secretary(seeded):
+    leave = Attendance.objects.filter(status=Attendance.Status.LEAVE)
+    valid = LeaveRequest.objects.valid_for_attendance()
+    assert leave.count() > 100
+    assert not leave.exclude(
+        Exists(valid.filter(meeting_id=OuterRef("meeting_id"), member_id=OuterRef("member_id")))
+    ).exists()
+    assert LeaveRequest.objects.count() == leave.count()
+    requests = list(LeaveRequest.objects.select_related("meeting"))
+    assert all(r.decided_at < r.meeting.planned_start for r in requests)
+    secretaries = {
+        (p.organization_id, p.member.user_id)
+        for p in Post.objects.filter(role=Post.Role.SECRETARY).select_related("member")
+    }
+    leaders = {
+        (p.organization_id, p.member.user_id)
+        for p in Post.objects.filter(role=Post.Role.GROUP_LEADER).select_related("member")
+    }
+    for r in requests:
+        decided = (r.meeting.branch_id, r.decided_by_id) in secretaries
+        if r.meeting.group_id is not None:  # a 党小组会: its 党小组长 (the 书记 when he has no login)
+            decided = decided or (r.meeting.group_id, r.decided_by_id) in leaders
+        assert decided, r
+    on_behalf = [r for r in requests if r.registered_by_id is not None]
+    assert on_behalf and all((r.meeting.branch_id, r.registered_by_id) in secretaries for r in on_behalf)
+
+
+def test_the_demo_vote_rights_are_those_on_the_meeting_date(seeded):
+    rows = Attendance.objects.select_related("meeting").prefetch_related("member__status_periods")
+    assert all(a.can_vote == a.member.can_vote_on(a.meeting.counts_for) for a in rows)
+    assert rows.filter(can_vote=False).exists() and rows.filter(can_vote=True).exists()

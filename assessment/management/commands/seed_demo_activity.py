@@ -34,7 +34,16 @@ from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
 from bulletin.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from meetings.deadlines import minutes_due_at
-from meetings.models import AgendaItem, Attendance, Meeting, MeetingPolicy, MeetingType, Speech, ThemeTag
+from meetings.models import (
+    AgendaItem,
+    Attendance,
+    LeaveRequest,
+    Meeting,
+    MeetingPolicy,
+    MeetingType,
+    Speech,
+    ThemeTag,
+)
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
 from supervision.models import Evidence, Flag, Review
@@ -182,7 +191,11 @@ def _rosters(today: dt.date) -> dict[str, Roster]:
     for name in names:
         branch = branches[name]
         groups = list(Organization.objects.filter(parent=branch, kind=Organization.Kind.GROUP).order_by("sort_order"))
-        memberships = Membership.objects.filter(current, organization__in=[branch, *groups]).select_related("member")
+        memberships = (
+            Membership.objects.filter(current, organization__in=[branch, *groups])
+            .select_related("member")
+            .prefetch_related("member__status_periods")  # can_vote_on at each meeting's date, without a query
+        )
         members: dict[int, Member] = {}
         by_group: dict[int, list[Member]] = {g.pk: [] for g in groups}
         for m in memberships.order_by("member__name", "member_id"):
@@ -190,15 +203,17 @@ def _rosters(today: dt.date) -> dict[str, Roster]:
                 members[m.member_id] = m.member
             else:
                 by_group[m.organization_id].append(m.member)
-        posts = Post.objects.filter(current, organization=branch, role__in=Post.COMMITTEE_ROLES).select_related(
-            "member"
+        posts = (
+            Post.objects.filter(current, organization=branch, role__in=Post.COMMITTEE_ROLES)
+            .select_related("member__user")
+            .prefetch_related("member__status_periods")
         )
         committee = [p.member for p in posts.order_by("role", "member_id")]
         secretary = next(p.member for p in posts if p.role == Post.Role.SECRETARY)
         leaders = {
             p.organization_id: p.member
             for p in Post.objects.filter(current, organization__in=groups, role=Post.Role.GROUP_LEADER).select_related(
-                "member"
+                "member__user"
             )
         }
         rosters[name] = Roster(branch, groups, list(members.values()), by_group, committee, secretary, leaders)
@@ -393,9 +408,10 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
                 meeting=m,
                 member=member,
                 is_probationary=member.category == Member.Category.PROBATIONARY,
-                can_vote=member.category != Member.Category.PROBATIONARY,
+                # the vote right on the day of the meeting (dated statuses, 转正), not today's category
+                can_vote=member.can_vote_on(m.counts_for),
                 status=status,
-                leave_reason="井下当班" if status == Attendance.Status.LEAVE else "",
+                leave_reason=LEAVE_REASON if status == Attendance.Status.LEAVE else "",
                 checked_in_at=m.actual_start if status in Attendance.PRESENT_STATUSES else None,
             )
             for m, p in pairs
@@ -403,6 +419,7 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
         ],
         batch_size=2000,
     )
+    LeaveRequest.objects.bulk_create(_leave_requests(pairs, planner), batch_size=2000)
     # Full minutes (agenda items and speeches) for the last four months, where the checks look.
     recent = planner.last_month - dt.timedelta(days=95)
     for m, p in pairs:
@@ -430,6 +447,46 @@ def _write_meetings(plans: list[dict], planner: Planner) -> list[tuple[Meeting, 
         batch_size=1000,
     )
     return pairs
+
+
+LEAVE_REASON = "井下当班"
+
+
+def _leave_requests(pairs: list[tuple[Meeting, dict]], planner: Planner) -> list[LeaveRequest]:
+    """An approved request behind every 请假 row (the only source of 请假), made and decided before the start.
+
+    Decided by the 书记 (a 党小组会: its 党小组长 when he has a login); every fourth one was
+    registered by the 书记 on the member's behalf (代登记) the evening before. Deterministic:
+    the story's random draws are left as they were.
+    """
+    secretary_user = {r.branch.pk: r.secretary.user for r in planner.rosters.values()}
+    leader_user = {gid: leader.user for r in planner.rosters.values() for gid, leader in r.leaders.items()}
+    requests = []
+    for m, p in pairs:
+        secretary = secretary_user[m.branch_id]
+        decider = (leader_user.get(m.group_id) if m.group_id else None) or secretary
+        for member, status in p["attendance"]:
+            if status != Attendance.Status.LEAVE:
+                continue
+            on_behalf = len(requests) % 4 == 3
+            if on_behalf:
+                asked = m.planned_start.replace(hour=20, minute=0) - dt.timedelta(days=1)
+            else:
+                asked = m.planned_start - dt.timedelta(days=2, hours=1)
+            requests.append(
+                LeaveRequest(
+                    meeting=m,
+                    member=member,
+                    reason=LEAVE_REASON,
+                    status=LeaveRequest.Status.APPROVED,
+                    created_at=asked,
+                    decided_by=decider,
+                    decided_at=asked + dt.timedelta(minutes=30 if on_behalf else 3 * 60),
+                    decision_note="同意。",
+                    registered_by=secretary if on_behalf else None,
+                )
+            )
+    return requests
 
 
 def _photo(seed: int, *, taken: dt.datetime) -> bytes:
