@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils.translation import gettext as _
 
 from .models import BranchScore, GradeBand, Item, ItemScore, Run
 from .scoring import fmt
@@ -38,7 +39,7 @@ class RunCreateForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("kind") == Run.Kind.QUARTER and not data.get("quarter"):
-            self.add_error("quarter", "季度考核请选择季度。")
+            self.add_error("quarter", _("季度考核请选择季度。"))
         return data
 
     @property
@@ -65,7 +66,7 @@ class RankingFilterForm(forms.Form):
 
     def __init__(self, *args, bands: list[GradeBand], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grade"].choices = [("", "全部等次"), *((b.name, b.name) for b in bands)]
+        self.fields["grade"].choices = [("", _("全部等次")), *((b.name, b.name) for b in bands)]
 
 
 @dataclass
@@ -102,7 +103,7 @@ class ManualRowForm(forms.Form):
             if not item.is_veto:
                 points = f"points_{item.pk}"
                 self.fields[points] = forms.DecimalField(
-                    label=f"{item.name}得分",
+                    label=_("{name}得分").format(name=item.name),
                     required=False,
                     initial=score.manual_points if entered else None,
                     widget=forms.NumberInput(
@@ -114,11 +115,11 @@ class ManualRowForm(forms.Form):
                             "class": "form-control",
                         }
                     ),
-                    error_messages={"invalid": "请输入数字。"},
+                    error_messages={"invalid": _("请输入数字。")},
                 )
             comment = f"comment_{item.pk}"
             self.fields[comment] = forms.CharField(
-                label=f"{item.name}评分说明",
+                label=_("{name}评分说明").format(name=item.name),
                 required=False,
                 max_length=2000,
                 initial=score.comment,
@@ -128,7 +129,7 @@ class ManualRowForm(forms.Form):
             if item.is_veto:
                 veto = f"veto_{item.pk}"
                 self.fields[veto] = forms.BooleanField(
-                    label="触发一票否决",
+                    label=_("触发一票否决"),
                     required=False,
                     initial=score.veto_triggered if entered else False,
                     widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
@@ -168,7 +169,7 @@ class ManualRowForm(forms.Form):
         for cell in self.cells:
             blank = cell.points and data.get(cell.points) is None and cell.points not in self.errors
             if blank and (data.get(cell.comment) or "").strip():
-                self.add_error(cell.points, "请填写得分。")
+                self.add_error(cell.points, _("请填写得分。"))
         return data
 
     def entries(self) -> list[tuple[Cell, Decimal, str, bool]]:

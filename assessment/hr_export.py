@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO
 
+from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 
 from org.models import Member
@@ -90,7 +91,7 @@ def hr_rows(run: Run) -> Iterator[HrRow]:
 
 def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str) -> int:
     """Write the sheet; returns the number of member rows."""
-    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title="党员参与")
+    wb, ws = sheet_with_header(COLUMNS, title=sheet_title, fallback_title=_("党员参与"))
 
     count = 0
     for row in rows:
@@ -112,7 +113,7 @@ def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str
                 row.lessons_given,
                 row.points,
                 rate,
-                "是" if row.eligible else "否",
+                _("是") if row.eligible else _("否"),
                 text_cell(ws, row.reason),
             ]
         )

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bulletin.models import Announcement
 from bulletin.selectors import announcements_for_user
@@ -77,14 +78,18 @@ def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, br
     reasons = []
     if expected == 0:
         # A rate of 0 / 0 proves nothing either way; commendation needs shown participation.
-        reasons.append("期间内无应参加的会议，无法计算出勤率")
+        reasons.append(_("期间内无应参加的会议，无法计算出勤率"))
     elif attended * 100 < scheme.eligibility_min_attendance_percent * expected:
         rate = (Decimal(attended) * 100 / Decimal(expected)).quantize(Decimal("0.1"))
-        reasons.append(f"出勤率 {rate}% 低于 {scheme.eligibility_min_attendance_percent}%")
+        reasons.append(
+            _("出勤率 {rate}% 低于 {eligibility_min_attendance_percent}%").format(
+                rate=rate, eligibility_min_attendance_percent=scheme.eligibility_min_attendance_percent
+            )
+        )
     if scheme.eligibility_no_unexcused_absence and absent:
-        reasons.append(f"无故缺席 {absent} 次")
+        reasons.append(_("无故缺席 {absent} 次").format(absent=absent))
     if scheme.eligibility_branch_not_failing and branch_failing:
-        reasons.append("所在支部考核不合格")
+        reasons.append(_("所在支部考核不合格"))
     return reasons
 
 
@@ -156,7 +161,7 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     ``now`` is accepted for symmetry with the run's other services; the period decides.
     """
     if run.is_locked:
-        raise ValidationError("已发布的考核不能重新计算。")
+        raise ValidationError(_("已发布的考核不能重新计算。"))
     scheme = Scheme.objects.get(pk=run.scheme_id)
     start, end = run.period_start, run.period_end
     branches = _branch_by_member(start, end)
@@ -285,14 +290,14 @@ class RecordLink:
 def deduction_link(user, deduction: Deduction) -> RecordLink | None:
     """The record behind a deduction, if ``user`` may open it (no query: the scope is cached)."""
     if deduction.meeting_id and user.has_perm("meetings.view_meeting", deduction.meeting):
-        return RecordLink("会议", "meetings:meeting_detail", deduction.meeting_id)
+        return RecordLink(_("会议"), "meetings:meeting_detail", deduction.meeting_id)
     if deduction.finding_id and user.has_perm("supervision.view_finding", deduction.finding):
-        return RecordLink("督导问题", "supervision:finding_detail", deduction.finding_id)
+        return RecordLink(_("督导问题"), "supervision:finding_detail", deduction.finding_id)
     if deduction.rectification_id and user.has_perm("supervision.view_finding", deduction.rectification):
-        return RecordLink("整改", "supervision:finding_detail", deduction.rectification.finding_id)
+        return RecordLink(_("整改"), "supervision:finding_detail", deduction.rectification.finding_id)
     for source in (deduction.flag, deduction.review):
         if source is not None and user.has_perm("meetings.view_meeting", source.meeting):
-            return RecordLink("会议", "meetings:meeting_detail", source.meeting_id)
+            return RecordLink(_("会议"), "meetings:meeting_detail", source.meeting_id)
     return None
 
 
@@ -361,7 +366,7 @@ class MonthRate(Rate):
 
     @property
     def label(self) -> str:
-        return f"{self.month.year}年{self.month.month}月"
+        return _("{year}年{month}月").format(year=self.month.year, month=self.month.month)
 
 
 @dataclass(frozen=True)
@@ -443,12 +448,12 @@ def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None =
 def baseline_set(*, start: dt.date, end: dt.date, user, now: dt.datetime) -> ParticipationBaseline:
     """Set the mine's baseline period [start, end) (whole months, over by ``now``'s month); one row kept."""
     if start.day != 1 or end.day != 1:
-        raise ValidationError("基准期须为整月。")
+        raise ValidationError(_("基准期须为整月。"))
     if end <= start:
-        raise ValidationError("基准期结束须晚于开始。")
+        raise ValidationError(_("基准期结束须晚于开始。"))
     this_month = timezone.localtime(now).date().replace(day=1)
     if end > month_start(month_number(this_month) + 1):
-        raise ValidationError("基准期不能晚于本月。")
+        raise ValidationError(_("基准期不能晚于本月。"))
     # One row: the first one is locked and updated, so two committee members saving at
     # once leave one baseline rather than two.
     baseline = ParticipationBaseline.objects.select_for_update().order_by("pk").first()

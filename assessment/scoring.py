@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from meetings.compliance import Outcome, compliance, period_label
 from meetings.deadlines import notice_problem_rows
@@ -167,20 +168,33 @@ def manual_lines(item: Item, entry: Manual | None) -> tuple[Decimal, list[Line],
     if entry is None:
         if item.is_bonus or item.is_veto:
             return ZERO, [], False
-        return ZERO, [Line(item.max_points, _reason(f"{NOT_ENTERED}：人工评分项尚未评分，暂计 0 分"))], False
+        return (
+            ZERO,
+            [
+                Line(
+                    item.max_points,
+                    _reason(_("{NOT_ENTERED}：人工评分项尚未评分，暂计 0 分").format(NOT_ENTERED=NOT_ENTERED)),
+                )
+            ],
+            False,
+        )
     comment = _short(entry.comment, 200)
     points = min(max(entry.points, ZERO), item.max_points)
     lines: list[Line] = []
     if item.is_veto:
         if entry.veto_triggered:
-            lines.append(Line(ZERO, _reason(f"一票否决：{comment}")))
+            lines.append(Line(ZERO, _reason(_("一票否决：{comment}").format(comment=comment))))
         return ZERO, lines, entry.veto_triggered
     if item.is_bonus:
         if points > 0:
-            lines.append(Line(-points, _reason(f"加分：{comment} +{fmt(points)}")))
+            lines.append(Line(-points, _reason(_("加分：{comment} +{fmt}").format(comment=comment, fmt=fmt(points)))))
     elif points < item.max_points:
         lost = item.max_points - points
-        lines.append(Line(lost, _reason(f"人工评分：{comment} {MINUS}{fmt(lost)}")))
+        lines.append(
+            Line(
+                lost, _reason(_("人工评分：{comment} {MINUS}{fmt}").format(comment=comment, MINUS=MINUS, fmt=fmt(lost)))
+            )
+        )
     return points, lines, False
 
 
@@ -210,7 +224,7 @@ def _fold_types(rows, *, key_index: int, name_index: int) -> tuple[list[tuple], 
 
 
 def _types_label(names: list[str]) -> str:
-    return "、".join(names) or "会议"
+    return "、".join(names) or _("会议")
 
 
 def compute_scores(
@@ -328,7 +342,7 @@ def _cadence(lines, items: list[Item], branches, start: dt.date, end: dt.date, n
             items_of_rule[rule_id].append(item)
     if not rules:
         return
-    labels = {pk: "或".join(t.name for t in r.types.all()) or r.name for pk, r in rules.items()}
+    labels = {pk: _("或").join(t.name for t in r.types.all()) or r.name for pk, r in rules.items()}
     result = compliance(branches=branches, start=start, end=end - dt.timedelta(days=1), now=now, rules=rules.values())
     group_names = {g.pk: g.name for gs in result.groups.values() for g in gs}
     last_day = end - dt.timedelta(days=1)
@@ -343,9 +357,9 @@ def _cadence(lines, items: list[Item], branches, start: dt.date, end: dt.date, n
         when = period_label(cell.rule.period, cell.start)
         for item in items_of_rule[rule_id]:
             if cell.outcome == Outcome.MISSING:
-                points, what, meeting_id = item.per_unit, "未召开", None
+                points, what, meeting_id = item.per_unit, _("未召开"), None
             else:
-                points, what = item.per_late, "补开"
+                points, what = item.per_late, _("补开")
                 meeting_id = cell.meeting_ids[0] if cell.meeting_ids else None
             if points <= 0:
                 continue
@@ -377,8 +391,12 @@ def _returned(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
                 Line(
                     item.per_unit,
                     _reason(
-                        f"会议记录被退回：{held_on:%Y-%m-%d} {_types_label(names[review_id])} "
-                        f"{MINUS}{fmt(item.per_unit)}"
+                        _("会议记录被退回：{held_on:%Y-%m-%d} {types_label} {MINUS}{fmt}").format(
+                            held_on=held_on,
+                            types_label=_types_label(names[review_id]),
+                            MINUS=MINUS,
+                            fmt=fmt(item.per_unit),
+                        )
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,
@@ -419,8 +437,12 @@ def _minutes_late(lines, items: list[Item], branch_ids, start_dt, end_dt, now) -
                 Line(
                     item.per_unit,
                     _reason(
-                        f"会议记录逾期提交：{held_on:%Y-%m-%d} {_types_label(names[meeting_id])} "
-                        f"{MINUS}{fmt(item.per_unit)}"
+                        _("会议记录逾期提交：{held_on:%Y-%m-%d} {types_label} {MINUS}{fmt}").format(
+                            held_on=held_on,
+                            types_label=_types_label(names[meeting_id]),
+                            MINUS=MINUS,
+                            fmt=fmt(item.per_unit),
+                        )
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,
@@ -450,8 +472,13 @@ def _notice(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
                 Line(
                     item.per_notice,
                     _reason(
-                        f"会议通知不规范：{held_on:%Y-%m-%d} {_types_label(names[meeting_id])}，"
-                        f"{problems[meeting_id]} {MINUS}{fmt(item.per_notice)}"
+                        _("会议通知不规范：{held_on:%Y-%m-%d} {types_label}，{problems} {MINUS}{fmt}").format(
+                            held_on=held_on,
+                            types_label=_types_label(names[meeting_id]),
+                            problems=problems[meeting_id],
+                            MINUS=MINUS,
+                            fmt=fmt(item.per_notice),
+                        )
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,
@@ -493,8 +520,18 @@ def _attendance(lines, items: list[Item], branch_ids, start: dt.date, start_dt, 
                 Line(
                     points,
                     _reason(
-                        f"党员出勤率 {fmt(rate)}%（出席 {attended} / 应到 {expected}），"
-                        f"低于目标 {item.target_percent}% {fmt(shortfall)} 个百分点 {MINUS}{fmt(points)}"
+                        _(
+                            "党员出勤率 {fmt}%（出席 {attended} / 应到 {expected}），"
+                            "低于目标 {target_percent}% {fmt2} 个百分点 {MINUS}{fmt3}"
+                        ).format(
+                            fmt=fmt(rate),
+                            attended=attended,
+                            expected=expected,
+                            target_percent=item.target_percent,
+                            fmt2=fmt(shortfall),
+                            MINUS=MINUS,
+                            fmt3=fmt(points),
+                        )
                     ),
                     period_start=start,
                 )
@@ -520,8 +557,13 @@ def _flags(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
                 Line(
                     item.per_unit,
                     _reason(
-                        f"材料问题经核实（{kinds.get(kind, kind)}）：{held_on:%Y-%m-%d} "
-                        f"{_types_label(names[flag_id])} {MINUS}{fmt(item.per_unit)}"
+                        _("材料问题经核实（{value}）：{held_on:%Y-%m-%d} {types_label} {MINUS}{fmt}").format(
+                            value=kinds.get(kind, kind),
+                            held_on=held_on,
+                            types_label=_types_label(names[flag_id]),
+                            MINUS=MINUS,
+                            fmt=fmt(item.per_unit),
+                        )
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,
@@ -554,7 +596,12 @@ def _findings(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
                 Line(
                     points,
                     _reason(
-                        f"督导发现问题（{labels.get(severity, severity)}）：{_short(description)} {MINUS}{fmt(points)}"
+                        _("督导发现问题（{value}）：{short} {MINUS}{fmt}").format(
+                            value=labels.get(severity, severity),
+                            short=_short(description),
+                            MINUS=MINUS,
+                            fmt=fmt(points),
+                        )
                     ),
                     period_start=local_date(raised_at),
                     meeting_id=meeting_id,
@@ -580,7 +627,11 @@ def _rectifications_overdue(lines, items: list[Item], branch_ids, start_dt, end_
             lines[(branch_id, item.pk)].append(
                 Line(
                     item.per_unit,
-                    _reason(f"整改逾期（期限 {due_on:%Y-%m-%d}）：{_short(description)} {MINUS}{fmt(item.per_unit)}"),
+                    _reason(
+                        _("整改逾期（期限 {due_on:%Y-%m-%d}）：{short} {MINUS}{fmt}").format(
+                            due_on=due_on, short=_short(description), MINUS=MINUS, fmt=fmt(item.per_unit)
+                        )
+                    ),
                     period_start=due_on,
                     finding_id=finding_id,
                     rectification_id=rectification_id,
@@ -636,7 +687,11 @@ def _secretary_lesson(lines, items: list[Item], branch_ids, start: dt.date, end:
             lines[(branch_id, item.pk)].append(
                 Line(
                     item.per_unit,
-                    _reason(f"{start.year} 年支部书记未讲党课 {MINUS}{fmt(item.per_unit)}"),
+                    _reason(
+                        _("{year} 年支部书记未讲党课 {MINUS}{fmt}").format(
+                            year=start.year, MINUS=MINUS, fmt=fmt(item.per_unit)
+                        )
+                    ),
                     period_start=start,
                 )
             )
@@ -684,8 +739,19 @@ def _type_attendance_target(lines, items: list[Item], branch_ids, start_dt, end_
                 Line(
                     item.per_unit,
                     _reason(
-                        f"{held_on:%Y-%m-%d} {_types_label(row['names'])} 出勤率 {fmt(rate)}%"
-                        f"（实到 {present} / 应到 {expected}），低于目标 {target}% {MINUS}{fmt(item.per_unit)}"
+                        _(
+                            "{held_on:%Y-%m-%d} {types_label} 出勤率 {fmt}%（实到 {present} / 应到 {expected}）"
+                            "，低于目标 {target}% {MINUS}{fmt2}"
+                        ).format(
+                            held_on=held_on,
+                            types_label=_types_label(row["names"]),
+                            fmt=fmt(rate),
+                            present=present,
+                            expected=expected,
+                            target=target,
+                            MINUS=MINUS,
+                            fmt2=fmt(item.per_unit),
+                        )
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,

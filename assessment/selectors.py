@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from .models import BranchScore, Deduction, GradeBand, Item, ItemScore, Run, Scheme
 from .scoring import fmt
@@ -170,37 +171,44 @@ def scheme_years() -> list[int]:
     return list(Scheme.objects.order_by("-year").values_list("year", flat=True))
 
 
-def rule_in_words(item: Item, *, failing_grade: str = "不合格") -> str:
+def rule_in_words(item: Item, *, failing_grade: str = _("不合格")) -> str:
     """How an item is scored, as the scheme page says it (from the item's rule fields, not its description)."""
     K = Item.Kind
     unit = fmt(item.per_unit)
     if item.method == Item.Method.MANUAL:
         if item.is_veto:
-            return f"由督导组认定；触发后考核等次为“{failing_grade}”，不论总分。须填写说明。"
+            return _("由督导组认定；触发后考核等次为“{failing_grade}”，不论总分。须填写说明。").format(
+                failing_grade=failing_grade
+            )
         if item.is_bonus:
-            return f"由督导组酌情加分，0 至 {fmt(item.max_points)} 分，须填写说明。"
-        return f"由督导组评分，0 至 {fmt(item.max_points)} 分，须填写说明。"
+            return _("由督导组酌情加分，0 至 {fmt} 分，须填写说明。").format(fmt=fmt(item.max_points))
+        return _("由督导组评分，0 至 {fmt} 分，须填写说明。").format(fmt=fmt(item.max_points))
     if item.kind == K.CADENCE:
-        rule = f"按“{item.cadence_rule.name}”" if item.cadence_rule_id else "按全部启用的会议频次规则"
-        text = f"{rule}：每缺开一次扣 {unit} 分，补开一次扣 {fmt(item.per_late)} 分"
+        rule = (
+            _("按“{name}”").format(name=item.cadence_rule.name)
+            if item.cadence_rule_id
+            else _("按全部启用的会议频次规则")
+        )
+        text = _("{rule}：每缺开一次扣 {unit} 分，补开一次扣 {fmt} 分").format(
+            rule=rule, unit=unit, fmt=fmt(item.per_late)
+        )
     elif item.kind == K.RETURNED:
-        text = f"会议记录每被退回一次扣 {unit} 分"
+        text = _("会议记录每被退回一次扣 {unit} 分").format(unit=unit)
     elif item.kind == K.MINUTES_LATE:
-        text = f"会议记录每逾期提交一次扣 {unit} 分"
+        text = _("会议记录每逾期提交一次扣 {unit} 分").format(unit=unit)
     elif item.kind == K.ATTENDANCE:
         target = item.target_percent if item.target_percent is not None else "—"
-        text = f"党员出勤率目标 {target}%，每低 1 个百分点扣 {unit} 分"
+        text = _("党员出勤率目标 {target}%，每低 1 个百分点扣 {unit} 分").format(target=target, unit=unit)
     elif item.kind == K.FLAGS:
-        text = f"经督导组核实的检查提示每条扣 {unit} 分"
+        text = _("经督导组核实的检查提示每条扣 {unit} 分").format(unit=unit)
     elif item.kind == K.FINDINGS:
-        text = (
-            f"督导发现问题：轻微每条扣 {fmt(item.per_minor)} 分，一般每条扣 {unit} 分，"
-            f"严重每条扣 {fmt(item.per_serious)} 分"
+        text = _("督导发现问题：轻微每条扣 {fmt} 分，一般每条扣 {unit} 分，严重每条扣 {fmt2} 分").format(
+            fmt=fmt(item.per_minor), unit=unit, fmt2=fmt(item.per_serious)
         )
     elif item.kind == K.RECTIFICATION_OVERDUE:
-        text = f"整改每逾期一项扣 {unit} 分"
+        text = _("整改每逾期一项扣 {unit} 分").format(unit=unit)
     else:
         text = item.get_kind_display()
     if item.per_notice > 0:
-        text += f"；会议未发布通知或通知晚于规定时间，每次扣 {fmt(item.per_notice)} 分"
-    return f"{text}；本项最低 0 分。"
+        text += _("；会议未发布通知或通知晚于规定时间，每次扣 {fmt} 分").format(fmt=fmt(item.per_notice))
+    return _("{text}；本项最低 0 分。").format(text=text)

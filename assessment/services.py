@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from bulletin.models import Announcement
 from bulletin.services import announcement_publish, announcement_update, notify
@@ -78,9 +79,13 @@ def _copy_fields(obj, *, skip: set[str]) -> dict:
 def scheme_copy(*, scheme: Scheme, year: int, user, now: dt.datetime) -> Scheme:
     """A new year's scheme as a copy of ``scheme``: its rules, items and grade bands."""
     if Scheme.objects.filter(year=year).exists():
-        raise ValidationError({"year": [f"{year} 年度已有考核方案。"]})
+        raise ValidationError({"year": [_("{year} 年度已有考核方案。").format(year=year)]})
     old_year = str(scheme.year)
-    name = scheme.name.replace(old_year, str(year)) if old_year in scheme.name else f"{year}年度{scheme.name}"
+    name = (
+        scheme.name.replace(old_year, str(year))
+        if old_year in scheme.name
+        else _("{year}年度{name}").format(year=year, name=scheme.name)
+    )
     copy = Scheme(
         year=year,
         name=name[:100],
@@ -90,12 +95,12 @@ def scheme_copy(*, scheme: Scheme, year: int, user, now: dt.datetime) -> Scheme:
     copy.full_clean(validate_constraints=False)
     copy._history_user = user
     copy._history_date = now
-    copy._change_reason = f"复制自{scheme.year}年度方案"
+    copy._change_reason = _("复制自{year}年度方案").format(year=scheme.year)
     try:
         with transaction.atomic():
             copy.save()
     except IntegrityError as exc:  # the same year copied twice at once
-        raise ValidationError({"year": [f"{year} 年度已有考核方案。"]}) from exc
+        raise ValidationError({"year": [_("{year} 年度已有考核方案。").format(year=year)]}) from exc
     Item.objects.bulk_create(
         [Item(scheme=copy, **_copy_fields(i, skip={"id", "scheme_id"})) for i in scheme.items.order_by("order", "id")]
     )
@@ -112,15 +117,15 @@ def period_of(kind: str, period_start: dt.date) -> tuple[dt.date, dt.date]:
     """[start, end) of a quarterly or annual run starting on ``period_start``; refused if it cannot start there."""
     if kind == Run.Kind.YEAR:
         if (period_start.month, period_start.day) != (1, 1):
-            raise ValidationError({"period_start": ["年度考核须从 1 月 1 日开始。"]})
+            raise ValidationError({"period_start": [_("年度考核须从 1 月 1 日开始。")]})
         return period_start, dt.date(period_start.year + 1, 1, 1)
     if kind == Run.Kind.QUARTER:
         if period_start.day != 1 or period_start.month not in (1, 4, 7, 10):
-            raise ValidationError({"period_start": ["季度考核须从季度的第一天开始（1、4、7、10 月 1 日）。"]})
+            raise ValidationError({"period_start": [_("季度考核须从季度的第一天开始（1、4、7、10 月 1 日）。")]})
         month = period_start.month + 3
         end = dt.date(period_start.year + 1, 1, 1) if month > 12 else dt.date(period_start.year, month, 1)
         return period_start, end
-    raise ValidationError({"kind": ["未知的考核类型。"]})
+    raise ValidationError({"kind": [_("未知的考核类型。")]})
 
 
 @transaction.atomic
@@ -130,7 +135,11 @@ def run_create(*, kind: str, period_start: dt.date, user, now: dt.datetime) -> R
     scheme = Scheme.objects.filter(year=start.year).first()
     if scheme is None:
         raise ValidationError(
-            {"period_start": [f"{start.year} 年度还没有考核方案，请先在管理后台建立（可复制上一年度）。"]}
+            {
+                "period_start": [
+                    _("{year} 年度还没有考核方案，请先在管理后台建立（可复制上一年度）。").format(year=start.year)
+                ]
+            }
         )
     run = Run(scheme=scheme, kind=kind, period_start=start, period_end=end, created_by=user, created_at=now)
     run.full_clean(validate_constraints=False)
@@ -140,7 +149,7 @@ def run_create(*, kind: str, period_start: dt.date, user, now: dt.datetime) -> R
         with transaction.atomic():
             run.save()
     except IntegrityError as exc:
-        raise ValidationError("该期间的考核已存在。") from exc
+        raise ValidationError(_("该期间的考核已存在。")) from exc
     return run
 
 
@@ -335,22 +344,22 @@ def item_score_enter(
     if run.status not in (Run.Status.DRAFT, Run.Status.REVIEW):
         raise ValidationError(ALREADY_PUBLISHED, code="locked")
     if item.method != Item.Method.MANUAL:
-        raise ValidationError("该项目由系统根据记录自动计算，不能人工评分。", code="automatic")
+        raise ValidationError(_("该项目由系统根据记录自动计算，不能人工评分。"), code="automatic")
     errors: dict[str, list[str]] = {}
     try:
         points = Decimal(str(points)).quantize(CENT)
     except (InvalidOperation, ValueError):
-        errors["points"] = ["请输入数字。"]
+        errors["points"] = [_("请输入数字。")]
     else:
         if points < 0:
-            errors["points"] = ["得分不能为负数。"]
+            errors["points"] = [_("得分不能为负数。")]
         elif points > item.max_points:
-            errors["points"] = [f"得分不能超过该项目的分值 {fmt(item.max_points)} 分。"]
+            errors["points"] = [_("得分不能超过该项目的分值 {fmt} 分。").format(fmt=fmt(item.max_points))]
     comment = (comment or "").strip()
     if not comment:
-        errors["comment"] = ["请填写评分说明。"]
+        errors["comment"] = [_("请填写评分说明。")]
     if veto_triggered and not item.is_veto:
-        errors["veto_triggered"] = ["只有一票否决项可以触发一票否决。"]
+        errors["veto_triggered"] = [_("只有一票否决项可以触发一票否决。")]
     if errors:
         raise ValidationError(errors)
 
@@ -401,7 +410,9 @@ def run_warnings(*, run: Run, now: dt.datetime) -> list[str]:
     warnings = []
     if local_midnight(run.period_end) > now:
         warnings.append(
-            f"考核期间尚未结束（{run.period_end - dt.timedelta(days=1):%Y-%m-%d} 结束），未到期的会议尚未计入。"
+            _("考核期间尚未结束（{value:%Y-%m-%d} 结束），未到期的会议尚未计入。").format(
+                value=run.period_end - dt.timedelta(days=1)
+            )
         )
     unscored = list(
         ItemScore.objects.filter(
@@ -416,8 +427,8 @@ def run_warnings(*, run: Run, now: dt.datetime) -> list[str]:
         .order_by("branch_score__branch__name")
     )
     if unscored:
-        names = "、".join(unscored[:5]) + (f"等 {len(unscored)} 个支部" if len(unscored) > 5 else "")
-        warnings.append(f"{names}有人工评分项未录入（暂计 0 分）。")
+        names = "、".join(unscored[:5]) + (_("等 {len} 个支部").format(len=len(unscored)) if len(unscored) > 5 else "")
+        warnings.append(_("{names}有人工评分项未录入（暂计 0 分）。").format(names=names))
     return warnings
 
 
@@ -437,14 +448,20 @@ def run_submit_for_review(*, run: Run, user, now: dt.datetime, confirmed: bool =
     if Run.objects.filter(pk=run.pk, status=Run.Status.DRAFT).exists():
         _require_confirmation(run, now=now, confirmed=confirmed)
     return _flip(
-        run, source=Run.Status.DRAFT, target=Run.Status.REVIEW, user=user, now=now, reason="提交审核", submitted_at=now
+        run,
+        source=Run.Status.DRAFT,
+        target=Run.Status.REVIEW,
+        user=user,
+        now=now,
+        reason=_("提交审核"),
+        submitted_at=now,
     )
 
 
 @transaction.atomic
 def run_return_to_draft(*, run: Run, user, now: dt.datetime) -> Run:
     """Review → draft, to recompute or correct before publishing."""
-    return _flip(run, source=Run.Status.REVIEW, target=Run.Status.DRAFT, user=user, now=now, reason="退回草稿")
+    return _flip(run, source=Run.Status.REVIEW, target=Run.Status.DRAFT, user=user, now=now, reason=_("退回草稿"))
 
 
 def _day(value: dt.datetime) -> str:
@@ -493,43 +510,57 @@ def notice_body(run: Run, *, failing: list[BranchScore], deadline: dt.datetime |
     average = (sum((s.total for s in scores), ZERO) / count).quantize(CENT) if count else ZERO
     by_grade = Counter(s.grade for s in scores)
     bands = list(run.scheme.bands.filter(run_kind=run.kind).order_by("-min_score"))
-    grades = "、".join(f"{b.name} {by_grade.get(b.name, 0)} 个" for b in bands)
+    grades = "、".join(_("{name} {value} 个").format(name=b.name, value=by_grade.get(b.name, 0)) for b in bands)
     top = [s for s in scores if s.rank <= 3 and not s.is_failing]
     parts = [
-        "一、总体情况",
-        f"{run.label}共对 {count} 个党支部进行了量化考核，平均得分 {fmt(average)} 分。其中{grades}。",
+        _("一、总体情况"),
+        _("{label}共对 {count} 个党支部进行了量化考核，平均得分 {fmt} 分。其中{grades}。").format(
+            label=run.label, count=count, fmt=fmt(average), grades=grades
+        ),
     ]
     if top:
-        parts.append("得分靠前的党支部：" + "、".join(f"{s.branch.name}（{fmt(s.total)} 分）" for s in top) + "。")
+        parts.append(
+            _("得分靠前的党支部：")
+            + "、".join(_("{name}（{fmt} 分）").format(name=s.branch.name, fmt=fmt(s.total)) for s in top)
+            + "。"
+        )
 
-    parts += ["", "二、存在问题"]
+    parts += ["", _("二、存在问题")]
     if failing:
         lost = _lost_by_category(run)
-        parts.append(f"以下 {len(failing)} 个党支部考核不合格：")
+        parts.append(_("以下 {len} 个党支部考核不合格：").format(len=len(failing)))
         for n, s in enumerate(failing, start=1):
-            detail = "；触发一票否决" if s.vetoed else ""
-            categories = "、".join(f"{c}失 {fmt(p)} 分" for c, p in lost.get(s.pk, [])[:3])
+            detail = _("；触发一票否决") if s.vetoed else ""
+            categories = "、".join(_("{c}失 {fmt} 分").format(c=c, fmt=fmt(p)) for c, p in lost.get(s.pk, [])[:3])
             parts.append(
-                f"{n}. {s.branch.name}，得分 {fmt(s.total)} 分，等次{s.grade}{detail}"
-                + (f"；主要失分：{categories}" if categories else "")
+                _("{n}. {name}，得分 {fmt} 分，等次{grade}{detail}").format(
+                    n=n, name=s.branch.name, fmt=fmt(s.total), grade=s.grade, detail=detail
+                )
+                + (_("；主要失分：{categories}").format(categories=categories) if categories else "")
                 + "。"
             )
     else:
-        parts.append("本次考核没有不合格的党支部。")
+        parts.append(_("本次考核没有不合格的党支部。"))
     common = _common_problems(run)
     if common:
-        parts.append("全矿失分较多的项目：" + "、".join(f"{name}（{n} 个支部失分）" for name, n in common) + "。")
+        parts.append(
+            _("全矿失分较多的项目：")
+            + "、".join(_("{name}（{n} 个支部失分）").format(name=name, n=n) for name, n in common)
+            + "。"
+        )
 
-    parts += ["", "三、整改要求"]
+    parts += ["", _("三、整改要求")]
     n = 1
     if failing and deadline is not None:
         parts.append(
-            f"{n}. 不合格党支部须于 {date_label(deadline_last_day(deadline))}24时前完成整改，书记为第一责任人，"
-            "在系统中提交整改措施和佐证材料，经督导组验收。"
+            _(
+                "{n}. 不合格党支部须于 {date_label}24时前完成整改，"
+                "书记为第一责任人，在系统中提交整改措施和佐证材料，经督导组验收。"
+            ).format(n=n, date_label=date_label(deadline_last_day(deadline)))
         )
         n += 1
-    parts.append(f"{n}. 各党支部对照扣分明细举一反三，按期召开“三会一课”，规范会议记录，提高党员参会率。")
-    parts.append(f"{n + 1}. 党委将对整改情况进行回头看，结果在本通报中补充。")
+    parts.append(_("{n}. 各党支部对照扣分明细举一反三，按期召开“三会一课”，规范会议记录，提高党员参会率。").format(n=n))
+    parts.append(_("{value}. 党委将对整改情况进行回头看，结果在本通报中补充。").format(value=n + 1))
     return "\n".join(parts)
 
 
@@ -552,7 +583,7 @@ def run_publish(*, run: Run, user, now: dt.datetime, confirmed: bool = False) ->
         target=Run.Status.PUBLISHED,
         user=user,
         now=now,
-        reason="发布",
+        reason=_("发布"),
         published_at=now,
         published_by=user,
     )
@@ -567,9 +598,9 @@ def run_publish(*, run: Run, user, now: dt.datetime, confirmed: bool = False) ->
             category=Finding.Category.ASSESSMENT,
             severity=Finding.Severity.SERIOUS,
             description=(
-                f"{run.label}得分 {fmt(score.total)} 分，等次{score.grade}"
-                + ("（触发一票否决）" if score.vetoed else "")
-                + "，考核不合格。请对照扣分明细逐项整改。"
+                _("{label}得分 {fmt} 分，等次{grade}").format(label=run.label, fmt=fmt(score.total), grade=score.grade)
+                + (_("（触发一票否决）") if score.vetoed else "")
+                + _("，考核不合格。请对照扣分明细逐项整改。")
             ),
             user=user,
             now=now,
@@ -582,7 +613,7 @@ def run_publish(*, run: Run, user, now: dt.datetime, confirmed: bool = False) ->
 
     notice = announcement_publish(
         author=user,
-        title=f"关于{run.label}结果的通报",
+        title=_("关于{label}结果的通报").format(label=run.label),
         body=notice_body(run, failing=failing, deadline=deadline),
         kind=Announcement.Kind.CIRCULAR,
         organization=None,
@@ -601,11 +632,18 @@ def run_publish(*, run: Run, user, now: dt.datetime, confirmed: bool = False) ->
         rectification = rectifications[score.branch_id]
         notify(
             recipients=[secretary],
-            subject=f"考核不合格整改通知：{score.branch.name}",
+            subject=_("考核不合格整改通知：{name}").format(name=score.branch.name),
             body=(
-                f"{run.label}中，{score.branch.name}得分 {fmt(score.total)} 分，等次{score.grade}，已在全矿通报。"
-                f"请于 {deadline_text(rectification.due_at)} 前完成整改，"
-                "在系统中提交整改措施和佐证材料。"
+                _(
+                    "{label}中，{name}得分 {fmt} 分，等次{grade}，已在全矿通报。"
+                    "请于 {deadline_text} 前完成整改，在系统中提交整改措施和佐证材料。"
+                ).format(
+                    label=run.label,
+                    name=score.branch.name,
+                    fmt=fmt(score.total),
+                    grade=score.grade,
+                    deadline_text=deadline_text(rectification.due_at),
+                )
             ),
             url=reverse("supervision:finding_detail", args=[rectification.finding_id]),
             dedupe_key=f"assessment:{run.pk}:{score.branch_id}:failing",
@@ -651,7 +689,9 @@ def notices_recheck(*, now: dt.datetime) -> int:
                 body += f"\n\n{RECHECK_HEADING}"
             for s in claimed:
                 verified = s.rectification.verified_at or now
-                body += f"\n{s.branch.name}：整改已于 {_day(verified)}经督导组验收通过，回头看确认问题已整改到位。"
+                body += _("\n{name}：整改已于 {day}经督导组验收通过，回头看确认问题已整改到位。").format(
+                    name=s.branch.name, day=_day(verified)
+                )
             announcement_update(
                 announcement=notice,
                 title=notice.title,

@@ -126,7 +126,7 @@ class MeetingPlanForm(CrispyForm):
         types = data.get("types") or []
         is_group_meeting = any(t.code == MeetingType.Code.GROUP_MEETING for t in types)
         if is_group_meeting and not data.get("group") and "group" not in self.errors:
-            self.add_error("group", "党小组会须选择党小组。")
+            self.add_error("group", _("党小组会须选择党小组。"))
         if not is_group_meeting:
             # The group decides who manages and who is expected: only a group meeting carries one.
             data["group"] = None
@@ -258,11 +258,11 @@ class SpeechForm(forms.Form):
         if self.errors or self.is_blank():
             return data
         if not data.get("item"):
-            self.add_error("item", "请填写该发言所属议题的序号。")
+            self.add_error("item", _("请填写该发言所属议题的序号。"))
         if not data.get("speaker"):
-            self.add_error("speaker", "请选择发言人。")
+            self.add_error("speaker", _("请选择发言人。"))
         if not (data.get("points") or "").strip():
-            self.add_error("points", "请填写发言要点。")
+            self.add_error("points", _("请填写发言要点。"))
         return data
 
     def speaker_member(self) -> Member:
@@ -302,7 +302,7 @@ class AttendanceForm(forms.Form):
             initial = row.status if row.status in statuses else ""
             self.fields[f"status_{row.member_id}"] = forms.ChoiceField(
                 label=row.member.name,
-                choices=[("", "未登记"), *((s.value, s.label) for s in statuses)],
+                choices=[("", _("未登记")), *((s.value, s.label) for s in statuses)],
                 required=False,
                 initial=initial,
             )
@@ -382,7 +382,7 @@ class LeaveRegisterForm(CrispyForm):
     def __init__(self, *args, members: Iterable[Member], **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {m.pk: m for m in members}
-        self.fields["member"].choices = [("", "请选择"), *((pk, m.name) for pk, m in self.members.items())]
+        self.fields["member"].choices = [("", _("请选择")), *((pk, m.name) for pk, m in self.members.items())]
 
     def member_obj(self) -> Member:
         return self.members[self.cleaned_data["member"]]
@@ -410,7 +410,7 @@ class MeetingFilterForm(forms.Form):
             del self.fields["branch"]
         else:
             self.fields["branch"].queryset = branches
-            self.fields["branch"].empty_label = "全部支部"
+            self.fields["branch"].empty_label = _("全部支部")
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm" if hasattr(field, "choices") else "")
         for name in ("year", "month"):

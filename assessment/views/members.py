@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from org.clock import month_number, month_start
@@ -61,7 +62,13 @@ def _branch_result(user, branch_id: int | None) -> dict:
         "branch_count": BranchScore.objects.filter(run_id=score.run_id).count(),
         "rank_change": None
         if change is None
-        else (f"上升 {change} 名" if change > 0 else f"下降 {-change} 名" if change < 0 else "名次不变"),
+        else (
+            _("上升 {change} 名").format(change=change)
+            if change > 0
+            else _("下降 {value} 名").format(value=-change)
+            if change < 0
+            else _("名次不变")
+        ),
     }
 
 
@@ -153,10 +160,12 @@ def hr_export_xlsx(request, pk: int):
     if not request.user.has_perm("assessment.export_hr"):
         raise PermissionDenied
     run = get_object_or_404(Run, pk=pk)
-    draft = "" if run.is_locked else "（未发布）"
+    draft = "" if run.is_locked else _("（未发布）")
     return xlsx_response(
-        lambda f: hr_export.write_hr_xlsx(hr_export.hr_rows(run), f, sheet_title=f"{run.label}党员参与"),
-        filename=f"{run.label}党员参与（绩效）{draft}.xlsx",
+        lambda f: hr_export.write_hr_xlsx(
+            hr_export.hr_rows(run), f, sheet_title=_("{label}党员参与").format(label=run.label)
+        ),
+        filename=_("{label}党员参与（绩效）{draft}.xlsx").format(label=run.label, draft=draft),
     )
 
 
@@ -170,7 +179,7 @@ class MonthField(forms.DateField):
     widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("error_messages", {"invalid": "请按“年-月”填写，如 2026-03。"})
+        kwargs.setdefault("error_messages", {"invalid": _("请按“年-月”填写，如 2026-03。")})
         super().__init__(input_formats=self.input_formats, **kwargs)
 
 
@@ -185,9 +194,9 @@ class MonthRangeForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
-                raise ValidationError("截止月份不能早于起始月份。")
+                raise ValidationError(_("截止月份不能早于起始月份。"))
             if month_number(end) - month_number(start) + 1 > MAX_TREND_MONTHS:
-                raise ValidationError(f"最多显示 {MAX_TREND_MONTHS} 个月。")
+                raise ValidationError(_("最多显示 {MAX_TREND_MONTHS} 个月。").format(MAX_TREND_MONTHS=MAX_TREND_MONTHS))
         return data
 
     @property
@@ -266,7 +275,7 @@ def _render_trend(request, *, filter_form: TrendFilterForm, baseline_form: Basel
             )
         )
     chart = {
-        "title": branch.name if branch else "全矿",
+        "title": branch.name if branch else _("全矿"),
         "labels": [m.label for m in trend.months],
         "rates": [float(m.rate) if m.rate is not None else None for m in trend.months],
         "baseline": float(trend.baseline_rate.rate)
@@ -318,7 +327,7 @@ def trend_baseline(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "参与率基准期已更新。")
+            messages.success(request, _("参与率基准期已更新。"))
             return redirect("assessment:trend")
     return _render_trend(request, filter_form=TrendFilterForm(None), baseline_form=form, status=400)
 

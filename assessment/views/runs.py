@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from org.clock import deadline_text
@@ -70,7 +71,7 @@ def _change(score: BranchScore, *, has_previous: bool) -> tuple[str, str]:
     """The rank change as the ranking prints it (↑3, ↓2, 新) and its colour."""
     change = score.rank_change
     if change is None:
-        return ("新", "text-info") if has_previous else ("—", "text-muted")
+        return (_("新"), "text-info") if has_previous else ("—", "text-muted")
     if change > 0:
         return f"↑{change}", "text-success"
     if change < 0:
@@ -105,7 +106,7 @@ def run_list(request):
             except ValidationError as error:
                 _attach(form, error, rename={"period_start": "year"})
             else:
-                messages.success(request, f"已新建并计算{run.label}。")
+                messages.success(request, _("已新建并计算{label}。").format(label=run.label))
                 return redirect("assessment:run_detail", run.pk)
         status = 400
     elif may_manage:
@@ -214,7 +215,7 @@ def run_recompute(request, pk: int):
     except ValidationError as error:
         _refused(request, error)
     else:
-        messages.success(request, "已按最新记录重新计算。")
+        messages.success(request, _("已按最新记录重新计算。"))
     return redirect("assessment:run_detail", run.pk)
 
 
@@ -230,14 +231,14 @@ def run_submit(request, pk: int):
     except ValidationError as error:
         _refused(request, error)
     else:
-        messages.success(request, "已提交委员会审核。")
+        messages.success(request, _("已提交委员会审核。"))
     return redirect("assessment:run_detail", run.pk)
 
 
 @login_required
 @require_POST
 def run_return(request, pk: int):
-    return _step(request, pk, services.run_return_to_draft, "已退回草稿，可重新计算或修改人工评分。")
+    return _step(request, pk, services.run_return_to_draft, _("已退回草稿，可重新计算或修改人工评分。"))
 
 
 def _failing(run: Run) -> list[BranchScore]:
@@ -277,7 +278,7 @@ def run_publish(request, pk: int):
         except ValidationError as error:
             _refused(request, error)
         else:
-            messages.success(request, f"已发布{run.label}，通报已发至全矿。")
+            messages.success(request, _("已发布{label}，通报已发至全矿。").format(label=run.label))
         return redirect("assessment:run_detail", run.pk)
     now = timezone.now()
     deadline = default_due_at(now) if failing else None
@@ -290,7 +291,7 @@ def run_publish(request, pk: int):
             "confirmed": key,
             "deadline": deadline_text(deadline) if deadline else None,
             "warnings": services.run_warnings(run=run, now=now),
-            "notice_title": f"关于{run.label}结果的通报",
+            "notice_title": _("关于{label}结果的通报").format(label=run.label),
             "notice_body": services.notice_body(run, failing=failing, deadline=deadline),
         },
     )
@@ -367,7 +368,7 @@ def manual_scores(request, pk: int):
     if form.errors:
         return _manual_page(request, run, bound=form, status=400)
     if entries:
-        messages.success(request, f"{row.branch.name}：已保存 {len(entries)} 项评分。")
+        messages.success(request, _("{name}：已保存 {len} 项评分。").format(name=row.branch.name, len=len(entries)))
     else:
         messages.info(request, f"{row.branch.name}：没有修改。")
     return redirect(f"{request.get_full_path()}#row-{row.pk}")
@@ -421,7 +422,7 @@ def branch_score(request, run_pk: int, branch_pk: int):
             "branch_count": selectors.branch_count(run.pk),
             "rank_change": None
             if change is None
-            else (f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else "持平"),
+            else (f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else _("持平")),
             "total_change": None if score.previous_total is None else score.total - score.previous_total,
             "rectification": rectification if may_see_rectification else None,
             "sees_all": sees_all,
@@ -469,7 +470,7 @@ def scheme_detail(request, year: int):
     # Annual bands first, then quarterly; each kind best first.
     bands = sorted(scheme.bands.all(), key=lambda b: (b.run_kind != Run.Kind.YEAR, -b.min_score))
     # Each run kind's failing band: "“较差”或“不合格”" once rule_in_words quotes it.
-    failing = "”或“".join(dict.fromkeys(b.name for b in bands if b.is_failing)) or "不合格"
+    failing = _("”或“").join(dict.fromkeys(b.name for b in bands if b.is_failing)) or _("不合格")
     categories: list[dict] = []
     total = 0
     for item in scheme.items.all():

@@ -310,7 +310,7 @@ class ExemptionForm(forms.Form):
         self.groups = {g.pk: g for g in groups}
         self.fields["rule"].choices = [(r.pk, r.name) for r in rules]
         if groups:
-            self.fields["group"].choices = [("", "全支部（含各党小组）")] + [(g.pk, g.name) for g in groups]
+            self.fields["group"].choices = [("", _("全支部（含各党小组）"))] + [(g.pk, g.name) for g in groups]
         else:
             del self.fields["group"]
 

@@ -253,7 +253,7 @@ def meeting_edit(request, pk: int):
             except ValidationError as error:
                 attach_service_errors(form, error)
             else:
-                messages.success(request, "会议计划已修改。")
+                messages.success(request, _("会议计划已修改。"))
                 return redirect("meetings:meeting_detail", meeting.pk)
     else:
         form = _plan_form(request, meeting.branch, initial=MeetingPlanForm.initial_from(meeting), meeting=meeting)
@@ -327,7 +327,9 @@ def meeting_publish(request, pk: int):
     except ValidationError as error:
         error_messages(request, error)
     else:
-        messages.success(request, f"会议通知已发布，已通知应到党员 {meeting.attendances.count()} 名。")
+        messages.success(
+            request, _("会议通知已发布，已通知应到党员 {count} 名。").format(count=meeting.attendances.count())
+        )
     return redirect("meetings:meeting_detail", meeting.pk)
 
 
@@ -346,7 +348,7 @@ def meeting_cancel(request, pk: int):
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
-            messages.success(request, "会议已取消。")
+            messages.success(request, _("会议已取消。"))
             return redirect("meetings:meeting_detail", meeting.pk)
     return render(request, "meetings/meeting_cancel.html", {"form": form, "meeting": meeting})
 
@@ -360,7 +362,7 @@ def meeting_submit(request, pk: int):
     except ValidationError as error:
         error_messages(request, error)
     else:
-        messages.success(request, "会议记录已提交，等待审核。")
+        messages.success(request, _("会议记录已提交，等待审核。"))
     return redirect("meetings:meeting_detail", meeting.pk)
 
 
@@ -384,7 +386,7 @@ def meeting_minutes(request, pk: int):
             except ValidationError as error:
                 attach_service_errors(form, error)
             else:
-                messages.success(request, "会议基本情况已保存。请继续登记出席情况和议题发言。")
+                messages.success(request, _("会议基本情况已保存。请继续登记出席情况和议题发言。"))
                 return redirect("meetings:meeting_detail", meeting.pk)
     else:
         if refused := _refuse_locked(request, meeting):
@@ -419,7 +421,7 @@ def meeting_agenda(request, pk: int):
                 except ValidationError as error:
                     items_fs.non_form_errors().extend(error.messages)
                 else:
-                    messages.success(request, f"议题及发言已保存（{len(data)} 项议题）。")
+                    messages.success(request, _("议题及发言已保存（{len} 项议题）。").format(len=len(data)))
                     return redirect("meetings:meeting_detail", meeting.pk)
     else:
         if refused := _refuse_locked(request, meeting):
@@ -465,7 +467,7 @@ def _agenda_from_formsets(items_fs, speeches_fs) -> list[services.AgendaItemData
             continue
         n = form.cleaned_data["item"]
         if n not in numbered:
-            form.add_error("item", f"没有第 {n} 项议题（或该议题为空、已删除）。")
+            form.add_error("item", _("没有第 {n} 项议题（或该议题为空、已删除）。").format(n=n))
             ok = False
             continue
         numbered[n].speeches.append(
@@ -522,8 +524,16 @@ def meeting_attendance(request, pk: int):
                         s = services.attendance_summary(meeting, rows=Attendance.objects.filter(meeting=meeting))
                         messages.success(
                             request,
-                            f"出席情况已保存：应到 {s.expected} 人，实到 {s.present} 人，请假 {s.leave} 人，"
-                            f"缺席 {s.absent} 人，未登记 {s.unrecorded} 人。",
+                            _(
+                                "出席情况已保存：应到 {expected} 人，实到 {present} 人，"
+                                "请假 {leave} 人，缺席 {absent} 人，未登记 {unrecorded} 人。"
+                            ).format(
+                                expected=s.expected,
+                                present=s.present,
+                                leave=s.leave,
+                                absent=s.absent,
+                                unrecorded=s.unrecorded,
+                            ),
                         )
                         return redirect("meetings:meeting_detail", meeting.pk)
     else:
@@ -537,12 +547,12 @@ def _list_changed_message(posted: set[int], current: set[int], rows: list[Attend
     added = [names[pk] for pk in current - posted]
     removed_ids = posted - current
     removed = list(Member.objects.filter(pk__in=removed_ids).values_list("name", flat=True)) if removed_ids else []
-    parts = ["您打开本页后，应到名单发生了变化"]
+    parts = [_("您打开本页后，应到名单发生了变化")]
     if added:
-        parts.append(f"新增：{'、'.join(added)}")
+        parts.append(_("新增：{value}").format(value="、".join(added)))
     if removed:
-        parts.append(f"移出：{'、'.join(removed)}")
-    return "；".join(parts) + "。本次没有保存，您填写的内容已保留，请核对新名单后再次保存。"
+        parts.append(_("移出：{value}").format(value="、".join(removed)))
+    return "；".join(parts) + _("。本次没有保存，您填写的内容已保留，请核对新名单后再次保存。")
 
 
 # --- Votes ---------------------------------------------------------------------------
@@ -574,7 +584,12 @@ def meeting_votes(request, pk: int):
                         attach_service_errors(form, error)
                     else:
                         _spend_token(request, token, vote.pk)
-                        messages.success(request, f"表决“{vote.motion}”已记录：{'通过' if vote.passed else '未通过'}。")
+                        messages.success(
+                            request,
+                            _("表决“{motion}”已记录：{value}。").format(
+                                motion=vote.motion, value="通过" if vote.passed else "未通过"
+                            ),
+                        )
                         return redirect("meetings:meeting_votes", meeting.pk)
     else:
         if refused := _refuse_locked(request, meeting):
@@ -611,7 +626,7 @@ def vote_delete(request, pk: int, vote_pk: int):
     except ValidationError as error:
         error_messages(request, error)
         return redirect("meetings:meeting_detail", meeting.pk)
-    messages.success(request, f"表决“{vote.motion}”已删除。")
+    messages.success(request, _("表决“{motion}”已删除。").format(motion=vote.motion))
     return redirect("meetings:meeting_votes", meeting.pk)
 
 
@@ -638,7 +653,7 @@ def leave_create(request, pk: int):
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
-            messages.success(request, "请假申请已提交，等待书记审批。")
+            messages.success(request, _("请假申请已提交，等待书记审批。"))
             return redirect("meetings:meeting_detail", meeting.pk)
     return render(request, "meetings/meeting_leave.html", {"form": form, "meeting": meeting})
 
@@ -677,7 +692,12 @@ def leave_register(request, pk: int):
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
-            messages.success(request, f"已为 {leave.member.name} 代登记请假（{timezone.localtime(now):%m-%d %H:%M}）。")
+            messages.success(
+                request,
+                _("已为 {name} 代登记请假（{localtime:%m-%d %H:%M}）。").format(
+                    name=leave.member.name, localtime=timezone.localtime(now)
+                ),
+            )
             return redirect("meetings:meeting_detail", meeting.pk)
     return render(request, "meetings/meeting_leave.html", {"form": form, "meeting": meeting, "on_behalf": True})
 
@@ -714,7 +734,7 @@ def leave_withdraw(request, pk: int):
     except ValidationError as error:
         error_messages(request, error)
     else:
-        messages.success(request, "请假申请已撤回。")
+        messages.success(request, _("请假申请已撤回。"))
     return redirect("meetings:meeting_detail", leave.meeting_id)
 
 

@@ -59,7 +59,7 @@ def test_a_notice_at_00_00_on_the_meeting_day_costs_half_a_point_naming_the_meet
     assert [(ln.points, ln.meeting_id, ln.period_start) for ln in result.lines] == [(Decimal("0.5"), late.pk, DAY)]
     assert result.lines[0].reason == (
         "会议通知不规范：2026-03-10 支部委员会，"
-        "会议通知发布于 2026-03-10，应至少提前 1 天（2026-03-09 24:00 前）通知党员 −0.5"
+        "会议通知发布于 2026年3月10日，应至少提前 1 天（2026年3月9日 24:00 前）通知党员 −0.5"
     )
     assert result.points == Decimal("9.50")
 
@@ -72,8 +72,8 @@ def test_a_general_meeting_is_noticed_three_days_ahead(scheme):  # noqa: F811
     assert records(scheme, on_time).lines == []
     lines = records(scheme, late).lines
     assert [ln.meeting_id for ln in lines] == [meeting_late.pk]
-    assert lines[0].reason.startswith("会议通知不规范：2026-03-10 支部党员大会、党课，会议通知发布于 2026-03-08，")
-    assert "党员大会应至少提前 3 天（2026-03-07 24:00 前）报党委" in lines[0].reason
+    assert lines[0].reason.startswith("会议通知不规范：2026-03-10 支部党员大会、党课，会议通知发布于 2026年3月8日，")
+    assert "党员大会应至少提前 3 天（2026年3月7日 24:00 前）报党委" in lines[0].reason
 
 
 def test_the_general_meetings_days_follow_the_meeting_policy(scheme):  # noqa: F811
@@ -81,7 +81,7 @@ def test_the_general_meetings_days_follow_the_meeting_policy(scheme):  # noqa: F
     branch = BranchFactory()
     noticed(branch, local(2026, 3, 7, 23, 59), types=["general_meeting"])
 
-    assert "至少提前 5 天（2026-03-05 24:00 前）" in records(scheme, branch).lines[0].reason
+    assert "至少提前 5 天（2026年3月5日 24:00 前）" in records(scheme, branch).lines[0].reason
 
 
 def test_a_held_meeting_without_any_notice_costs_half_a_point(scheme):  # noqa: F811
