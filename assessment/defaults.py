@@ -239,6 +239,28 @@ def _find_rule(CadenceRule, key: str):
     return rule
 
 
+def _item(Item, CadenceRule, scheme, row, *, order: int):
+    """An unsaved item of ``scheme`` from one row of ``ITEMS`` (models from a migration's registry or the app's)."""
+    category, name, max_points, method, kind, rule_key, rules, description = row
+    values = {k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()}
+    if "per_notice" in values and not _has_field(Item, "per_notice"):
+        # Before notices counted (migration 0002): the item as first shipped; 0004 upgrades it.
+        del values["per_notice"]
+        description = OLD_RECORDS_DESCRIPTION
+    return Item(
+        scheme=scheme,
+        category=category,
+        name=name,
+        description=description,
+        order=order,
+        max_points=Decimal(max_points),
+        method=method,
+        kind=kind,
+        cadence_rule=_find_rule(CadenceRule, rule_key) if rule_key else None,
+        **values,
+    )
+
+
 def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     """The default scheme of ``year``: created (items and bands) unless that year already has one.
 
@@ -255,27 +277,9 @@ def load_default_scheme(apps, year: int = DEFAULT_YEAR):
     scheme = Scheme.objects.create(year=year, name=f"{year}年度三会一课量化考核方案")
     items = []
     order = 0
-    for category, name, max_points, method, kind, rule_key, rules, description in ITEMS:
+    for row in ITEMS:
         order += 10
-        values = {k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()}
-        if "per_notice" in values and not _has_field(Item, "per_notice"):
-            # Before notices counted (migration 0002): the item as first shipped; 0004 upgrades it.
-            del values["per_notice"]
-            description = OLD_RECORDS_DESCRIPTION
-        items.append(
-            Item(
-                scheme=scheme,
-                category=category,
-                name=name,
-                description=description,
-                order=order,
-                max_points=Decimal(max_points),
-                method=method,
-                kind=kind,
-                cadence_rule=_find_rule(CadenceRule, rule_key) if rule_key else None,
-                **values,
-            )
-        )
+        items.append(_item(Item, CadenceRule, scheme, row, order=order))
     category, name, max_points, description = BONUS
     items.append(
         Item(
@@ -385,19 +389,7 @@ def upgrade_default_items(apps) -> None:
         after = {"书记讲党课": "主题党日按月开展", "主题党日出勤率达标": "党员出勤率", "组织生活会": "民主评议党员"}
         for name, before in after.items():
             order = items[before].order + 1 if before in items else review.order + 1
-            category, _name, max_points, method, kind, rule_key, rules, description = new[name]
-            Item.objects.create(
-                scheme=scheme,
-                category=category,
-                name=name,
-                description=description,
-                order=order,
-                max_points=Decimal(max_points),
-                method=method,
-                kind=kind,
-                cadence_rule=_find_rule(CadenceRule, rule_key) if rule_key else None,
-                **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in rules.items()},
-            )
+            _item(Item, CadenceRule, scheme, new[name], order=order).save()
 
 
 def upgrade_records_item(apps) -> None:
