@@ -51,6 +51,7 @@ SKIPPED = {
     "org:roster_template": "xlsx download",
     "org:roster_export": "xlsx download",
     "meetings:checkin_qr": "SVG image shown on the check-in screen",
+    "two_factor_qr": "SVG image shown on the 两步验证 page",
     "meetings:checkin_live": "JSON polled by the check-in screen",
     "meetings:ledger_xlsx": "xlsx download",
     "meetings:mine_ledger_xlsx": "xlsx download",
@@ -139,7 +140,7 @@ def demo_objects(now: dt.datetime) -> dict:
     in_review = run_compute(
         run=run_create(kind=Run.Kind.YEAR, period_start=this_year, user=committee, now=now), now=now
     )
-    in_review = run_submit_for_review(run=in_review, user=committee, now=now)
+    in_review = run_submit_for_review(run=in_review, user=committee, now=now, confirmed=True)
     published = Run.objects.filter(status=Run.Status.PUBLISHED).order_by("-period_start").first()
     # The history's open rectification belongs to 运输队, which has no 书记 login: raise one for the
     # secretary's own branch so that the answer form is opened by the person who writes it.
@@ -254,6 +255,9 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("committee", "trend", "assessment:trend", {}),
         ("committee", "scheme", "assessment:scheme_detail", {"year": o["year"]}),
         ("admin", "system-status", "bulletin:system_status", {}),
+        ("admin", "two-factor-setup", "two_factor_setup", {}),
+        ("admin", "two-factor-verify", "two_factor_verify", {}),
+        ("supervisor", "audit-log", "org:audit_log", {}),
     ]
 
 

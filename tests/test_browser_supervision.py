@@ -142,9 +142,9 @@ def test_evidence_goes_from_a_phone_upload_through_return_and_resubmission_to_ap
         sup.goto(f"{live_server.url}/supervision/review/")
         sup.get_by_role("link", name="学习贯彻安全生产会议精神").click()
         flags = sup.locator("#review-flags")
-        # The photos were taken on 2008-10-22, not at this meeting.
+        # The photos were taken on 22 October 2008, not at this meeting.
         expect(flags).to_contain_text("拍摄时间")
-        expect(flags).to_contain_text("2008-10-22")
+        expect(flags).to_contain_text("2008年10月22日")
         expect(sup.locator("#review-evidence img")).to_have_count(2)
         sup.locator("#return-form textarea[name=comment]").fill("照片不是本次会议拍摄的，请上传本次会议的照片。")
         sup.locator("#return").click()
@@ -178,7 +178,7 @@ def test_evidence_goes_from_a_phone_upload_through_return_and_resubmission_to_ap
         sup.get_by_role("link", name="学习贯彻安全生产会议精神").click()
         expect(sup.locator("#review-history")).to_contain_text("退回修改")
         expect(sup.locator("#review-evidence img")).to_have_count(1)
-        expect(sup.locator("#review-flags")).not_to_contain_text("2008-10-22")
+        expect(sup.locator("#review-flags")).not_to_contain_text("2008年10月22日")
         sup.locator("#approve").click()
         expect(sup.get_by_text("已审核通过，会议记录及佐证材料已锁定。")).to_be_visible()
         sup.goto(review_url)
