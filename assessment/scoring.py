@@ -373,6 +373,23 @@ def _cadence(lines, items: list[Item], branches, start: dt.date, end: dt.date, n
             )
 
 
+def _meeting_lines(
+    lines, items, *, what: str, points, branch_id: int, held_at, types, detail: str = "", **links
+) -> None:
+    """One line per item for one meeting's record: "{what}：2026-03-10 支部委员会{detail} −1", linked to it.
+
+    ``points`` picks the item's rule (``per_unit``, ``per_notice`` …); ``links`` are the Line's
+    record ids beside the meeting's (a review's).
+    """
+    held_on = local_date(held_at)
+    for item in items:
+        value = points(item)
+        reason = _("{what}：{held_on:%Y-%m-%d} {types_label}{detail} {MINUS}{fmt}").format(
+            what=what, held_on=held_on, types_label=_types_label(types), detail=detail, MINUS=MINUS, fmt=fmt(value)
+        )
+        lines[(branch_id, item.pk)].append(Line(value, _reason(reason), period_start=held_on, **links))
+
+
 def _returned(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
     """Records returned by a supervisor (审核退回) in the period: one query."""
     rows = (
@@ -385,24 +402,17 @@ def _returned(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
     )
     reviews, names = _fold_types(rows, key_index=0, name_index=4)
     for review_id, meeting_id, branch_id, held_at, _name in reviews:
-        held_on = local_date(held_at)
-        for item in items:
-            lines[(branch_id, item.pk)].append(
-                Line(
-                    item.per_unit,
-                    _reason(
-                        _("会议记录被退回：{held_on:%Y-%m-%d} {types_label} {MINUS}{fmt}").format(
-                            held_on=held_on,
-                            types_label=_types_label(names[review_id]),
-                            MINUS=MINUS,
-                            fmt=fmt(item.per_unit),
-                        )
-                    ),
-                    period_start=held_on,
-                    meeting_id=meeting_id,
-                    review_id=review_id,
-                )
-            )
+        _meeting_lines(
+            lines,
+            items,
+            what=_("会议记录被退回"),
+            points=lambda item: item.per_unit,
+            branch_id=branch_id,
+            held_at=held_at,
+            types=names[review_id],
+            meeting_id=meeting_id,
+            review_id=review_id,
+        )
 
 
 def _minutes_late(lines, items: list[Item], branch_ids, start_dt, end_dt, now) -> None:
@@ -431,23 +441,16 @@ def _minutes_late(lines, items: list[Item], branch_ids, start_dt, end_dt, now) -
     )
     meetings, names = _fold_types(rows, key_index=0, name_index=3)
     for meeting_id, branch_id, held_at, _name in meetings:
-        held_on = local_date(held_at)
-        for item in items:
-            lines[(branch_id, item.pk)].append(
-                Line(
-                    item.per_unit,
-                    _reason(
-                        _("会议记录逾期提交：{held_on:%Y-%m-%d} {types_label} {MINUS}{fmt}").format(
-                            held_on=held_on,
-                            types_label=_types_label(names[meeting_id]),
-                            MINUS=MINUS,
-                            fmt=fmt(item.per_unit),
-                        )
-                    ),
-                    period_start=held_on,
-                    meeting_id=meeting_id,
-                )
-            )
+        _meeting_lines(
+            lines,
+            items,
+            what=_("会议记录逾期提交"),
+            points=lambda item: item.per_unit,
+            branch_id=branch_id,
+            held_at=held_at,
+            types=names[meeting_id],
+            meeting_id=meeting_id,
+        )
 
 
 def _notice(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
@@ -466,24 +469,17 @@ def _notice(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
     problems = {row[0]: problem for row, problem in rows}
     meetings, names = _fold_types([row for row, _problem in rows], key_index=0, name_index=3)
     for meeting_id, branch_id, held_at, _name in meetings:
-        held_on = local_date(held_at)
-        for item in items:
-            lines[(branch_id, item.pk)].append(
-                Line(
-                    item.per_notice,
-                    _reason(
-                        _("会议通知不规范：{held_on:%Y-%m-%d} {types_label}，{problems} {MINUS}{fmt}").format(
-                            held_on=held_on,
-                            types_label=_types_label(names[meeting_id]),
-                            problems=problems[meeting_id],
-                            MINUS=MINUS,
-                            fmt=fmt(item.per_notice),
-                        )
-                    ),
-                    period_start=held_on,
-                    meeting_id=meeting_id,
-                )
-            )
+        _meeting_lines(
+            lines,
+            items,
+            what=_("会议通知不规范"),
+            points=lambda item: item.per_notice,
+            branch_id=branch_id,
+            held_at=held_at,
+            types=names[meeting_id],
+            detail=f"，{problems[meeting_id]}",
+            meeting_id=meeting_id,
+        )
 
 
 def _attendance(lines, items: list[Item], branch_ids, start: dt.date, start_dt, end_dt) -> None:
