@@ -27,6 +27,7 @@ from bulletin.models import Notification
 from bulletin.services import notify
 from org.clock import (
     date_label,
+    deadline_text,
     local_date,
     local_midnight,
     mine_tz,
@@ -338,20 +339,19 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
             if secretary is None:
                 continue
             held = local_date(meeting.held_at)
-            due = local_date(meeting.minutes_due_at - dt.timedelta(microseconds=1))
             notify(
                 recipients=[secretary],
                 subject=prefixed(_("会议记录逾期"), meeting.topic),
                 body=(
                     _(
-                        "{name} {date_label} 的会议{quoted}应在会后 {minutes_due_days} 天内（{date_label2} 24:00 前）"
+                        "{name} {date_label} 的会议{quoted}应在会后 {minutes_due_days} 天内（{deadline} 前）"
                         "提交会议记录，会议记录尚未提交。请尽快录入并提交会议记录。"
                     ).format(
                         name=meeting.branch.name,
                         date_label=date_label(held),
                         quoted=quoted(meeting.topic),
                         minutes_due_days=policy.minutes_due_days,
-                        date_label2=date_label(due),
+                        deadline=deadline_text(meeting.minutes_due_at),
                     )
                 ),
                 url=_meeting_url(meeting.pk),
