@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "bulletin",
     "meetings",
     "supervision",
+    "tasks",
+    "appraisal",
     "assessment",
 ]
 
