@@ -215,6 +215,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("dangyuan", "my-branch-score", "assessment:my_branch_score", {}),
         # The branch secretary's.
         ("shuji", "branch", "org:branch_detail", {"pk": home.pk}),
+        ("shuji", "branch-duties", "org:branch_duties", {"pk": home.pk}),
         ("shuji", "member", "org:member_detail", {"pk": o["member"].pk}),
         ("shuji", "meetings", "meetings:meeting_list", {}),
         ("shuji", "meeting-new", "meetings:meeting_create", {}),
