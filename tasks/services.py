@@ -18,7 +18,7 @@ from simple_history.utils import bulk_create_with_history
 
 from org.history import record_history
 from org.models import Member, Organization, Post
-from org.selectors import holders_of
+from org.selectors import active_on, holders_of
 from supervision import imaging
 from supervision.models import SupervisionPolicy, evidence_storage
 from supervision.services.evidence import evidence_rejections
@@ -356,4 +356,21 @@ def dispatch_send(
         TaskEvent(task=t, action=TaskEvent.Action.CREATED, by=user, at=now, note=dispatch.get_audience_display())
         for t in created
     )
+    if audience == Dispatch.Audience.COMMITTEE:
+        # To the branch committee: the owner leads, the other 支委 with a login help (two queries).
+        committee = Post.objects.filter(
+            active_on(today),
+            organization_id__in=[o.pk for o in recipients],
+            role__in=Post.COMMITTEE_ROLES,
+            member__user__isnull=False,
+        ).values_list("organization_id", "member_id")
+        by_org = {t.organization_id: t for t in created}
+        through = Task.helpers.through
+        through.objects.bulk_create(
+            {
+                (org_id, member_id): through(task_id=by_org[org_id].pk, member_id=member_id)
+                for org_id, member_id in committee
+                if member_id != by_org[org_id].owner_id
+            }.values()
+        )
     return dispatch

@@ -93,3 +93,11 @@ def test_chosen_branches_need_at_least_one(supervisor, secretary):
     with pytest.raises(ValidationError) as caught:
         _send(supervisor, audience=Dispatch.Audience.CHOSEN, organizations=[])
     assert caught.value.message_dict["organizations"] == ["请至少选择一个支部。"]
+
+
+def test_to_a_branch_committee_the_other_committee_members_help(supervisor, branch, secretary, member):
+    deputy = member_with_login(branch=branch, username="zz", role=Post.Role.ORGANIZATION, name="组织委员甲")
+    dispatch = _send(supervisor, audience=Dispatch.Audience.COMMITTEE, organizations=[branch])
+    task = dispatch.tasks.get()
+    assert task.owner == secretary.member
+    assert list(task.helpers.all()) == [deputy.member]
