@@ -101,6 +101,8 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "sanhui.sqlite3"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend with SQLite's real bound-parameter limit (sanhui/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "sanhui.sqlite"
     # The web process and the Celery worker share one file: WAL lets readers and
     # one writer work together, the busy timeout waits instead of failing, and
     # IMMEDIATE transactions take the write lock up front so that a reader
