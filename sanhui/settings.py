@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.roles",
                 "bulletin.context_processors.inbox",
+                "tasks.context_processors.todo_count",
             ],
         },
     },
