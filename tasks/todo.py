@@ -151,6 +151,12 @@ def forget(*user_ids) -> None:
     cache.delete_many([cache_key(pk) for pk in user_ids if pk])
 
 
+def forget_task_people(sender, instance: Task, **kwargs) -> None:
+    """A task saved: its assigner's and (when loaded, so no query) its owner's counts are stale."""
+    owner_user = instance.owner.user_id if Task.owner.is_cached(instance) else None
+    forget(instance.assigned_by_id, owner_user)
+
+
 # --- The providers of tasks and the apps below it -------------------------------------------
 
 
@@ -162,8 +168,12 @@ def _url(name: str, *args, fallback: str = "") -> str:
 
 
 def _task_url(task: Task) -> str:
-    # tasks:task_detail comes with the task pages (branch tasks-core); until then the row anchors here.
-    return _url("tasks:task_detail", task.pk, fallback=f"{reverse('todo:index')}#task-{task.pk}")
+    # The task page comes with the task pages (tasks/urls.py); until it is there the row anchors here.
+    for name in ("tasks:detail", "tasks:task_detail"):
+        url = _url(name, task.pk)
+        if url:
+            return url
+    return f"{reverse('todo:index')}#task-{task.pk}"
 
 
 def _tasks_base() -> QuerySet[Task]:

@@ -409,7 +409,21 @@ def test_the_count_is_cached_for_a_while(client, branch, member):
     client.force_login(member)
     url = reverse("bulletin:announcement_list")
     assert 'id="todo-count">1<' in client.get(url).content.decode()
-    make_task(member, org=branch, title="二")
-    assert 'id="todo-count">1<' in client.get(url).content.decode()  # cached (60 s)
+    make_rectification(branch, member, text="新的整改")  # not attributed: the cached count stays 60 s
+    assert 'id="todo-count">1<' in client.get(url).content.decode()
     client.get(reverse("todo:index"))  # the page recounts and refreshes it
     assert 'id="todo-count">2<' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_saving_a_task_drops_its_peoples_counts(client, branch, secretary, member):
+    client.force_login(member)
+    url = reverse("bulletin:announcement_list")
+    assert 'id="todo-count"' not in client.get(url).content.decode()
+    task = make_task(member, org=branch, title="新任务", assigned_by=secretary)
+    assert 'id="todo-count">1<' in client.get(url).content.decode()
+    cache.set(todo.cache_key(secretary.pk), 7)
+    task.status = Task.Status.SUBMITTED
+    task.save()
+    assert cache.get(todo.cache_key(secretary.pk)) is None
+    assert 'id="todo-count"' not in client.get(url).content.decode()
