@@ -427,3 +427,22 @@ def test_saving_a_task_drops_its_peoples_counts(client, branch, secretary, membe
     task.save()
     assert cache.get(todo.cache_key(secretary.pk)) is None
     assert 'id="todo-count"' not in client.get(url).content.decode()
+
+
+# --- The bench's preparation ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_bench_prepare_gives_the_secretary_open_tasks(branch, secretary, capsys):
+    from bench import bench_todo
+
+    assert bench_todo.prepare(n_tasks=5) == "secretary"
+    assert bench_todo.prepare(n_tasks=5) == "secretary"  # again: replaced, not doubled
+    rows = [r for r in todo.rows_for(secretary, now=timezone.now()) if r.kind == "task"]
+    assert len(rows) == 5
+    assert sum(r.overdue for r in rows) == 5  # due from 5 days ago to yesterday
+    try:
+        import bench.load  # noqa: F401
+    except ImportError:
+        assert bench_todo.measure() == []
+        assert "bench.load" in capsys.readouterr().out
