@@ -70,7 +70,5 @@ def measure() -> list[Measure]:
         print("# bench_todo: bench.load is not here yet (the lead wires it at merge); nothing measured")
         return []
     username = prepare()
-    ratios = compare_pages(
-        pages={"todo": ("/todo/", username)}, baseline=("/healthz", None), clients=8, seconds=20
-    )
+    ratios = compare_pages(pages={"todo": ("/todo/", username)}, baseline=("/healthz", None), clients=8, seconds=20)
     return [Measure("todo_page_vs_healthz", float(ratios["todo"]), "x", "<=", 3)]

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from meetings.models import LeaveRequest, Meeting
 from org.models import Post, StaffRole
+from org.rules import may_decide_leave
 from org.scope import get_scope
 from supervision.models import Finding, Rectification
 from tasks import todo
 from tasks.models import Dispatch, Task
 from tests.conftest import client_for
-from tests.factories import GroupFactory, MeetingFactory, member_with_login, staff_user
+from tests.factories import MeetingFactory, member_with_login, staff_user
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = timezone.now()
@@ -93,7 +94,9 @@ def test_reports_wait_for_the_assigner_and_dispatched_ones_for_the_work_dept(
 ):
     make_task(member, org=branch, title="书记交办已提交", status=Task.Status.SUBMITTED, assigned_by=secretary)
     make_task(member, org=branch, title="书记交办未提交", assigned_by=secretary)
-    dispatch = Dispatch.objects.create(title="六月指南", due_at=NOW + dt.timedelta(days=9), created_by=supervisor, created_at=NOW)
+    dispatch = Dispatch.objects.create(
+        title="六月指南", due_at=NOW + dt.timedelta(days=9), created_by=supervisor, created_at=NOW
+    )
     make_task(other_secretary, org=other_branch, title="下发已提交", status=Task.Status.SUBMITTED, dispatch=dispatch)
     discipline = staff_user(username="jijian", role=StaffRole.Role.DISCIPLINE_DEPT)
 
@@ -101,8 +104,7 @@ def test_reports_wait_for_the_assigner_and_dispatched_ones_for_the_work_dept(
     assert titles(supervisor, "report") == ["下发已提交"]  # 党委工作部
     assert titles(other_secretary, "report") == []
     assert titles(member, "report") == []
-    if discipline is not None:  # 纪检部 is a supervisor but not the 党委工作部
-        assert titles(discipline, "report") == []
+    assert titles(discipline, "report") == []  # 纪检部 is a supervisor but not the 党委工作部
 
 
 # --- Meetings ---------------------------------------------------------------------------------
@@ -117,7 +119,9 @@ def pending(meeting, user):
 
 
 @pytest.mark.django_db
-def test_leave_requests_for_the_secretary_or_the_group_leader(branch, group, other_branch, secretary, member, other_secretary):
+def test_leave_requests_for_the_secretary_or_the_group_leader(
+    branch, group, other_branch, secretary, member, other_secretary
+):
     leader = member_with_login(branch=branch, group=group, username="leader", role=Post.Role.GROUP_LEADER, name="组长")
     deputy = member_with_login(branch=branch, username="deputy", role=Post.Role.DEPUTY_SECRETARY, name="副书记")
     branch_meeting = notified_meeting(branch, topic="支部党员大会")
@@ -132,16 +136,24 @@ def test_leave_requests_for_the_secretary_or_the_group_leader(branch, group, oth
     pending(locked, member)
     pending(notified_meeting(other_branch, topic="别的支部会议"), other_secretary)
 
-    assert [t for t in titles(secretary, "leave")] == ["李党员 请假：支部党员大会"]
+    assert titles(secretary, "leave") == ["李党员 请假：支部党员大会"]
     assert titles(leader, "leave") == ["李党员 请假：党小组会"]
     assert titles(deputy, "leave") == []  # 书记 only (org.rules.decides_leave)
     assert titles(member, "leave") == []
     assert titles(other_secretary, "leave") == ["赵书记 请假：别的支部会议"]
+    # the same answer as the predicate, request by request (org.rules: one rule, one home)
+    for user in (secretary, leader, deputy, member, other_secretary):
+        shown = set(titles(user, "leave"))
+        for request in LeaveRequest.objects.select_related("meeting", "member"):
+            expected = request.status == LeaveRequest.Status.PENDING and may_decide_leave(user, request.meeting)
+            assert (f"{request.member.name} 请假：{request.meeting.topic}" in shown) == expected, (user, request)
 
 
 @pytest.mark.django_db
 def test_minutes_due_for_recorder_and_secretaries(branch, other_branch, secretary, member, other_secretary):
-    held = MeetingFactory(branch=branch, status=Meeting.Status.HELD, topic="已召开", planned_start=NOW - dt.timedelta(days=1))
+    held = MeetingFactory(
+        branch=branch, status=Meeting.Status.HELD, topic="已召开", planned_start=NOW - dt.timedelta(days=1)
+    )
     recorded = MeetingFactory(
         branch=other_branch,
         status=Meeting.Status.HELD,
@@ -150,7 +162,9 @@ def test_minutes_due_for_recorder_and_secretaries(branch, other_branch, secretar
         planned_start=NOW - dt.timedelta(days=2),
     )
     MeetingFactory(branch=branch, status=Meeting.Status.NOTIFIED, topic="还没开")  # in two days
-    MeetingFactory(branch=branch, status=Meeting.Status.SUBMITTED, topic="已提交", planned_start=NOW - dt.timedelta(days=3))
+    MeetingFactory(
+        branch=branch, status=Meeting.Status.SUBMITTED, topic="已提交", planned_start=NOW - dt.timedelta(days=3)
+    )
 
     assert titles(secretary, "minutes") == ["已召开"]
     assert titles(member, "minutes") == ["他记录的"]
@@ -164,8 +178,15 @@ def test_minutes_due_for_recorder_and_secretaries(branch, other_branch, secretar
 @pytest.mark.django_db
 def test_returned_records_for_the_branch_committee(branch, other_branch, secretary, member, other_secretary):
     committee_member = member_with_login(branch=branch, username="zuzhi", role=Post.Role.ORGANIZATION, name="组织委员")
-    MeetingFactory(branch=branch, status=Meeting.Status.RETURNED, topic="被退回的记录", planned_start=NOW - dt.timedelta(days=5))
-    MeetingFactory(branch=other_branch, status=Meeting.Status.RETURNED, topic="别的支部退回", planned_start=NOW - dt.timedelta(days=5))
+    MeetingFactory(
+        branch=branch, status=Meeting.Status.RETURNED, topic="被退回的记录", planned_start=NOW - dt.timedelta(days=5)
+    )
+    MeetingFactory(
+        branch=other_branch,
+        status=Meeting.Status.RETURNED,
+        topic="别的支部退回",
+        planned_start=NOW - dt.timedelta(days=5),
+    )
 
     assert titles(secretary, "returned") == ["被退回的记录"]
     assert titles(committee_member, "returned") == ["被退回的记录"]
@@ -214,13 +235,27 @@ def test_manual_scores_for_supervisors_while_missing(branch, other_branch, super
 
     scheme = Scheme.objects.create(year=2091, name="测试方案")
     item = Item.objects.create(
-        scheme=scheme, category="组织生活", name="支部工作评价", order=1, max_points=Decimal("10"), method="manual", kind="manual"
+        scheme=scheme,
+        category="组织生活",
+        name="支部工作评价",
+        order=1,
+        max_points=Decimal("10"),
+        method="manual",
+        kind="manual",
     )
     draft = Run.objects.create(
-        scheme=scheme, kind=Run.Kind.QUARTER, period_start=dt.date(2091, 1, 1), period_end=dt.date(2091, 4, 1), created_at=NOW
+        scheme=scheme,
+        kind=Run.Kind.QUARTER,
+        period_start=dt.date(2091, 1, 1),
+        period_end=dt.date(2091, 4, 1),
+        created_at=NOW,
     )
     done = Run.objects.create(
-        scheme=scheme, kind=Run.Kind.QUARTER, period_start=dt.date(2091, 4, 1), period_end=dt.date(2091, 7, 1), created_at=NOW
+        scheme=scheme,
+        kind=Run.Kind.QUARTER,
+        period_start=dt.date(2091, 4, 1),
+        period_end=dt.date(2091, 7, 1),
+        created_at=NOW,
     )
     published = Run.objects.create(
         scheme=scheme,
