@@ -23,7 +23,7 @@ from operator import add
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -120,11 +120,19 @@ class _Count(Subquery):
 
 def count_for(user, *, now: dt.datetime) -> int:
     """How many rows ``rows_for`` gives: one SQL statement (none when no provider applies)."""
+    return counts_with(user, now=now)[0]
+
+
+def counts_with(user, *, now: dt.datetime, also: QuerySet | None = None) -> tuple[int, int]:
+    """(the 我的待办 count, the count of ``also``) in one SQL statement: the navbar adds its inbox badge."""
     sets = _querysets(user, now=now)
-    if not sets:
-        return 0
-    total = reduce(add, (_Count(qs.order_by().values("pk")) for _, qs in sets))
-    return get_user_model().objects.filter(pk=user.pk).values_list(total, flat=True).first() or 0
+    if not sets and also is None:
+        return 0, 0
+    zero = Value(0, output_field=IntegerField())
+    total = reduce(add, (_Count(qs.order_by().values("pk")) for _, qs in sets)) if sets else zero
+    other = _Count(also.order_by().values("pk")) if also is not None else zero
+    row = get_user_model().objects.filter(pk=user.pk).values_list(total, other).first()
+    return (row[0] or 0, row[1] or 0) if row else (0, 0)
 
 
 def cache_key(user_id: int) -> str:

@@ -393,37 +393,47 @@ def test_count_equals_rows_on_the_page(client, branch, secretary, member, superv
 
 
 @pytest.mark.django_db
-def test_navbar_count_one_query_then_cached(django_assert_num_queries, rf, branch, secretary, member):
-    from tasks.context_processors import todo_count
+def test_navbar_counts_in_one_query_cached_or_not(django_assert_num_queries, rf, branch, secretary, member):
+    from bulletin.models import Notification
+    from tasks.context_processors import navbar
 
     _fill_secretary(branch, secretary, member, 6)
+    Notification.objects.create(
+        channel=Notification.Channel.INBOX,
+        recipient=secretary,
+        subject="通知",
+        body="请准时参加。",
+        url="/",
+        status=Notification.Status.SENT,
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
     request = rf.get("/")
     request.user = secretary
     get_scope(secretary)  # computed once per request anyway (org.context_processors.roles)
-    with django_assert_num_queries(0):
-        lazy = todo_count(request)["todo_count"]  # nothing until the template reads it
-    with django_assert_num_queries(1):
-        value = lazy()
-        assert lazy() == value  # read twice in the navbar: counted once
-    assert value == len(todo.rows_for(secretary, now=timezone.now()))
-    with django_assert_num_queries(0):
-        assert todo_count(request)["todo_count"]() == value
+    with django_assert_num_queries(1):  # the inbox badge and 我的待办, one statement
+        first = navbar(request)
+    assert first["todo_count"] == len(todo.rows_for(secretary, now=timezone.now())) > 0
+    with django_assert_num_queries(1):  # cached: only the inbox, as before 我的待办
+        again = navbar(request)
+    assert again == first
+    assert first["inbox_unread"] == 1
 
 
 @pytest.mark.django_db
 def test_navbar_count_anonymous_no_query(django_assert_num_queries, rf):
     from django.contrib.auth.models import AnonymousUser
 
-    from tasks.context_processors import todo_count
+    from tasks.context_processors import navbar
 
     request = rf.get("/")
     request.user = AnonymousUser()
     with django_assert_num_queries(0):
-        assert todo_count(request) == {"todo_count": 0}
+        assert navbar(request) == {"inbox_unread": 0, "todo_count": 0}
 
 
 @pytest.mark.django_db
-def test_ordinary_page_costs_one_query_more_without_the_cache(client, branch, secretary, member):
+def test_ordinary_page_costs_no_more_query_without_the_cache(client, branch, secretary, member):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -436,7 +446,10 @@ def test_ordinary_page_costs_one_query_more_without_the_cache(client, branch, se
     cache.delete(todo.cache_key(secretary.pk))
     with CaptureQueriesContext(connection) as uncached:
         html = client.get(url).content.decode()
-    assert len(uncached.captured_queries) == len(cached.captured_queries) + 1
+    assert len(uncached.captured_queries) == len(cached.captured_queries)
+    navbar_sql = [q["sql"] for q in uncached.captured_queries if "_todo_n" in q["sql"]]
+    assert len(navbar_sql) == 1 and "bulletin_notification" in navbar_sql[0]
+    assert not any("_todo_n" in q["sql"] for q in cached.captured_queries)
     assert 'id="todo-count">' in html
     assert "我的待办" in html
 
