@@ -91,7 +91,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.roles",
-                "bulletin.context_processors.inbox",
+                # the inbox badge and the 我的待办 count, in one query (replaces bulletin's inbox)
+                "tasks.context_processors.navbar",
             ],
         },
     },

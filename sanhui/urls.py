@@ -52,6 +52,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("tasks/", include("tasks.urls")),
     path("assessment/", include("assessment.urls")),
+    path("todo/", include("tasks.urls_todo")),
     path("admin/", admin.site.urls),
 ]
 

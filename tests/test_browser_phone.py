@@ -213,6 +213,8 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("dangyuan", "checkin", "meetings:checkin", {"pk": o["noticed"].pk}),
         ("dangyuan", "my-participation", "assessment:my_participation", {}),
         ("dangyuan", "my-branch-score", "assessment:my_branch_score", {}),
+        # 我的待办, for every kind of login (tasks/todo.py).
+        *[(role, f"todo-{role}", "todo:index", {}) for role in ("dangyuan", "shuji", "supervisor", "committee")],
         # The branch secretary's.
         ("shuji", "branch", "org:branch_detail", {"pk": home.pk}),
         ("shuji", "branch-duties", "org:branch_duties", {"pk": home.pk}),
