@@ -24,7 +24,7 @@ from operator import add
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from org.clock import deadline_text
@@ -168,20 +168,8 @@ def forget_task_people(sender, instance: Task, **kwargs) -> None:
 # --- The providers of tasks and the apps below it -------------------------------------------
 
 
-def _url(name: str, *args, fallback: str = "") -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return fallback
-
-
 def _task_url(task: Task) -> str:
-    # The task page comes with the task pages (tasks/urls.py); until it is there the row anchors here.
-    for name in ("tasks:detail", "tasks:task_detail"):
-        url = _url(name, task.pk)
-        if url:
-            return url
-    return f"{reverse('todo:index')}#task-{task.pk}"
+    return reverse("tasks:detail", args=[task.pk])
 
 
 def _tasks_base() -> QuerySet[Task]:
