@@ -401,7 +401,9 @@ class MeetingFilterForm(forms.Form):
     branch = forms.ModelChoiceField(
         label="支部", queryset=Organization.objects.none(), required=False, widget=forms.HiddenInput
     )
-    branch_name = forms.CharField(label="支部", max_length=50, required=False, strip=True)
+    branch_name = forms.CharField(
+        label="支部", max_length=50, required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"})
+    )
     type = forms.ModelChoiceField(
         label="类型", queryset=MeetingType.objects.all(), to_field_name="code", required=False, empty_label="全部类型"
     )
@@ -424,7 +426,7 @@ class MeetingFilterForm(forms.Form):
         if branches is None:
             del self.fields["branch_name"]
         else:
-            self.fields["branch_name"].widget.attrs.update(placeholder=_("支部名称"), type="search")
+            self.fields["branch_name"].widget.attrs.update(placeholder=_("支部名称"))
 
     def values(self) -> dict:
         if not self.is_valid():
