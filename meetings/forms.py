@@ -396,7 +396,14 @@ class LeaveDecisionForm(forms.Form):
 class MeetingFilterForm(forms.Form):
     """The filters of the meeting list; every field optional, bad values ignored."""
 
-    branch = forms.ModelChoiceField(label="支部", queryset=Organization.objects.none(), required=False)
+    # At 1,000 branches a <select> of every branch is the slowest part of the page: the branch
+    # is a search box (名称包含) instead; ?branch=<pk> still works for links (a hidden field).
+    branch = forms.ModelChoiceField(
+        label="支部", queryset=Organization.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    branch_name = forms.CharField(
+        label="支部", max_length=50, required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"})
+    )
     type = forms.ModelChoiceField(
         label="类型", queryset=MeetingType.objects.all(), to_field_name="code", required=False, empty_label="全部类型"
     )
@@ -413,8 +420,13 @@ class MeetingFilterForm(forms.Form):
             self.fields["branch"].empty_label = _("全部支部")
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm" if hasattr(field, "choices") else "")
-        for name in ("year", "month"):
-            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+        for name in ("year", "month", "branch_name"):
+            if name in self.fields:
+                self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+        if branches is None:
+            del self.fields["branch_name"]
+        else:
+            self.fields["branch_name"].widget.attrs.update(placeholder=_("支部名称"))
 
     def values(self) -> dict:
         if not self.is_valid():
@@ -425,6 +437,7 @@ class MeetingFilterForm(forms.Form):
         mtype = data.get("type")
         return {
             "branch": data.get("branch"),
+            "branch_name": data.get("branch_name") or "",
             "type_code": mtype.code if mtype else "",
             "status": data.get("status") or "",
             "year": data.get("year"),

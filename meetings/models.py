@@ -315,6 +315,8 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["branch", "counts_for"], name="meetings_meeting_branch_period"),
             models.Index(fields=["branch", "planned_start"], name="meetings_meeting_branch_start"),
+            # the all-meetings list of the committee: newest first across every branch
+            models.Index(fields=["-planned_start", "-id"], name="meetings_meeting_start_id"),
             models.Index(fields=["status", "actual_end"], name="meetings_meeting_status_end"),
             models.Index(
                 fields=["minutes_due_at"],

@@ -67,14 +67,18 @@ def filter_meetings(
     qs: QuerySet[Meeting],
     *,
     branch: Organization | None = None,
+    branch_name: str = "",
     type_code: str = "",
     status: str = "",
     year: int | None = None,
     month: int | None = None,
 ) -> QuerySet[Meeting]:
-    """Narrow a meeting list; year and month compare the planned start in local time."""
+    """Narrow a meeting list; year and month compare the planned start in local time;
+    ``branch_name`` keeps the branches whose name contains it."""
     if branch is not None:
         qs = qs.filter(branch=branch)
+    if branch_name:
+        qs = qs.filter(branch__name__icontains=branch_name)
     if type_code:
         qs = qs.filter(types__code=type_code)
     if status:

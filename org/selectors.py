@@ -43,6 +43,35 @@ def branch_overview(user, *, on: dt.date) -> QuerySet[Organization]:
     )
 
 
+def home_branches(user, *, on: dt.date, limit: int) -> list[Organization]:
+    """The home's 全部支部 panel: the first ``limit`` visible branches with their member and group
+    counts, one query whatever the number of branches (correlated counts per shown row, not a
+    COUNT(DISTINCT) over memberships x groups of every branch). The lead may point this at the
+    rollups ("worst first") at merge; the full list is org:branch_list."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    def count_of(qs):
+        return Coalesce(
+            Subquery(qs.order_by().values("organization_id").annotate(n=Count("pk")).values("n")[:1]),
+            0,
+            output_field=IntegerField(),
+        )
+
+    members = Membership.objects.filter(
+        active_on(on), organization_id=OuterRef("pk"), member__status__in=Member.ON_ROLL_STATUSES
+    )
+    groups = Organization.objects.filter(parent_id=OuterRef("pk"), kind=Organization.Kind.GROUP).order_by()
+    group_count = Coalesce(
+        Subquery(groups.values("parent_id").annotate(n=Count("pk")).values("n")[:1]), 0, output_field=IntegerField()
+    )
+    return list(
+        branches_visible_to(user)
+        .annotate(member_count=count_of(members), group_count=group_count)
+        .order_by("sort_order", "id")[:limit]
+    )
+
+
 def branch_members_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:
     """Members of a branch on date ``on`` (the 应到 of a branch meeting): one query."""
     return (

@@ -10,6 +10,8 @@ from meetings import selectors as meeting_selectors
 from org import selectors as org_selectors
 from org.scope import get_scope
 
+HOME_BRANCH_ROWS = 20
+
 
 @login_required
 def home(request):
@@ -24,7 +26,8 @@ def home(request):
         "my_branch_meetings": None,
     }
     if scope.sees_all_branches:
-        ctx["all_branches"] = org_selectors.branch_overview(request.user, on=today)
+        # bounded: at 1,000 branches the panel shows HOME_BRANCH_ROWS, the rest is one click away
+        ctx["all_branches"] = org_selectors.home_branches(request.user, on=today, limit=HOME_BRANCH_ROWS)
     if scope.home_branch_id:
         my_branch = org_selectors.branch_overview(request.user, on=today).filter(pk=scope.home_branch_id).first()
         ctx["my_branch"] = my_branch

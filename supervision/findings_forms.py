@@ -34,7 +34,13 @@ class DateInput(forms.DateInput):
 class FindingFilterForm(forms.Form):
     """The ledger's filters; every field optional, bad values ignored."""
 
-    branch = forms.ModelChoiceField(label="支部", queryset=Organization.objects.none(), required=False)
+    # A search box (名称包含), not a <select> of 1,000 branches; ?branch=<pk> links still work.
+    branch = forms.ModelChoiceField(
+        label="支部", queryset=Organization.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    branch_name = forms.CharField(
+        label="支部", max_length=50, required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"})
+    )
     category = forms.ChoiceField(
         label="问题类别", choices=[("", "全部类别"), *Finding.Category.choices], required=False
     )
@@ -49,13 +55,15 @@ class FindingFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if branches is None:
             del self.fields["branch"]
+            del self.fields["branch_name"]
         else:
             self.fields["branch"].queryset = branches
             self.fields["branch"].empty_label = _("全部支部")
+            self.fields["branch_name"].widget.attrs.update(placeholder=_("支部名称"))
         for name, field in self.fields.items():
             if name == "overdue":
                 field.widget.attrs["class"] = "form-check-input"
-            elif name == "year":
+            elif name in ("year", "branch_name"):
                 field.widget.attrs["class"] = "form-control form-control-sm"
             else:
                 field.widget.attrs["class"] = "form-select form-select-sm"

@@ -32,7 +32,13 @@ def period_range(year: int, period: str) -> tuple[dt.date, dt.date]:
 class QueueFilterForm(forms.Form):
     """Filters of the review queue; every field optional, a bad value is ignored and the rest kept."""
 
-    branch = forms.ModelChoiceField(label="支部", queryset=Organization.objects.none(), required=False)
+    # A search box (名称包含), not a <select> of 1,000 branches; ?branch=<pk> links still work.
+    branch = forms.ModelChoiceField(
+        label="支部", queryset=Organization.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    branch_name = forms.CharField(
+        label="支部", max_length=50, required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"})
+    )
     type = forms.ModelChoiceField(
         label="会议类型",
         queryset=MeetingType.objects.all(),
@@ -60,6 +66,9 @@ class QueueFilterForm(forms.Form):
             field.widget.attrs["class"] = "form-select form-select-sm"
         self.fields["year"].widget.attrs["class"] = "form-control form-control-sm"
         self.fields["year"].widget.attrs["placeholder"] = _("如 2026")
+        self.fields["branch_name"].widget.attrs.update(
+            {"class": "form-control form-control-sm", "placeholder": _("支部名称")}
+        )
 
     def values(self, *, today: dt.date) -> dict:
         """Keyword arguments of ``selectors.review.review_queue``."""
@@ -73,6 +82,7 @@ class QueueFilterForm(forms.Form):
         flags = data.get("flags") or ""
         return {
             "branch": data.get("branch"),
+            "branch_name": data.get("branch_name") or "",
             "meeting_type": data.get("type"),
             "period": period_range(year, period) if year else None,
             "has_open_flags": {"open": True, "none": False}.get(flags),

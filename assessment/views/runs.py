@@ -40,6 +40,8 @@ VIEW_BRANCH = "assessment.view_branch_score"
 MANUAL_PAGE_SIZE = 20
 Status = Run.Status
 
+RANKING_PAGE_SIZE = 50  # ranked branches per page of a run's detail
+
 
 # --- Loading and permissions ------------------------------------------------------------------
 
@@ -148,10 +150,11 @@ def run_detail(request, pk: int):
     counts: dict[str, int] = {}
     for s in scores:
         counts[s.grade] = counts.get(s.grade, 0) + 1
+    shown = [s for s in scores if not ((grade and s.grade != grade) or (failing_only and not s.is_failing))]
+    # 1,000 ranked branches: the counts above read them all (in memory), the page renders 50.
+    page = Paginator(shown, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
-    for s in scores:
-        if (grade and s.grade != grade) or (failing_only and not s.is_failing):
-            continue
+    for s in page.object_list:
         change, change_css = _change(s, has_previous=has_previous)
         rectification = s.rectification
         may_see_rectification = rectification is not None and request.user.has_perm(
@@ -175,6 +178,7 @@ def run_detail(request, pk: int):
             "run": run,
             "last_day": selectors.last_day(run),
             "rows": rows,
+            "page": page,
             "total_count": len(scores),
             "failing_count": sum(1 for s in scores if s.is_failing),
             "grades": selectors.grade_counts(bands, counts),

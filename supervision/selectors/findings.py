@@ -83,6 +83,7 @@ def filter_findings(
     *,
     now: dt.datetime,
     branch: Organization | None = None,
+    branch_name: str = "",
     category: str = "",
     severity: str = "",
     status: str = "",
@@ -92,6 +93,8 @@ def filter_findings(
     """Narrow the ledger; ``year`` is the local year the finding was raised in."""
     if branch is not None:
         qs = qs.filter(branch=branch)
+    if branch_name:
+        qs = qs.filter(branch__name__icontains=branch_name)
     if category:
         qs = qs.filter(category=category)
     if severity:

@@ -46,6 +46,7 @@ def open_flags(**filters) -> QuerySet[Flag]:
 def review_queue(
     *,
     branch: Organization | None = None,
+    branch_name: str = "",
     meeting_type: MeetingType | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     has_open_flags: bool | None = None,
@@ -65,6 +66,8 @@ def review_queue(
     qs = with_open_flag_count(qs)
     if branch is not None:
         qs = qs.filter(branch=branch)
+    if branch_name:
+        qs = qs.filter(branch__name__icontains=branch_name)
     if meeting_type is not None:
         # Exists rather than a join: a meeting appears once whatever else it is.
         qs = qs.filter(Exists(Meeting.types.through.objects.filter(meeting=OuterRef("pk"), meetingtype=meeting_type)))

@@ -748,3 +748,38 @@ def test_publishing_with_warnings_is_refused_without_the_confirmation_and_opens_
     assert status_of(in_review) == "review"
     assert "请确认以上提示后再继续。" in refused_page
     assert not Finding.objects.exists()
+
+
+# --- The ranking in pages (1,000 branches at group scale) ---------------------------------------
+
+
+def test_the_ranking_shows_one_page_of_branches_and_the_next_page_keeps_the_filter(
+    draft, supervisor, client, monkeypatch, django_assert_num_queries
+):
+    from assessment.views import runs as run_views
+
+    monkeypatch.setattr(run_views, "RANKING_PAGE_SIZE", 2)
+    BranchFactory()
+    run_compute(run=draft, now=NOW)
+    client_for(client, supervisor)
+    url = reverse("assessment:run_detail", args=[draft.pk])
+    client.get(url)
+
+    with django_assert_num_queries(15):  # the same as unpaged: the page is cut from the ranking in memory
+        first = client.get(url, {"failing": ""})
+    assert page(first).count('class="branch-link"') == 2
+    body = first.content.decode()
+    assert "第 1 / 2 页" in body and "failing=&amp;page=2" in body.replace("page=2&amp;failing=", "failing=&amp;page=2")
+
+    last = client.get(url, {"failing": "", "page": "2"})
+    assert page(last).count('class="branch-link"') == 1  # the last ranked branch
+    assert "上一页" in last.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "999"])
+def test_a_garbage_ranking_page_is_a_page_not_an_error(draft, supervisor, client, raw):
+    run_compute(run=draft, now=NOW)
+    client_for(client, supervisor)
+    response = client.get(reverse("assessment:run_detail", args=[draft.pk]), {"page": raw})
+    assert response.status_code == 200
+    assert page(response).count('class="branch-link"') >= 1
