@@ -1,6 +1,26 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = "督办任务"
+
+    def ready(self):
+        # meetings sits below tasks: it calls these through its hook registry, never imports us.
+        from meetings import hooks
+
+        from . import follow
+
+        hooks.register_decision_check(follow.decision_owner_problem)
+        hooks.register_on_submitted(follow.create_decision_tasks)
+        hooks.register_on_submitted(follow.create_makeup_tasks)
+        hooks.register_agenda_prefill(follow.decisions_agenda_prefill)
+        hooks.register_on_minutes_opened(follow.record_minutes_opened)
+        # tasks.sources (the report-rule registry) comes with the lifecycle API (branch tasks-core).
+        try:
+            sources = import_module("tasks.sources")
+        except ImportError:
+            return
+        sources.register_report_rule(follow.Task.Source.MAKEUP, follow.makeup_report_problems)
