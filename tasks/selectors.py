@@ -59,3 +59,12 @@ def open_decisions_past_deadline(*, now: dt.datetime, branch_ids=None) -> QueryS
     if branch_ids is not None:
         qs = qs.filter(organization_id__in=branch_ids)
     return qs.select_related("organization", "owner", "meeting").order_by("due_at", "id")
+
+
+def makeup_tasks_of(member_id: int) -> QuerySet[Task]:
+    """A member's 补学 tasks, newest meeting first, with the meeting and the reading time: one query."""
+    return (
+        Task.objects.filter(owner_id=member_id, source=Task.Source.MAKEUP)
+        .select_related("meeting", "makeup")
+        .order_by("-meeting__planned_start", "-id")
+    )
