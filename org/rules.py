@@ -329,3 +329,11 @@ rules.add_perm("assessment.manage_runs", is_committee)
 rules.add_perm("assessment.enter_scores", is_supervisor)
 rules.add_perm("assessment.view_all_scores", sees_all)
 rules.add_perm("assessment.view_branch_score", sees_all | reaches_branch)
+
+
+# --- Tasks (议定事项 followed up) -------------------------------------------------------
+# Decisions open past their deadline: the 党委 level sees every branch's; a branch's committee
+# (书记, 副书记, 支委委员) sees its own branch's; an ordinary member does not see the list.
+
+rules.add_perm("tasks.view_open_decisions", sees_all | is_branch_manager_anywhere)
+
