@@ -11,7 +11,7 @@ class TasksConfig(AppConfig):
         # meetings sits below tasks: it calls these through its hook registry, never imports us.
         from meetings import hooks
 
-        from . import follow
+        from . import admin_makeup, follow  # noqa: F401  (admin_makeup registers its admin screens)
 
         hooks.register_decision_check(follow.decision_owner_problem)
         hooks.register_on_submitted(follow.create_decision_tasks)
