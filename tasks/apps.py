@@ -9,9 +9,12 @@ class TasksConfig(AppConfig):
 
     def ready(self):
         # meetings sits below tasks: it calls these through its hook registry, never imports us.
-        from meetings import hooks
+        from meetings import hooks, panels
 
         from . import admin_makeup, follow  # noqa: F401  (admin_makeup registers its admin screens)
+        from . import panels as tasks_panels
+
+        panels.register(tasks_panels.meeting_page)
 
         hooks.register_decision_check(follow.decision_owner_problem)
         hooks.register_on_submitted(follow.create_decision_tasks)

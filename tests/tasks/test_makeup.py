@@ -175,3 +175,19 @@ def test_a_completed_makeup_changes_no_attendance_compliance_or_assessment_figur
     assert before["branch"] and before["members"] and before["items"]  # there are figures to compare
     assert after == before
     assert ("leave" in {s for _, s in after["attendance"]}) and ("absent" in {s for _, s in after["attendance"]})
+
+
+def test_the_meeting_page_tells_the_secretary_who_got_no_makeup_task(client, branch, secretary, member, absentee):
+    offline = MemberFactory(name="井下老张", user=None)
+    MembershipFactory(member=offline, organization=branch)
+    meeting = record(
+        general_meeting(branch, member),
+        secretary,
+        statuses={member.member.pk: "leave", absentee.member.pk: "absent", offline.pk: "absent"},
+    )
+    services.meeting_submit(meeting=meeting, user=secretary, now=NOW)
+    url = reverse("meetings:meeting_detail", args=[meeting.pk])
+
+    page = client_for(client, secretary).get(url).content.decode()
+    assert "井下老张：井下老张还没有登录账号，不能作为责任人。" in page
+    assert "makeup-skips" not in client_for(client, member).get(url).content.decode()
