@@ -33,7 +33,8 @@ from meetings.models import Attendance, Meeting
 from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
-from tasks.selectors import makeup_tasks_of, task_state
+from tasks.follow_selectors import makeup_tasks_of
+from tasks.states import task_progress
 
 from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
 
@@ -502,7 +503,7 @@ def makeup_of(member_id: int, *, now: dt.datetime) -> list[MakeupRow]:
                 topic=task.meeting.topic,
                 held_on=task.meeting.held_on,
                 due_text=task.due_text,
-                state=task_state(task, now=now).label,
+                state=task_progress(task, now=now).label,
                 minutes_opened=bool(study and study.minutes_opened_at),
             )
         )

@@ -36,7 +36,7 @@ from org.clock import local_date, local_midnight
 from org.models import Organization, Post
 from supervision.models import Finding, Flag, Rectification, Review
 from tasks.models import Task
-from tasks.selectors import TaskState, task_state
+from tasks.states import Progress, task_progress
 
 from .models import GradeBand, Item, Run, Scheme
 
@@ -766,8 +766,8 @@ RETURNS_DEDUCTED = 2
 def _dispatch_on_time(lines, items: list[Item], branch_ids, start_dt, end_dt, now: dt.datetime) -> None:
     """Tasks sent down by the 党委 (上级交办) due in the period: one deduction per task overdue or returned twice.
 
-    Overdue is read through ``tasks.selectors.task_state`` as of ``now`` (not finished past
-    the deadline, or done by a report after it); a task both late and returned twice costs once.
+    Overdue is read through ``tasks.states.task_progress`` as of ``now`` (not finished past
+    the deadline, or accepted after it); a task both late and returned twice costs once.
     """
     rows = (
         Task.objects.filter(
@@ -778,9 +778,9 @@ def _dispatch_on_time(lines, items: list[Item], branch_ids, start_dt, end_dt, no
         .order_by("due_at", "id")
     )
     for task in rows:
-        state = task_state(task, now=now)
+        state = task_progress(task, now=now)
         why = []
-        if state in (TaskState.OVERDUE, TaskState.DONE_LATE):
+        if state in (Progress.OVERDUE, Progress.DONE_LATE):
             why.append(str(state.label))
         if task.return_count >= RETURNS_DEDUCTED:
             why.append(_("被退回 {n} 次").format(n=task.return_count))

@@ -331,6 +331,71 @@ rules.add_perm("assessment.view_all_scores", sees_all)
 rules.add_perm("assessment.view_branch_score", sees_all | reaches_branch)
 
 
+# --- Tasks (督办任务) --------------------------------------------------------------------
+# Duck-typed on ``organization_id``, ``owner_id``, ``assigned_by_id``, ``dispatch_id`` and the
+# ``helpers`` relation (prefetch it to save a query): org cannot import tasks.
+
+
+def _task_org_id(task):
+    return None if task is None else task.organization_id
+
+
+@rules.predicate
+def owns_task(user, task):
+    member_id = get_scope(user).member_id
+    return task is not None and member_id is not None and task.owner_id == member_id
+
+
+@rules.predicate
+def helps_task(user, task):
+    member_id = get_scope(user).member_id
+    if task is None or member_id is None:
+        return False
+    cached = getattr(task, "_prefetched_objects_cache", {}).get("helpers")
+    if cached is not None:
+        return any(h.pk == member_id for h in cached)
+    return task.helpers.filter(pk=member_id).exists()
+
+
+@rules.predicate
+def assigned_task(user, task):
+    return task is not None and task.assigned_by_id is not None and task.assigned_by_id == user.pk
+
+
+@rules.predicate
+def manages_task_branch(user, task):
+    return _task_org_id(task) in get_scope(user).committee_branch_ids
+
+
+@rules.predicate
+def leads_task_branch(user, task):
+    """The 书记 (not 副书记) of the task's branch."""
+    return _task_org_id(task) in get_scope(user).chief_secretary_branch_ids
+
+
+@rules.predicate
+def in_task_branch(user, task):
+    return _task_org_id(task) in get_scope(user).reachable_branch_ids
+
+
+@rules.predicate
+def is_dispatched(user, task):
+    return task is not None and task.dispatch_id is not None
+
+
+rules.add_perm("tasks.dispatch", sees_all)
+rules.add_perm("tasks.view_dispatch_matrix", sees_all)
+rules.add_perm("tasks.view_task", sees_all | owns_task | helps_task | assigned_task | in_task_branch)
+rules.add_perm("tasks.report_task", owns_task | helps_task)
+rules.add_perm("tasks.hand_over_task", manages_task_branch | is_admin)
+# Accepting or returning a report: whoever assigned it; a dispatched task also the 党委工作部;
+# a task of the branch's own (议定事项, 补学) also its 书记.
+rules.add_perm(
+    "tasks.decide_task",
+    assigned_task | (is_dispatched & is_work_dept) | (~is_dispatched & leads_task_branch),
+)
+rules.add_perm("tasks.cancel_task", assigned_task)
+
 # --- Tasks (议定事项 followed up) -------------------------------------------------------
 # Decisions open past their deadline: the 党委 level sees every branch's; a branch's committee
 # (书记, 副书记, 支委委员) sees its own branch's; an ordinary member does not see the list.

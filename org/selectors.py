@@ -117,3 +117,23 @@ def roster_rows(*, branches: QuerySet[Organization] | None = None, on: dt.date):
     return qs.select_related("member", "organization").order_by(
         "organization__sort_order", "organization_id", "member__name"
     )
+
+
+def holders_of(organization_ids, role: str, *, on: dt.date) -> dict[int, Member]:
+    """The member holding post ``role`` on ``on`` in each of ``organization_ids``: one query however many.
+
+    A unit with two overlapping holders (a hand-over day) gets the most recently appointed one;
+    a unit with none is missing from the result.
+    """
+    posts = (
+        Post.objects.filter(Q(organization_id__in=list(organization_ids)) & Q(role=role) & active_on(on))
+        .select_related("member")
+        .order_by("organization_id", "started_on", "id")
+    )
+    return {p.organization_id: p.member for p in posts}
+
+
+def holder_of(organization: Organization | int, role: str, *, on: dt.date) -> Member | None:
+    """The member holding post ``role`` of ``organization`` on ``on`` (None when vacant)."""
+    org_id = organization if isinstance(organization, int) else organization.pk
+    return holders_of([org_id], role, on=on).get(org_id)

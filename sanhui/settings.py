@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.sweep_rectifications",
         "schedule": env.int("RECTIFICATION_SWEEP_SECONDS", default=15 * 60),
     },
+    # Task reminders (N days before, on the day), overdue flags and escalations, each sent once.
+    "tasks-sweep": {
+        "task": "tasks.tasks.sweep_tasks",
+        "schedule": env.int("TASK_SWEEP_SECONDS", default=15 * 60),
+    },
     # The 回头看 of published assessment notices, once a failing branch's rectification is verified.
     "assessment-recheck-notices": {
         "task": "assessment.tasks.recheck_notices",

@@ -50,6 +50,7 @@ urlpatterns = [
     path("bulletin/", include("bulletin.urls")),
     path("meetings/", include("meetings.urls")),
     path("supervision/", include("supervision.urls")),
+    path("tasks/", include("tasks.urls")),
     path("tasks/", include("tasks.follow_views")),
     path("assessment/", include("assessment.urls")),
     path("admin/", admin.site.urls),

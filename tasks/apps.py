@@ -1,5 +1,3 @@
-from importlib import import_module
-
 from django.apps import AppConfig
 
 
@@ -13,6 +11,7 @@ class TasksConfig(AppConfig):
 
         from . import admin_makeup, follow  # noqa: F401  (admin_makeup registers its admin screens)
         from . import panels as tasks_panels
+        from . import sources
 
         panels.register(tasks_panels.meeting_page)
 
@@ -21,9 +20,4 @@ class TasksConfig(AppConfig):
         hooks.register_on_submitted(follow.create_makeup_tasks)
         hooks.register_agenda_prefill(follow.decisions_agenda_prefill)
         hooks.register_on_minutes_opened(follow.record_minutes_opened)
-        # tasks.sources (the report-rule registry) comes with the lifecycle API (branch tasks-core).
-        try:
-            sources = import_module("tasks.sources")
-        except ImportError:
-            return
         sources.register_report_rule(follow.Task.Source.MAKEUP, follow.makeup_report_problems)

@@ -17,7 +17,7 @@ from meetings.models import AgendaItem, Attendance, Meeting
 from org.clock import date_label, local_date, local_midnight
 
 from .models import MakeupRule, MakeupSkip, MakeupStudy, Task
-from .selectors import task_state
+from .states import task_progress
 from .services import owner_problem, task_create
 
 # The meetings that decide (支委会, 党员大会): the same codes as meetings.services.RESOLUTION_TYPES.
@@ -105,7 +105,7 @@ def follow_up_line(tasks: list[Task], *, now: dt.datetime) -> str:
     """The agenda line "上次会议议定事项落实情况：1. … （责任人，状态）；…"."""
     parts = [
         _("{n}. {title}（{owner}，{state}）").format(
-            n=n, title=task.title, owner=task.owner.name, state=task_state(task, now=now).label
+            n=n, title=task.title, owner=task.owner.name, state=task_progress(task, now=now).label
         )
         for n, task in enumerate(tasks, start=1)
     ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from org.scope import get_scope
 
-from .selectors import open_decisions_past_deadline
+from .follow_selectors import open_decisions_past_deadline
 
 PAGE_SIZE = 20
 

@@ -76,7 +76,7 @@ def test_a_task_done_on_time_and_returned_once_costs_nothing(scheme, branch, sec
         status=Task.Status.DONE,
         return_count=1,
         submitted_at=DUE - dt.timedelta(days=1),
-        completed_at=DUE + dt.timedelta(days=3),  # accepted late by the 党委: not the branch's delay
+        completed_at=DUE - dt.timedelta(hours=1),
     )
     dispatched(branch, secretary.member, "已取消的任务", status=Task.Status.CANCELLED)
     lines, points = reasons(scheme, branch)

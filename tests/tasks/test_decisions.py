@@ -11,7 +11,6 @@ from meetings.models import AgendaItem, Meeting
 from supervision.services.review import review_return
 from tasks.follow import FOLLOW_UP_TITLE
 from tasks.models import Task
-from tasks.selectors import TaskState, task_state
 
 from ..factories import MeetingFactory, MemberFactory, MembershipFactory
 from .follow_helpers import NOW, decision, record
@@ -188,16 +187,3 @@ def services_titles(meeting):
     from meetings.selectors import planned_agenda_titles
 
     return planned_agenda_titles(meeting.agenda)
-
-
-def test_the_task_state_reads_done_on_time_late_overdue_and_open():
-    due = NOW
-    task = Task(status=Task.Status.DONE, due_at=due, submitted_at=due, completed_at=due + dt.timedelta(days=2))
-    assert task_state(task, now=NOW) == TaskState.DONE_ON_TIME
-    task.submitted_at = due + dt.timedelta(seconds=1)
-    assert task_state(task, now=NOW) == TaskState.DONE_LATE
-    task = Task(status=Task.Status.IN_PROGRESS, due_at=due)
-    assert task_state(task, now=due - dt.timedelta(seconds=1)) == TaskState.OPEN
-    assert task_state(task, now=due) == TaskState.OVERDUE
-    task = Task(status=Task.Status.SUBMITTED, due_at=due, submitted_at=due - dt.timedelta(hours=1))
-    assert task_state(task, now=due + dt.timedelta(days=5)) == TaskState.SUBMITTED

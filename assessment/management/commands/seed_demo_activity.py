@@ -55,6 +55,7 @@ from supervision.services.findings import (
     rectifications_sweep,
 )
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
+from tasks.demo import seed_tasks
 
 SEED = 20260301
 MONTHS = 16  # full months of history before the current one
@@ -353,6 +354,7 @@ def seed_activity(*, now: dt.datetime) -> int:
         meetings = _write_meetings(planner.plan(), planner)
     _evidence_and_reviews(planner, meetings, now=now)
     _assessments(planner, now=now)
+    seed_tasks(now=now)
     return len(meetings)
 
 

@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0002_makeup"),
+        ("tasks", "0003_makeup"),
         ("meetings", "0008_agenda_item_decision"),
     ]
 

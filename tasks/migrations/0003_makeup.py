@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('meetings', '0008_agenda_item_decision'),
         ('org', '0004_merge_audit_event'),
-        ('tasks', '0001_initial'),
+        ('tasks', '0002_reports_timeline_policy'),
     ]
 
     operations = [
