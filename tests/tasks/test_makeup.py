@@ -191,3 +191,37 @@ def test_the_meeting_page_tells_the_secretary_who_got_no_makeup_task(client, bra
     page = client_for(client, secretary).get(url).content.decode()
     assert "井下老张：井下老张还没有登录账号，不能作为责任人。" in page
     assert "makeup-skips" not in client_for(client, member).get(url).content.decode()
+
+
+def test_a_makeup_is_reported_on_its_page_returned_by_the_secretary_and_confirmed(
+    client, branch, secretary, member, absentee
+):
+    from tasks.services import task_accept, task_return
+
+    meeting = submitted(branch, secretary, member, absentee)
+    task = Task.objects.get(meeting=meeting, owner=member.member)
+    c = client_for(client, member)
+    report_url = reverse("tasks:report", args=[task.pk])
+    reflection = "学习了本次党员大会传达的安全生产会议精神，" * 10  # 200 characters
+
+    # Not read yet: refused on the report page, in Chinese, nothing stored.
+    response = c.post(report_url, {"text": reflection, "token": "a"})
+    assert "请先打开并阅读本次会议的会议记录，再提交补学心得。" in response.content.decode()
+    assert Task.objects.get(pk=task.pk).status == Task.Status.TODO
+
+    c.get(reverse("meetings:meeting_detail", args=[meeting.pk]))
+    response = c.post(report_url, {"text": "学" * 99, "token": "b"})
+    assert "学习心得至少 100 字（不计空格和换行），现在 99 字。" in response.content.decode()
+    c.post(report_url, {"text": reflection, "token": "c"})
+    assert Task.objects.get(pk=task.pk).status == Task.Status.SUBMITTED
+
+    task_return(task=task, user=secretary, reason="请结合本岗位写体会。", now=NOW + dt.timedelta(days=1))
+    c.post(report_url, {"text": reflection + "结合采煤一线岗位，做到安全第一。", "token": "d"})
+    task_accept(task=task, user=secretary, now=NOW + dt.timedelta(days=2))
+
+    task.refresh_from_db()
+    assert (task.status, task.return_count, task.completed_by) == (Task.Status.DONE, 1, secretary)
+    # Still on leave in the record: 补学 never turns an absence into attendance.
+    assert Attendance.objects.get(meeting=meeting, member=member.member).status == Attendance.Status.LEAVE
+    page = client_for(client, member).get(reverse("assessment:my_participation")).content.decode()
+    assert "补学" in page and "按期完成" in page
