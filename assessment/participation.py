@@ -508,4 +508,3 @@ def makeup_of(member_id: int, *, now: dt.datetime) -> list[MakeupRow]:
             )
         )
     return rows
-

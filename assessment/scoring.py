@@ -802,4 +802,3 @@ def _dispatch_on_time(lines, items: list[Item], branch_ids, start_dt, end_dt, no
                     period_start=local_date(task.due_at),
                 )
             )
-

@@ -163,7 +163,9 @@ def meeting_plan(
         theme_tags=theme_tags,
     )
     # What higher apps add to a new plan's agenda (上次会议议定事项落实情况), once, at the top.
-    lines = [line for line in hooks.agenda_prefill(meeting=meeting, now=now) if line.split("：")[0] not in meeting.agenda]
+    lines = [
+        line for line in hooks.agenda_prefill(meeting=meeting, now=now) if line.split("：")[0] not in meeting.agenda
+    ]
     if lines:
         meeting.agenda = "\n".join([*lines, meeting.agenda]).strip()
         meeting.save(update_fields=["agenda", "updated_at"])

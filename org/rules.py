@@ -401,4 +401,3 @@ rules.add_perm("tasks.cancel_task", assigned_task)
 # (书记, 副书记, 支委委员) sees its own branch's; an ordinary member does not see the list.
 
 rules.add_perm("tasks.view_open_decisions", sees_all | is_branch_manager_anywhere)
-

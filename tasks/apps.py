@@ -9,9 +9,8 @@ class TasksConfig(AppConfig):
         # meetings sits below tasks: it calls these through its hook registry, never imports us.
         from meetings import hooks, panels
 
-        from . import admin_makeup, follow  # noqa: F401  (admin_makeup registers its admin screens)
+        from . import admin_makeup, follow, sources  # noqa: F401  (admin_makeup registers its admin screens)
         from . import panels as tasks_panels
-        from . import sources
 
         panels.register(tasks_panels.meeting_page)
 

@@ -76,7 +76,9 @@ def _decisions(branch, secretary, logins: list[Member], *, now: dt.datetime) -> 
         tasks = create_decision_tasks(meeting=meeting, user=secretary, now=created)
         made += len(tasks)
         if meeting is meetings[1] and tasks:
-            task_report(task=tasks[0], user=tasks[0].owner.user, text="已按期整改完毕，详见整改记录。", now=created + 5 * DAY)
+            task_report(
+                task=tasks[0], user=tasks[0].owner.user, text="已按期整改完毕，详见整改记录。", now=created + 5 * DAY
+            )
             task_accept(task=tasks[0], user=secretary, now=created + 6 * DAY)
         if meeting is meetings[0] and len(tasks) > 1:
             task_start(task=tasks[0], user=tasks[0].owner.user, now=created + DAY)
@@ -89,9 +91,9 @@ def _makeups(branch, secretary, *, now: dt.datetime) -> int:
     missed = Attendance.objects.filter(
         meeting__branch=branch, meeting__status__in=HELD, status__in=MISSED, member__user__isnull=False
     ).filter(meeting__types__makeup_rule__is_enabled=True)
-    meeting_ids = list(
-        dict.fromkeys(missed.order_by("-meeting__planned_start").values_list("meeting_id", flat=True))
-    )[:6]
+    meeting_ids = list(dict.fromkeys(missed.order_by("-meeting__planned_start").values_list("meeting_id", flat=True)))[
+        :6
+    ]
     made = 0
     for i, meeting in enumerate(Meeting.objects.filter(pk__in=meeting_ids).order_by("-planned_start")):
         created = now - MAKEUP_DAYS_AGO[i] * DAY

@@ -17,8 +17,8 @@ from meetings.models import AgendaItem, Attendance, Meeting
 from org.clock import date_label, local_date, local_midnight
 
 from .models import MakeupRule, MakeupSkip, MakeupStudy, Task
-from .states import task_progress
 from .services import owner_problem, task_create
+from .states import task_progress
 
 # The meetings that decide (支委会, 党员大会): the same codes as meetings.services.RESOLUTION_TYPES.
 DECIDING_CODES = ("committee_meeting", "general_meeting")
@@ -197,7 +197,5 @@ def makeup_report_problems(task: Task, text: str, files=()) -> list[str]:
     need = study.min_reflection_chars if study else 0
     have = reflection_length(text)
     if have < need:
-        problems.append(
-            _("学习心得至少 {need} 字（不计空格和换行），现在 {have} 字。").format(need=need, have=have)
-        )
+        problems.append(_("学习心得至少 {need} 字（不计空格和换行），现在 {have} 字。").format(need=need, have=have))
     return problems

@@ -20,7 +20,7 @@ PAGE_SIZE = 20
 @login_required
 @require_GET
 def open_decisions(request):
-    """Decisions past their deadline and not done, oldest deadline first: the 党委 level all, a branch committee its own."""
+    """Decisions past their deadline, oldest first: the 党委 level sees all, a branch committee its own."""
     if not request.user.has_perm("tasks.view_open_decisions"):
         raise PermissionDenied
     scope = get_scope(request.user)

@@ -117,7 +117,11 @@ def member_participation(request, pk: int):
     return render(
         request,
         "assessment/member_history.html",
-        {"member": member, "history": list(member_history(member.pk)), "makeups": makeup_of(member.pk, now=timezone.now())},
+        {
+            "member": member,
+            "history": list(member_history(member.pk)),
+            "makeups": makeup_of(member.pk, now=timezone.now()),
+        },
     )
 
 

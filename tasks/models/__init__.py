@@ -1,4 +1,4 @@
-"""The tasks app's tables: ``core`` (tasks and dispatches), ``reports`` (timeline, reports, policy), ``makeup`` (补学)."""
+"""The tasks app's tables: ``core`` (tasks, dispatches), ``reports`` (timeline, reports, policy), ``makeup``."""
 
 from .core import Dispatch, Task
 from .makeup import MakeupRule, MakeupSkip, MakeupStudy

@@ -34,9 +34,7 @@ def scheme():
 
 
 def dispatched(branch, owner, title, **fields):
-    task = task_create(
-        organization=branch, owner=owner, title=title, due_at=DUE, now=MADE, source=Task.Source.DISPATCH
-    )
+    task = task_create(organization=branch, owner=owner, title=title, due_at=DUE, now=MADE, source=Task.Source.DISPATCH)
     Task.objects.filter(pk=task.pk).update(**fields)
     return task
 

@@ -187,3 +187,107 @@ def services_titles(meeting):
     from meetings.selectors import planned_agenda_titles
 
     return planned_agenda_titles(meeting.agenda)
+
+
+# --- The agenda page --------------------------------------------------------------------------
+
+
+def agenda_post(meeting, secretary, rows):
+    """POST data of the agenda page: ``rows`` of (title, is_decision, owner id, due day), one speech each."""
+    data = {
+        "items-TOTAL_FORMS": str(len(rows)),
+        "items-INITIAL_FORMS": "0",
+        "speeches-TOTAL_FORMS": str(len(rows)),
+        "speeches-INITIAL_FORMS": "0",
+    }
+    for i, (title, is_decision, owner, due) in enumerate(rows):
+        data[f"items-{i}-title"] = title
+        if is_decision:
+            data[f"items-{i}-is_decision"] = "on"
+        data[f"items-{i}-decision_owner"] = owner or ""
+        data[f"items-{i}-decision_due_on"] = due or ""
+        data.update(
+            {
+                f"speeches-{i}-item": i + 1,
+                f"speeches-{i}-speaker": secretary.member.pk,
+                f"speeches-{i}-points": "同意。",
+            }
+        )
+    return data
+
+
+@pytest.fixture
+def recorded(branch, secretary):
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        meeting = record(committee_meeting(branch), secretary)
+    return meeting
+
+
+def _post(client, secretary, meeting, rows):
+    import time_machine
+    from django.urls import reverse
+
+    from ..conftest import client_for
+
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        return client_for(client, secretary).post(
+            reverse("meetings:meeting_agenda", args=[meeting.pk]), agenda_post(meeting, secretary, rows)
+        )
+
+
+def test_the_agenda_page_saves_a_decision_with_its_owner_and_deadline(client, recorded, secretary, member):
+    response = _post(client, secretary, recorded, [("整治隐患", True, member.member.pk, "2026-03-31")])
+
+    assert response.status_code == 302
+    item = AgendaItem.objects.get(meeting=recorded)
+    assert (item.is_decision, item.decision_owner, item.decision_due_on) == (True, member.member, DUE)
+
+
+@pytest.mark.parametrize(
+    ("owner", "due", "message"),
+    [
+        ("", "2026-03-31", "请指定落实责任人：每项议定事项都必须有一名责任人。"),
+        ("member", "", "请填写落实期限。"),
+        ("member", "2026-03-01", "第 1 项议定事项的落实期限已过，请填写今天或以后的日期。"),
+        ("no_account", "2026-03-31", "第 1 项议定事项：无账号党员还没有登录账号，不能作为责任人。"),
+        ("outsider", "2026-03-31", "选择一个有效的选项"),
+    ],
+)
+def test_the_agenda_page_refuses_a_bad_decision_in_chinese_and_saves_nothing(
+    client, recorded, branch, other_branch, secretary, member, owner, due, message
+):
+    if owner == "member":
+        owner = member.member.pk
+    elif owner == "no_account":
+        offline = MemberFactory(name="无账号党员", user=None)
+        MembershipFactory(member=offline, organization=branch)
+        owner = offline.pk
+    elif owner == "outsider":
+        outsider = MemberFactory(name="外单位党员")
+        MembershipFactory(member=outsider, organization=other_branch)
+        owner = outsider.pk
+    before = list(AgendaItem.objects.filter(meeting=recorded).values_list("pk", "title", "is_decision"))
+
+    response = _post(client, secretary, recorded, [("整治隐患", True, owner, due)])
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert list(AgendaItem.objects.filter(meeting=recorded).values_list("pk", "title", "is_decision")) == before
+
+
+def test_only_deciding_meetings_show_the_decision_fields(client, branch, secretary):
+    import time_machine
+    from django.urls import reverse
+
+    from ..conftest import client_for
+
+    with time_machine.travel(NOW, tick=False):
+        lesson = record(
+            MeetingFactory(branch=branch, types=["theme_day"], planned_start=NOW - dt.timedelta(hours=3)), secretary
+        )
+        committee = record(committee_meeting(branch), secretary)
+        c = client_for(client, secretary)
+        assert "落实责任人" not in c.get(reverse("meetings:meeting_agenda", args=[lesson.pk])).content.decode()
+        assert "落实责任人" in c.get(reverse("meetings:meeting_agenda", args=[committee.pk])).content.decode()

@@ -53,9 +53,7 @@ def makeup_owners(meeting):
     return sorted(Task.objects.filter(meeting=meeting, source=Task.Source.MAKEUP).values_list("owner__name", flat=True))
 
 
-def test_a_member_on_leave_and_one_absent_each_get_one_makeup_task(
-    branch, secretary, member, absentee, latecomer
-):
+def test_a_member_on_leave_and_one_absent_each_get_one_makeup_task(branch, secretary, member, absentee, latecomer):
     meeting = submitted(branch, secretary, member, absentee, latecomer)
 
     assert makeup_owners(meeting) == ["孙缺席", "李党员"]  # not the secretary (present) nor the latecomer
@@ -149,7 +147,9 @@ def _figures(branch, meeting, *, now, user):
         "compliance": repr(result),
         "branch": sorted(BranchScore.objects.filter(run=run).values_list("branch_id", "total", "grade")),
         "items": sorted(ItemScore.objects.filter(branch_score__run=run).values_list("item_id", "points")),
-        "deductions": sorted(Deduction.objects.filter(item_score__branch_score__run=run).values_list("points", "reason")),
+        "deductions": sorted(
+            Deduction.objects.filter(item_score__branch_score__run=run).values_list("points", "reason")
+        ),
         "members": sorted(
             MemberScore.objects.filter(run=run).values_list("member_id", "attended", "on_leave", "absent", "points")
         ),
