@@ -5,7 +5,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEvent, Member, Membership, MemberStatusPeriod, Organization, Post, StaffRole, User
+from .models import AuditEvent, Member, Membership, MemberStatusPeriod, Organization, Post, PostDuty, StaffRole, User
 
 
 @admin.register(User)
@@ -149,3 +149,10 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # enrolment happens on the 两步验证 page, where the user scans the code
+
+
+@admin.register(PostDuty)
+class PostDutyAdmin(SimpleHistoryAdmin):
+    list_display = ("organization", "role", "updated_at")
+    list_filter = ("role",)
+    search_fields = ("organization__name", "duties")

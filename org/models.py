@@ -412,6 +412,37 @@ class Post(models.Model):
             )
 
 
+class PostDuty(models.Model):
+    """The written duties (支委分工) of one committee post of one branch, edited by its 书记."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("支部"), on_delete=models.CASCADE, related_name="post_duties"
+    )
+    role = models.CharField(_("职务"), max_length=30, choices=Post.Role.choices)
+    duties = models.TextField(_("职责分工"), blank=True)
+    updated_by = models.ForeignKey(
+        User, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("支委分工")
+        verbose_name_plural = _("支委分工")
+        ordering = ["organization", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "role"],
+                name="%(app_label)s_%(class)s_one_per_post",
+                violation_error_message=_("该支部的这个职务已有分工。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.get_role_display()}"
+
+
 class StaffRole(models.Model):
     """A role held at 党委 level by a login: supervision (督导), the committee, system administration."""
 

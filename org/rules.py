@@ -123,6 +123,16 @@ rules.add_perm("org.export_roster", is_work_dept | is_admin)
 rules.add_perm("org.view_audit_log", is_supervisor)
 
 
+@rules.predicate
+def leads_branch(user, obj):
+    """The branch's 书记 (not 副书记)."""
+    return _org_id(obj) in get_scope(user).chief_secretary_branch_ids
+
+
+# 支委分工: written by the 书记 (or the administrator).
+rules.add_perm("org.edit_post_duties", leads_branch | is_admin)
+
+
 # --- Meetings -------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Member, Membership, Organization, Post
+from .models import Member, Membership, Organization, Post, PostDuty
 from .scope import get_scope
 
 
@@ -104,7 +104,10 @@ def branch_detail(branch: Organization, *, on: dt.date) -> dict:
             )
         )
     )
-    return {"groups": groups, "posts": posts, "members": members}
+    duties = {d.role: d for d in PostDuty.objects.filter(organization=branch).exclude(duties="")}
+    for p in posts:
+        p.duty = duties.get(p.role)
+    return {"groups": groups, "posts": posts, "members": members, "duties": duties}
 
 
 def roster_rows(*, branches: QuerySet[Organization] | None = None, on: dt.date):

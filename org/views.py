@@ -1,18 +1,20 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import selectors
+from .duties import PostDutiesForm, post_duties_save
 from .forms import LoginForm
-from .models import AuditEvent, Member, Organization
+from .models import AuditEvent, Member, Organization, PostDuty
 from .roster_views import roster_export, roster_import, roster_import_confirm, roster_template  # noqa: F401
 
 
@@ -92,3 +94,18 @@ def audit_log(request):
         action = ""
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "org/audit_log.html", {"page": page, "action": action, "actions": AuditEvent.Action.choices})
+
+
+@login_required
+def branch_duties(request, pk: int):
+    """The 书记 writes each committee post's duties (支委分工); shown on the branch page."""
+    branch = _get_branch_for_user(request, pk)
+    if not request.user.has_perm("org.edit_post_duties", branch):
+        raise PermissionDenied
+    current = {d.role: d.duties for d in PostDuty.objects.filter(organization=branch)}
+    form = PostDutiesForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        post_duties_save(branch=branch, duties=form.cleaned_data, user=request.user, now=timezone.now())
+        messages.success(request, "支委分工已保存。")
+        return redirect("org:branch_detail", pk=branch.pk)
+    return render(request, "org/branch_duties.html", {"branch": branch, "form": form})

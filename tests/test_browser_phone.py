@@ -36,6 +36,7 @@ from meetings.services import meeting_publish_notice
 from org.models import Member, Organization, User
 from supervision.models import Finding
 from supervision.services.findings import finding_raise
+from tasks.models import Dispatch, Task
 from tests.factories import MeetingFactory
 
 pytestmark = pytest.mark.browser
@@ -87,6 +88,11 @@ SKIPPED = {
     # Redirects to a crawled page.
     "password_change_done": "shown once after a password change",
     "assessment:scheme_latest": "redirects to the latest scheme's page, crawled",
+    "tasks:start": "POST only",
+    "tasks:accept": "POST only",
+    "tasks:return": "POST only",
+    "tasks:cancel": "POST only",
+    "tasks:report_file": "file download",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -177,6 +183,8 @@ def demo_objects(now: dt.datetime) -> dict:
         "in_review": in_review,
         "published": published,
         "finding": finding,
+        "task": Task.objects.filter(owner=secretary.member, source=Task.Source.DISPATCH).order_by("-pk").first(),
+        "dispatch": Dispatch.objects.order_by("-pk").first(),
         "year": timezone.localdate(now).year,
     }
 
@@ -210,6 +218,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("dangyuan", "my-branch-score", "assessment:my_branch_score", {}),
         # The branch secretary's.
         ("shuji", "branch", "org:branch_detail", {"pk": home.pk}),
+        ("shuji", "branch-duties", "org:branch_duties", {"pk": home.pk}),
         ("shuji", "member", "org:member_detail", {"pk": o["member"].pk}),
         ("shuji", "meetings", "meetings:meeting_list", {}),
         ("shuji", "meeting-new", "meetings:meeting_create", {}),
@@ -261,6 +270,14 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("admin", "two-factor-setup", "two_factor_setup", {}),
         ("admin", "two-factor-verify", "two_factor_verify", {}),
         ("supervisor", "audit-log", "org:audit_log", {}),
+        # 督办任务
+        ("shuji", "tasks", "tasks:list", {}),
+        ("shuji", "task", "tasks:detail", {"pk": o["task"].pk}),
+        ("shuji", "task-report", "tasks:report", {"pk": o["task"].pk}),
+        ("shuji", "task-hand-over", "tasks:hand_over", {"pk": o["task"].pk}),
+        ("supervisor", "dispatch-new", "tasks:dispatch_create", {}),
+        ("supervisor", "dispatch-matrix", "tasks:dispatch_matrix", {}),
+        ("supervisor", "dispatch", "tasks:dispatch_detail", {"pk": o["dispatch"].pk}),
     ]
 
 
