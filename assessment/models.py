@@ -82,6 +82,7 @@ class Item(models.Model):
         RECTIFICATION_OVERDUE = "rectification_overdue", _("整改逾期")
         SECRETARY_LESSON = "secretary_lesson", _("书记每年讲党课")
         TYPE_ATTENDANCE_TARGET = "type_attendance_target", _("会议出勤率目标（按会议类型）")
+        DISPATCH_ON_TIME = "dispatch_on_time", _("上级交办任务按期完成")
         MANUAL = "manual", _("人工评分")
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="items")

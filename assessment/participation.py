@@ -33,6 +33,8 @@ from meetings.models import Attendance, Meeting
 from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
+from tasks.follow_selectors import makeup_tasks_of
+from tasks.states import task_progress
 
 from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
 
@@ -476,3 +478,33 @@ def visible_trend_branches(user) -> Iterable[Organization]:
     if scope.sees_all_branches:
         return qs
     return qs.filter(pk__in=scope.reachable_branch_ids)
+
+
+@dataclass(frozen=True)
+class MakeupRow:
+    """One 补学 of a member, shown beside (never inside) the attendance figures."""
+
+    meeting_id: int
+    topic: str
+    held_on: dt.date
+    due_text: str
+    state: str
+    minutes_opened: bool
+
+
+def makeup_of(member_id: int, *, now: dt.datetime) -> list[MakeupRow]:
+    """A member's 补学, shown separately: it never turns an absence into attendance (nothing here is counted)."""
+    rows = []
+    for task in makeup_tasks_of(member_id):
+        study = getattr(task, "makeup", None)
+        rows.append(
+            MakeupRow(
+                meeting_id=task.meeting_id,
+                topic=task.meeting.topic,
+                held_on=task.meeting.held_on,
+                due_text=task.due_text,
+                state=task_progress(task, now=now).label,
+                minutes_opened=bool(study and study.minutes_opened_at),
+            )
+        )
+    return rows

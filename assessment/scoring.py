@@ -35,6 +35,8 @@ from meetings.models import Attendance, CadenceRule, Meeting, MeetingType
 from org.clock import local_date, local_midnight
 from org.models import Organization, Post
 from supervision.models import Finding, Flag, Rectification, Review
+from tasks.models import Task
+from tasks.states import Progress, task_progress
 
 from .models import GradeBand, Item, Run, Scheme
 
@@ -279,6 +281,8 @@ def compute_scores(
         _secretary_lesson(lines, by_kind[Kind.SECRETARY_LESSON], branch_ids, start, end, now)
     if branch_ids and by_kind[Kind.TYPE_ATTENDANCE_TARGET]:
         _type_attendance_target(lines, by_kind[Kind.TYPE_ATTENDANCE_TARGET], branch_ids, start_dt, end_dt)
+    if branch_ids and by_kind[Kind.DISPATCH_ON_TIME]:
+        _dispatch_on_time(lines, by_kind[Kind.DISPATCH_ON_TIME], branch_ids, start_dt, end_dt, now)
 
     scores = Scores(scheme=scheme, start=start, end=end, items=items)
     for branch in branches:
@@ -751,5 +755,50 @@ def _type_attendance_target(lines, items: list[Item], branch_ids, start_dt, end_
                     ),
                     period_start=held_on,
                     meeting_id=meeting_id,
+                )
+            )
+
+
+# A dispatched task returned this many times costs a deduction, even when done in time at last.
+RETURNS_DEDUCTED = 2
+
+
+def _dispatch_on_time(lines, items: list[Item], branch_ids, start_dt, end_dt, now: dt.datetime) -> None:
+    """Tasks sent down by the 党委 (上级交办) due in the period: one deduction per task overdue or returned twice.
+
+    Overdue is read through ``tasks.states.task_progress`` as of ``now`` (not finished past
+    the deadline, or accepted after it); a task both late and returned twice costs once.
+    """
+    rows = (
+        Task.objects.filter(
+            organization_id__in=branch_ids, source=Task.Source.DISPATCH, due_at__gte=start_dt, due_at__lt=end_dt
+        )
+        .exclude(status=Task.Status.CANCELLED)
+        .only("id", "organization_id", "title", "status", "due_at", "submitted_at", "completed_at", "return_count")
+        .order_by("due_at", "id")
+    )
+    for task in rows:
+        state = task_progress(task, now=now)
+        why = []
+        if state in (Progress.OVERDUE, Progress.DONE_LATE):
+            why.append(str(state.label))
+        if task.return_count >= RETURNS_DEDUCTED:
+            why.append(_("被退回 {n} 次").format(n=task.return_count))
+        if not why:
+            continue
+        for item in items:
+            lines[(task.organization_id, item.pk)].append(
+                Line(
+                    item.per_unit,
+                    _reason(
+                        _("上级交办任务“{title}”{why}（期限 {due}） {MINUS}{fmt}").format(
+                            title=_short(task.title),
+                            why="，".join(why),
+                            due=task.due_text,
+                            MINUS=MINUS,
+                            fmt=fmt(item.per_unit),
+                        )
+                    ),
+                    period_start=local_date(task.due_at),
                 )
             )

@@ -233,7 +233,37 @@ class MinutesForm(CrispyForm):
 
 
 class AgendaItemForm(forms.Form):
+    """One item; a 支委会 or 党员大会 may mark it 议定事项 with an owner and a deadline.
+
+    The owner list (branch members with an account) is computed once per page and shared.
+    """
+
+    item_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     title = forms.CharField(label="议题", max_length=200, required=False)
+    is_decision = forms.BooleanField(label="议定事项（须跟踪落实）", required=False)
+    decision_owner = forms.TypedChoiceField(label="落实责任人", coerce=int, required=False, empty_value=None)
+    decision_due_on = forms.DateField(label="落实期限", required=False, widget=DateInput())
+
+    def __init__(self, *args, owners: list[Member] = (), decisions: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owners = {m.pk: m for m in owners}
+        if decisions:
+            self.fields["decision_owner"].choices = [("", "—")] + [(m.pk, m.name) for m in owners]
+        else:
+            for name in ("is_decision", "decision_owner", "decision_due_on"):
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_decision") and not self.errors:
+            if not data.get("decision_owner"):
+                self.add_error("decision_owner", _("请指定落实责任人：每项议定事项都必须有一名责任人。"))
+            if not data.get("decision_due_on"):
+                self.add_error("decision_due_on", _("请填写落实期限。"))
+        return data
+
+    def owner_member(self) -> Member | None:
+        return self.owners.get(self.cleaned_data.get("decision_owner"))
 
 
 class SpeechForm(forms.Form):

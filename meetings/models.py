@@ -446,6 +446,18 @@ class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     order = models.PositiveSmallIntegerField(_("序号"), default=1)
     title = models.CharField(_("议题"), max_length=200)
+    # 议定事项: a decision of a 支委会 or 党员大会 to be followed up. Submitting the record makes
+    # one task of it for ``decision_owner`` due at the end of ``decision_due_on`` (tasks app).
+    is_decision = models.BooleanField(_("议定事项"), default=False)
+    decision_owner = models.ForeignKey(
+        Member,
+        verbose_name=_("落实责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="decisions_owned",
+    )
+    decision_due_on = models.DateField(_("落实期限"), null=True, blank=True)
 
     history = HistoricalRecords()
 

@@ -45,7 +45,7 @@ def meeting_detail_queryset() -> QuerySet[Meeting]:
         Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("member__name", "id")),
         Prefetch(
             "agenda_items",
-            queryset=AgendaItem.objects.prefetch_related(
+            queryset=AgendaItem.objects.select_related("decision_owner").prefetch_related(
                 Prefetch("speeches", queryset=Speech.objects.select_related("speaker"))
             ),
         ),

@@ -25,6 +25,7 @@ from org.models import Member, Organization, Post
 from org.selectors import active_on, branch_committee_on, branch_secretary_on
 from org.texts import prefixed, quoted
 
+from . import hooks
 from .models import (
     AgendaItem,
     Attendance,
@@ -161,6 +162,13 @@ def meeting_plan(
         lesson_title=lesson_title,
         theme_tags=theme_tags,
     )
+    # What higher apps add to a new plan's agenda (上次会议议定事项落实情况), once, at the top.
+    lines = [
+        line for line in hooks.agenda_prefill(meeting=meeting, now=now) if line.split("：")[0] not in meeting.agenda
+    ]
+    if lines:
+        meeting.agenda = "\n".join([*lines, meeting.agenda]).strip()
+        meeting.save(update_fields=["agenda", "updated_at"])
     return meeting
 
 
@@ -503,13 +511,47 @@ class SpeechData:
 
 @dataclass
 class AgendaItemData:
+    """One item of the minutes. ``pk``: the item it rewrites (its identity, and its 议定事项's task, stay)."""
+
     title: str
     speeches: list[SpeechData] = field(default_factory=list)
+    pk: int | None = None
+    is_decision: bool = False
+    decision_owner: Member | None = None
+    decision_due_on: dt.date | None = None
+
+
+def decision_problems(meeting: Meeting, items: Sequence[AgendaItemData], *, now: dt.datetime) -> list[str]:
+    """Why the 议定事项 among ``items`` cannot stand (the owner rule is asked of ``hooks``)."""
+    problems = []
+    codes = {t.code for t in meeting.types.all()}
+    today = local_date(now)
+    for i, item in enumerate(items, start=1):
+        if not item.is_decision:
+            continue
+        if not codes & RESOLUTION_TYPES:
+            problems.append(_("第 {i} 项议题：只有支委会和党员大会的议题可以定为议定事项。").format(i=i))
+            continue
+        if item.decision_owner is None:
+            problems.append(_("第 {i} 项议定事项没有落实责任人：每项议定事项都必须有一名责任人。").format(i=i))
+        elif problem := hooks.decision_problem(
+            meeting=meeting, owner=item.decision_owner, due_on=item.decision_due_on, now=now
+        ):
+            problems.append(_("第 {i} 项议定事项：{problem}").format(i=i, problem=problem))
+        if item.decision_due_on is None:
+            problems.append(_("第 {i} 项议定事项没有落实期限。").format(i=i))
+        elif item.decision_due_on < today:
+            problems.append(_("第 {i} 项议定事项的落实期限已过，请填写今天或以后的日期。").format(i=i))
+    return problems
 
 
 @transaction.atomic
 def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], user, now: dt.datetime) -> None:
-    """Replace the agenda items and speeches of the minutes (history keeps the old ones)."""
+    """Replace the agenda items and speeches of the minutes (history keeps the old ones).
+
+    An item posted with its ``pk`` is rewritten in place, so that a 议定事项 keeps its identity
+    (and its one task) however often the record is saved, returned and resubmitted.
+    """
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _ensure_editable(meeting)
     errors = []
@@ -519,13 +561,23 @@ def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], us
         for speech in item.speeches:
             if not speech.points.strip():
                 errors.append(_("第 {i} 项议题中 {name} 的发言要点为空。").format(i=i, name=speech.speaker.name))
+    errors.extend(decision_problems(meeting, items, now=now))
     if errors:
         raise ValidationError(errors)
-    for old in meeting.agenda_items.all():
-        old.speeches.all().delete()
-        old.delete()
+    old = {a.pk: a for a in meeting.agenda_items.all()}
+    kept = {item.pk for item in items if item.pk in old}
+    for pk, agenda_item in old.items():
+        agenda_item.speeches.all().delete()
+        if pk not in kept:
+            agenda_item.delete()
     for i, item in enumerate(items, start=1):
-        agenda_item = AgendaItem.objects.create(meeting=meeting, order=i, title=item.title.strip())
+        agenda_item = old[item.pk] if item.pk in kept else AgendaItem(meeting=meeting)
+        agenda_item.order = i
+        agenda_item.title = item.title.strip()
+        agenda_item.is_decision = item.is_decision
+        agenda_item.decision_owner = item.decision_owner if item.is_decision else None
+        agenda_item.decision_due_on = item.decision_due_on if item.is_decision else None
+        agenda_item.save()
         for j, speech in enumerate(item.speeches, start=1):
             Speech.objects.create(
                 agenda_item=agenda_item,
@@ -894,6 +946,8 @@ def meeting_submit(*, meeting: Meeting, user, now: dt.datetime) -> Meeting:
     if changed != 1:
         raise ValidationError(_("该会议记录已提交，正在等待审核。"), code="already_submitted")
     meeting.refresh_from_db()
+    # What higher apps make of a submitted record (议定事项 → tasks, 补学), in this transaction.
+    hooks.submitted(meeting=meeting, user=user, now=now)
     return meeting
 
 

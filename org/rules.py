@@ -405,3 +405,9 @@ rules.add_perm(
     assigned_task | (is_dispatched & is_work_dept) | (~is_dispatched & leads_task_branch),
 )
 rules.add_perm("tasks.cancel_task", assigned_task)
+
+# --- Tasks (议定事项 followed up) -------------------------------------------------------
+# Decisions open past their deadline: the 党委 level sees every branch's; a branch's committee
+# (书记, 副书记, 支委委员) sees its own branch's; an ordinary member does not see the list.
+
+rules.add_perm("tasks.view_open_decisions", sees_all | is_branch_manager_anywhere)

@@ -51,6 +51,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("supervision/", include("supervision.urls")),
     path("tasks/", include("tasks.urls")),
+    path("tasks/", include("tasks.follow_views")),
     path("assessment/", include("assessment.urls")),
     path("todo/", include("tasks.urls_todo")),
     path("admin/", admin.site.urls),

@@ -50,8 +50,10 @@ def _load_defaults() -> None:
 
     from assessment.defaults import load_default_scheme
     from meetings.defaults import load_defaults
+    from tasks.defaults import load_makeup_rules
 
     load_defaults(apps)
+    load_makeup_rules(apps)
     load_default_scheme(apps, 2026)
 
 

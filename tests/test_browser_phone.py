@@ -212,6 +212,9 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("dangyuan", "leave", "meetings:leave_create", {"pk": o["noticed"].pk}),
         ("dangyuan", "checkin", "meetings:checkin", {"pk": o["noticed"].pk}),
         ("dangyuan", "my-participation", "assessment:my_participation", {}),
+        # 议定事项 open past their deadline (the demo has some): a 书记's branch, the 督导组's mine.
+        ("shuji", "open-decisions", "tasks_follow:open_decisions", {}),
+        ("supervisor", "open-decisions-all", "tasks_follow:open_decisions", {}),
         ("dangyuan", "my-branch-score", "assessment:my_branch_score", {}),
         # 我的待办, for every kind of login (tasks/todo.py).
         *[(role, f"todo-{role}", "todo:index", {}) for role in ("dangyuan", "shuji", "supervisor", "committee")],

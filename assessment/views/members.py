@@ -35,6 +35,7 @@ from ..participation import (
     deduction_link,
     latest_announcements,
     latest_published_branch_score,
+    makeup_of,
     member_history,
     participation_trend,
     visible_trend_branches,
@@ -94,6 +95,7 @@ def my_participation(request):
         {
             **ctx,
             "history": list(member_history(scope.member_id)),
+            "makeups": makeup_of(scope.member_id, now=now),
             "branch": _branch_result(request.user, branch_id),
         },
     )
@@ -115,7 +117,11 @@ def member_participation(request, pk: int):
     return render(
         request,
         "assessment/member_history.html",
-        {"member": member, "history": list(member_history(member.pk))},
+        {
+            "member": member,
+            "history": list(member_history(member.pk)),
+            "makeups": makeup_of(member.pk, now=timezone.now()),
+        },
     )
 
 

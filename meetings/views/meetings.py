@@ -31,7 +31,7 @@ from org.rules import may_ask_for_leave, may_decide_leave, may_register_leave
 from org.scope import get_scope
 from org.selectors import branches_visible_to
 
-from .. import panels, selectors, services
+from .. import hooks, panels, selectors, services
 from ..checkin import shared_device_checkins
 from ..forms import (
     AgendaItemFormSet,
@@ -285,6 +285,10 @@ def meeting_detail(request, pk: int):
         None,
     )
     editable = not meeting.is_locked
+    my_row = next((r for r in rows if r.member_id == scope.member_id), None)
+    if my_row is not None and my_row.status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT):
+        # A member who missed the meeting reads its record: the reading half of 补学 (tasks app).
+        hooks.minutes_opened(meeting=meeting, member=my_row.member, now=now)
     ctx = {
         "meeting": meeting,
         "types": list(meeting.types.all()),
@@ -411,8 +415,19 @@ def meeting_agenda(request, pk: int):
     items = list(meeting.agenda_items.all())
     speaker_ids = tuple({s.speaker_id for item in items for s in item.speeches.all()})
     people, attendance_recorded = selectors.speaker_choices(meeting, include=speaker_ids)
+    decisions = bool({t.code for t in meeting.types.all()} & services.RESOLUTION_TYPES)
+    owners = (
+        list(
+            selectors.branch_people(
+                meeting.branch, on=timezone.localdate(), include=tuple(i.decision_owner_id for i in items)
+            )
+        )
+        if decisions
+        else []
+    )
+    item_kwargs = {"owners": owners, "decisions": decisions}
     if request.method == "POST":
-        items_fs = AgendaItemFormSet(request.POST, prefix="items")
+        items_fs = AgendaItemFormSet(request.POST, prefix="items", form_kwargs=item_kwargs)
         speeches_fs = SpeechFormSet(request.POST, prefix="speeches", form_kwargs={"people": people})
         if items_fs.is_valid():
             # Checked even when some speech rows are invalid, so that every problem shows at once.
@@ -429,8 +444,17 @@ def meeting_agenda(request, pk: int):
         if refused := _refuse_locked(request, meeting):
             return refused
         # Minutes without items start from the plan's agenda: the secretary types it once.
-        titles = [item.title for item in items] or selectors.planned_agenda_titles(meeting.agenda)
-        items_fs = AgendaItemFormSet(prefix="items", initial=[{"title": title} for title in titles])
+        initial = [
+            {
+                "item_id": item.pk,
+                "title": item.title,
+                "is_decision": item.is_decision,
+                "decision_owner": item.decision_owner_id,
+                "decision_due_on": item.decision_due_on,
+            }
+            for item in items
+        ] or [{"title": title} for title in selectors.planned_agenda_titles(meeting.agenda)]
+        items_fs = AgendaItemFormSet(prefix="items", initial=initial, form_kwargs=item_kwargs)
         speeches_fs = SpeechFormSet(
             prefix="speeches",
             form_kwargs={"people": people},
@@ -448,6 +472,7 @@ def meeting_agenda(request, pk: int):
             "items_fs": items_fs,
             "speeches_fs": speeches_fs,
             "attendance_recorded": attendance_recorded,
+            "decisions": decisions,
             "prefilled": not items and request.method != "POST" and bool(meeting.agenda.strip()),
         },
     )
@@ -462,7 +487,14 @@ def _agenda_from_formsets(items_fs, speeches_fs) -> list[services.AgendaItemData
     for n, form in enumerate(items_fs.forms, start=1):
         title = (form.cleaned_data.get("title") or "").strip()
         if title and not form.cleaned_data.get("DELETE"):
-            numbered[n] = services.AgendaItemData(title=title)
+            d = form.cleaned_data
+            numbered[n] = services.AgendaItemData(
+                title=title,
+                pk=d.get("item_id"),
+                is_decision=bool(d.get("is_decision")),
+                decision_owner=form.owner_member() if d.get("is_decision") else None,
+                decision_due_on=d.get("decision_due_on") if d.get("is_decision") else None,
+            )
     ok = speeches_fs.is_valid()
     for form in speeches_fs.forms:
         if form.errors or not form.cleaned_data or form.is_blank():

@@ -248,7 +248,9 @@ def test_agenda_items_and_speeches_are_saved_in_order_with_dissent(c, held, secr
     assert "不同意见" in response.content.decode()
     # The page opens again with what was saved.
     again = c.get(url("meeting_agenda", held))
-    assert again.context["items_fs"].initial == [{"title": "传达安全生产文件"}, {"title": "讨论年度计划"}]
+    assert [row["title"] for row in again.context["items_fs"].initial] == ["传达安全生产文件", "讨论年度计划"]
+    # Each row carries its item's id, so that saving again rewrites the same item (a 议定事项 keeps its task).
+    assert [row["item_id"] for row in again.context["items_fs"].initial] == [i.pk for i in items]
 
 
 @pytest.mark.django_db

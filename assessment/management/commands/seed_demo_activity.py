@@ -56,6 +56,7 @@ from supervision.services.findings import (
 )
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
 from tasks.demo import seed_tasks
+from tasks.demo_follow import seed_follow
 
 SEED = 20260301
 MONTHS = 16  # full months of history before the current one
@@ -355,6 +356,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     _evidence_and_reviews(planner, meetings, now=now)
     _assessments(planner, now=now)
     seed_tasks(now=now)
+    seed_follow(now=now)
     return len(meetings)
 
 
