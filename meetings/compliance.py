@@ -47,7 +47,7 @@ from org.clock import (
 )
 from org.models import Organization
 
-from .models import CadenceRule, Exemption, Meeting, MeetingTypePeriod, type_counts_for
+from .models import CadenceRule, ComplianceRollup, Exemption, Meeting, MeetingTypePeriod, type_counts_for
 
 Period = CadenceRule.Period
 
@@ -213,6 +213,94 @@ def compliance(
 ) -> Result:
     """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
 
+    Closed periods (over before ``now``'s day) are read from the rollup (``ComplianceRollup``,
+    kept by meetings/rollups.py); running periods, and closed ones the rollup has no row
+    for yet, are computed live by ``compute_live`` for the branches asked. Same cells,
+    same order as ``compute_live``.
+    """
+    today = local_date(now)
+    branches = list(branches)
+    rules = list(CadenceRule.objects.filter(is_active=True) if rules is None else rules)
+    if not rules or start > end or not branches:
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
+    branch_ids = [b.pk for b in branches]
+    periods = {r.pk: periods_in(r.period, start, end) for r in rules}
+    closed_starts = {ps for ps_list in periods.values() for ps, pe in ps_list if pe < today}
+    if not closed_starts:
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
+    rule_by_id = {r.pk: r for r in rules}
+    stored: dict[tuple, Cell] = {}
+    rows = ComplianceRollup.objects.filter(
+        branch_id__in=branch_ids,
+        rule_id__in=list(rule_by_id),
+        period_start__in=sorted(closed_starts),
+    ).select_related("exemption__approved_by")
+    for row in rows:
+        rule = rule_by_id[row.rule_id]
+        if row.period_start not in {ps for ps, _pe in periods[rule.pk]}:
+            continue
+        unit = row.unit or None
+        stored[(rule.pk, row.branch_id, unit, row.period_start)] = Cell(
+            rule,
+            row.branch_id,
+            unit,
+            row.period_start,
+            row.period_end,
+            row.outcome,
+            row.count,
+            row.on_time_count,
+            tuple(row.meeting_ids),
+            row.exemption,
+        )
+    groups: dict[int, list[Organization]] = defaultdict(list)
+    for g in (
+        Organization.objects.groups()
+        .alive_during(start, end)
+        .filter(parent_id__in=branch_ids)
+        .order_by("sort_order", "id")
+    ):
+        groups[g.parent_id].append(g)
+    # The cells wanted, in compute_live's order; those the rollup lacks are computed live.
+    wanted: list[tuple] = []
+    live_from: dict[int, dt.date] = {}  # rule id -> first period start the rollup lacks
+    for rule in rules:
+        group_rule = rule.scope == CadenceRule.Scope.GROUP
+        for branch_id in branch_ids:
+            units = [g.pk for g in groups.get(branch_id, ())] if group_rule else [None]
+            for unit in units:
+                for ps, pe in periods[rule.pk]:
+                    key = (rule.pk, branch_id, unit, ps)
+                    wanted.append(key)
+                    if key not in stored and (rule.pk not in live_from or ps < live_from[rule.pk]):
+                        live_from[rule.pk] = ps
+    # One live computation per distinct first missing period (a running month, quarter,
+    # half year or year): only from there on, with the groups of the whole range.
+    by_start: dict[dt.date, list[CadenceRule]] = defaultdict(list)
+    for rule_id, ps in live_from.items():
+        by_start[ps].append(rule_by_id[rule_id])
+    for ps, live_rules in sorted(by_start.items()):
+        live = compute_live(
+            branches=branches, start=max(start, ps), end=end, now=now, rules=live_rules, groups_during=(start, end)
+        )
+        for c in live.cells:
+            stored.setdefault((c.rule.pk, c.branch_id, c.group_id, c.start), c)
+    cells = [stored[key] for key in wanted if key in stored]
+    return Result(start, end, today, rules, branches, dict(groups), cells)
+
+
+def compute_live(
+    *,
+    branches: Iterable[Organization],
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    rules: Iterable[CadenceRule] | None = None,
+    groups_during: tuple[dt.date, dt.date] | None = None,
+) -> Result:
+    """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
+
+    Computed from the meetings, never from the rollup (which is built from this).
+    ``groups_during``: take the groups alive in that range instead of [start, end].
     ``branches``: branches (a queryset or a list); ``rules``: the rules to evaluate
     (default: the active ones). Counts held meetings by the period each type counts for
     (``type_counts_for``: the type's own, else the meeting's ``counts_for``); a meeting counts
@@ -229,7 +317,7 @@ def compliance(
     groups: dict[int, list[Organization]] = defaultdict(list)
     for g in (
         Organization.objects.groups()
-        .alive_during(start, end)
+        .alive_during(*(groups_during or (start, end)))
         .filter(parent_id__in=branch_ids)
         .order_by("sort_order", "id")
     ):
