@@ -252,6 +252,8 @@ def compliance(
             tuple(row.meeting_ids),
             row.exemption,
         )
+    if not stored:  # nothing rolled up yet (a new install, or before the first sweep): all live
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
     groups: dict[int, list[Organization]] = defaultdict(list)
     for g in (
         Organization.objects.groups()
@@ -268,7 +270,7 @@ def compliance(
         for branch_id in branch_ids:
             units = [g.pk for g in groups.get(branch_id, ())] if group_rule else [None]
             for unit in units:
-                for ps, pe in periods[rule.pk]:
+                for ps, _pe in periods[rule.pk]:
                     key = (rule.pk, branch_id, unit, ps)
                     wanted.append(key)
                     if key not in stored and (rule.pk not in live_from or ps < live_from[rule.pk]):
@@ -280,7 +282,7 @@ def compliance(
         by_start[ps].append(rule_by_id[rule_id])
     for ps, live_rules in sorted(by_start.items()):
         live = compute_live(
-            branches=branches, start=max(start, ps), end=end, now=now, rules=live_rules, groups_during=(start, end)
+            branches=branches, start=max(start, ps), end=end, now=now, rules=live_rules, known_groups=groups
         )
         for c in live.cells:
             stored.setdefault((c.rule.pk, c.branch_id, c.group_id, c.start), c)
@@ -295,12 +297,12 @@ def compute_live(
     end: dt.date,
     now: dt.datetime,
     rules: Iterable[CadenceRule] | None = None,
-    groups_during: tuple[dt.date, dt.date] | None = None,
+    known_groups: dict[int, list[Organization]] | None = None,
 ) -> Result:
     """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
 
     Computed from the meetings, never from the rollup (which is built from this).
-    ``groups_during``: take the groups alive in that range instead of [start, end].
+    ``known_groups``: the groups by branch id, already fetched (else those alive in [start, end]).
     ``branches``: branches (a queryset or a list); ``rules``: the rules to evaluate
     (default: the active ones). Counts held meetings by the period each type counts for
     (``type_counts_for``: the type's own, else the meeting's ``counts_for``); a meeting counts
@@ -315,13 +317,16 @@ def compute_live(
     rule_ids = [r.pk for r in rules]
 
     groups: dict[int, list[Organization]] = defaultdict(list)
-    for g in (
-        Organization.objects.groups()
-        .alive_during(*(groups_during or (start, end)))
-        .filter(parent_id__in=branch_ids)
-        .order_by("sort_order", "id")
-    ):
-        groups[g.parent_id].append(g)
+    if known_groups is not None:
+        groups.update(known_groups)
+    else:
+        for g in (
+            Organization.objects.groups()
+            .alive_during(start, end)
+            .filter(parent_id__in=branch_ids)
+            .order_by("sort_order", "id")
+        ):
+            groups[g.parent_id].append(g)
     group_branch = {g.pk: bid for bid, gs in groups.items() for g in gs}
 
     cells: list[Cell] = []

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from meetings import rollups
 from meetings.compliance import Outcome, compliance, compute_live
@@ -155,27 +156,14 @@ def test_a_meeting_cancelled_returned_or_held_again_is_rolled_up_after_commit(
 
 
 def test_an_exemption_added_is_rolled_up(demo, worker, django_capture_on_commit_callbacks):
-    branch = demo.last()
+    branch = demo.get(name="运输队党支部")
     rule = CadenceRule.objects.filter(
         is_active=True, period=CadenceRule.Period.MONTH, scope=CadenceRule.Scope.BRANCH
     ).first()
-    cell = (
-        next(
-            c
-            for c in compute_live(
-                branches=[branch], start=dt.date(2025, 1, 1), end=dt.date(2026, 10, 31), now=NOW
-            ).cells
-            if c.rule.pk == rule.pk and c.outcome != Outcome.ON_TIME
-        )
-        if any(
-            c.rule.pk == rule.pk and c.outcome != Outcome.ON_TIME
-            for c in compute_live(
-                branches=[branch], start=dt.date(2025, 1, 1), end=dt.date(2026, 10, 31), now=NOW
-            ).cells
-        )
-        else None
-    )
-    period_start = cell.start if cell else dt.date(2025, 6, 1)
+    live = compute_live(branches=[branch], start=dt.date(2025, 1, 1), end=dt.date(2026, 10, 31), now=NOW)
+    unmet = [c for c in live.cells if c.rule.pk == rule.pk and c.outcome in (Outcome.MISSING, Outcome.LATE)]
+    assert unmet, "the demo's weak branch has a missing or late month"
+    period_start = unmet[0].start
     with time_machine.travel(NOW, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             Exemption.objects.create(
@@ -187,6 +175,9 @@ def test_an_exemption_added_is_rolled_up(demo, worker, django_capture_on_commit_
                 approved_at=NOW,
             )
         _refreshed(worker, branch)
+    cell = compliance(branches=[branch], start=period_start, end=period_start, now=NOW, rules=[rule]).cells[0]
+    assert cell.outcome == Outcome.EXEMPT
+    assert ComplianceRollup.objects.get(branch=branch, rule=rule, period_start=period_start).outcome == Outcome.EXEMPT
 
 
 def test_a_branch_dissolved_and_a_group_moved_are_rolled_up(demo, worker, django_capture_on_commit_callbacks):
@@ -201,12 +192,11 @@ def test_a_branch_dissolved_and_a_group_moved_are_rolled_up(demo, worker, django
 
 def test_many_changes_in_one_transaction_send_one_task(demo, worker, django_capture_on_commit_callbacks):
     branch = demo.first()
-    with time_machine.travel(NOW, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            for m in Meeting.objects.filter(branch=branch, status=Meeting.Status.APPROVED)[:5]:
-                m.status = Meeting.Status.CANCELLED
-                m.cancel_reason = "井下抢险"
-                m.save()
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        for m in Meeting.objects.filter(branch=branch, status=Meeting.Status.APPROVED)[:5]:
+            m.status = Meeting.Status.CANCELLED
+            m.cancel_reason = "井下抢险"
+            m.save()
     assert worker == [[branch.pk]]
     assert_rollup_equals_live([branch])
 
@@ -216,3 +206,18 @@ def test_the_rebuild_is_idempotent(demo):
     with time_machine.travel(NOW, tick=False):
         call_command("rebuild_rollups", stdout=StringIO())
     assert ComplianceRollup.objects.count() == before
+
+
+def test_the_running_year_reads_the_rollup_and_costs_the_same_at_one_and_every_branch(demo):
+    """The rollup read, the groups, then per running period (month, quarter, half, year) exemptions + meetings."""
+    branches = list(demo)
+    counts = []
+    for chosen in (branches[:1], branches):
+        with CaptureQueriesContext(connection) as ctx:
+            result = compliance(branches=chosen, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31), now=NOW)
+        counts.append(len(ctx.captured_queries))
+        assert result.cells
+    assert counts[0] == counts[1]
+    live_starts = {c.start for c in result.cells if c.end >= dt.date(2026, 11, 24)}
+    assert counts == [9, 9]
+    assert len(live_starts) <= 4  # the running month, quarter, half year, year
