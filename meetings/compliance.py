@@ -21,6 +21,7 @@ and folds the rows into periods in Python.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -230,27 +231,51 @@ def compliance(
         return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
     rule_by_id = {r.pk: r for r in rules}
     stored: dict[tuple, Cell] = {}
-    rows = ComplianceRollup.objects.filter(
-        branch_id__in=branch_ids,
-        rule_id__in=list(rule_by_id),
-        period_start__in=sorted(closed_starts),
-    ).select_related("exemption__approved_by")
-    for row in rows:
-        rule = rule_by_id[row.rule_id]
-        if row.period_start not in {ps for ps, _pe in periods[rule.pk]}:
+    query = (
+        ComplianceRollup.objects.filter(
+            branch_id__in=branch_ids, rule_id__in=list(rule_by_id), period_start__in=sorted(closed_starts)
+        )
+        .values_list(
+            "rule_id",
+            "branch_id",
+            "unit",
+            "period_start",
+            "period_end",
+            "outcome",
+            "count",
+            "on_time_count",
+            "meeting_ids",
+            "exemption_id",
+        )
+        .order_by()
+    ).query
+    # On a cursor, as compute_live's meeting rows: no per-value converters; dates and the
+    # JSON list are parsed here, once per distinct value.
+    with connection.cursor() as cursor:
+        cursor.execute(*query.sql_with_params())
+        raw = cursor.fetchall()
+    exemption_ids = {row[9] for row in raw if row[9] is not None}
+    exemption_by_id = (
+        {e.pk: e for e in Exemption.objects.filter(pk__in=exemption_ids).select_related("approved_by")}
+        if exemption_ids
+        else {}
+    )
+    starts_of = {rule_id: {ps for ps, _pe in ps_list} for rule_id, ps_list in periods.items()}
+    day = {}
+    cell = tuple.__new__
+    for rule_id, branch_id, unit, ps, pe, outcome, count, on_time_count, ids, exemption_id in raw:
+        ps = day.get(ps) or day.setdefault(ps, ps if isinstance(ps, dt.date) else dt.date.fromisoformat(ps))
+        pe = day.get(pe) or day.setdefault(pe, pe if isinstance(pe, dt.date) else dt.date.fromisoformat(pe))
+        if ps not in starts_of[rule_id]:
             continue
-        unit = row.unit or None
-        stored[(rule.pk, row.branch_id, unit, row.period_start)] = Cell(
-            rule,
-            row.branch_id,
-            unit,
-            row.period_start,
-            row.period_end,
-            row.outcome,
-            row.count,
-            row.on_time_count,
-            tuple(row.meeting_ids),
-            row.exemption,
+        if isinstance(ids, str):
+            ids = tuple(json.loads(ids)) if ids != "[]" else _NO_MEETINGS
+        else:
+            ids = tuple(ids or ())
+        unit = unit or None
+        exemption = exemption_by_id.get(exemption_id) if exemption_id is not None else None
+        stored[(rule_id, branch_id, unit, ps)] = cell(
+            Cell, (rule_by_id[rule_id], branch_id, unit, ps, pe, outcome, count, on_time_count, ids, exemption)
         )
     if not stored:  # nothing rolled up yet (a new install, or before the first sweep): all live
         return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
