@@ -204,6 +204,13 @@ def month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after:
     return Case(*whens, default=Value(after), output_field=IntegerField())
 
 
+def _meeting_ids(value) -> tuple[int, ...]:
+    """The stored JSON list of a rollup row (text on SQLite, a list on PostgreSQL)."""
+    if isinstance(value, str):
+        return tuple(json.loads(value)) if value != "[]" else _NO_MEETINGS
+    return tuple(value or ())
+
+
 def compliance(
     *,
     branches: Iterable[Organization],
@@ -268,10 +275,7 @@ def compliance(
         pe = day.get(pe) or day.setdefault(pe, pe if isinstance(pe, dt.date) else dt.date.fromisoformat(pe))
         if ps not in starts_of[rule_id]:
             continue
-        if isinstance(ids, str):
-            ids = tuple(json.loads(ids)) if ids != "[]" else _NO_MEETINGS
-        else:
-            ids = tuple(ids or ())
+        ids = _meeting_ids(ids)
         unit = unit or None
         exemption = exemption_by_id.get(exemption_id) if exemption_id is not None else None
         stored[(rule_id, branch_id, unit, ps)] = cell(

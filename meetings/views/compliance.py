@@ -203,7 +203,7 @@ def compliance_matrix(request):
         page = Paginator([b for b in everything.branches if b.pk in bad], MATRIX_PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        shown = set(b.pk for b in page.object_list)
+        shown = {b.pk for b in page.object_list}
         result = everything
         result.cells = [c for c in everything.cells if c.branch_id in shown]
         result.branches = list(page.object_list)
