@@ -37,7 +37,7 @@ def mine(db):
 
 @pytest.mark.django_db
 def test_branches_are_grouped_by_general_branch_in_collapsible_sections(client, supervisor, mine):
-    general, good, weak = mine
+    _general, good, _weak = mine
     doc = page(client_for(client, supervisor).get(reverse("meetings:compliance_matrix")))
     sections = doc.findall(".//details")
     summaries = [d.find("summary").text_content() for d in sections]
@@ -48,7 +48,7 @@ def test_branches_are_grouped_by_general_branch_in_collapsible_sections(client, 
 
 @pytest.mark.django_db
 def test_the_search_finds_a_branch_by_name(client, supervisor, mine):
-    general, good, weak = mine
+    _general, _good, weak = mine
     response = client_for(client, supervisor).get(reverse("meetings:compliance_matrix"), {"q": "运输"})
     assert _rows(response) == [f"branch-{weak.pk}"]
     response = client_for(client, supervisor).get(reverse("meetings:compliance_matrix"), {"q": "没有这个支部"})
@@ -58,7 +58,7 @@ def test_the_search_finds_a_branch_by_name(client, supervisor, mine):
 
 @pytest.mark.django_db
 def test_only_branches_with_a_missing_or_late_meeting(client, supervisor, mine):
-    general, good, weak = mine
+    _general, good, weak = mine
     response = client_for(client, supervisor).get(reverse("meetings:compliance_matrix"), {"problems": "1"})
     rows = _rows(response)
     assert f"branch-{weak.pk}" in rows
