@@ -21,6 +21,7 @@ and folds the rows into periods in Python.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from org.clock import (
 )
 from org.models import Organization
 
-from .models import CadenceRule, Exemption, Meeting, MeetingTypePeriod, type_counts_for
+from .models import CadenceRule, ComplianceRollup, Exemption, Meeting, MeetingTypePeriod, type_counts_for
 
 Period = CadenceRule.Period
 
@@ -203,6 +204,13 @@ def month_bucket(field: str, first: int, last: int, *, is_datetime: bool, after:
     return Case(*whens, default=Value(after), output_field=IntegerField())
 
 
+def _meeting_ids(value) -> tuple[int, ...]:
+    """The stored JSON list of a rollup row (text on SQLite, a list on PostgreSQL)."""
+    if isinstance(value, str):
+        return tuple(json.loads(value)) if value != "[]" else _NO_MEETINGS
+    return tuple(value or ())
+
+
 def compliance(
     *,
     branches: Iterable[Organization],
@@ -213,6 +221,117 @@ def compliance(
 ) -> Result:
     """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
 
+    Closed periods (over before ``now``'s day) are read from the rollup (``ComplianceRollup``,
+    kept by meetings/rollups.py); running periods, and closed ones the rollup has no row
+    for yet, are computed live by ``compute_live`` for the branches asked. Same cells,
+    same order as ``compute_live``.
+    """
+    today = local_date(now)
+    branches = list(branches)
+    rules = list(CadenceRule.objects.filter(is_active=True) if rules is None else rules)
+    if not rules or start > end or not branches:
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
+    branch_ids = [b.pk for b in branches]
+    periods = {r.pk: periods_in(r.period, start, end) for r in rules}
+    closed_starts = {ps for ps_list in periods.values() for ps, pe in ps_list if pe < today}
+    if not closed_starts:
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
+    rule_by_id = {r.pk: r for r in rules}
+    stored: dict[tuple, Cell] = {}
+    query = (
+        ComplianceRollup.objects.filter(
+            branch_id__in=branch_ids, rule_id__in=list(rule_by_id), period_start__in=sorted(closed_starts)
+        )
+        .values_list(
+            "rule_id",
+            "branch_id",
+            "unit",
+            "period_start",
+            "period_end",
+            "outcome",
+            "count",
+            "on_time_count",
+            "meeting_ids",
+            "exemption_id",
+        )
+        .order_by()
+    ).query
+    # On a cursor, as compute_live's meeting rows: no per-value converters; dates and the
+    # JSON list are parsed here, once per distinct value.
+    with connection.cursor() as cursor:
+        cursor.execute(*query.sql_with_params())
+        raw = cursor.fetchall()
+    exemption_ids = {row[9] for row in raw if row[9] is not None}
+    exemption_by_id = (
+        {e.pk: e for e in Exemption.objects.filter(pk__in=exemption_ids).select_related("approved_by")}
+        if exemption_ids
+        else {}
+    )
+    starts_of = {rule_id: {ps for ps, _pe in ps_list} for rule_id, ps_list in periods.items()}
+    day = {}
+    cell = tuple.__new__
+    for rule_id, branch_id, unit, ps, pe, outcome, count, on_time_count, ids, exemption_id in raw:
+        ps = day.get(ps) or day.setdefault(ps, ps if isinstance(ps, dt.date) else dt.date.fromisoformat(ps))
+        pe = day.get(pe) or day.setdefault(pe, pe if isinstance(pe, dt.date) else dt.date.fromisoformat(pe))
+        if ps not in starts_of[rule_id]:
+            continue
+        ids = _meeting_ids(ids)
+        unit = unit or None
+        exemption = exemption_by_id.get(exemption_id) if exemption_id is not None else None
+        stored[(rule_id, branch_id, unit, ps)] = cell(
+            Cell, (rule_by_id[rule_id], branch_id, unit, ps, pe, outcome, count, on_time_count, ids, exemption)
+        )
+    if not stored:  # nothing rolled up yet (a new install, or before the first sweep): all live
+        return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
+    groups: dict[int, list[Organization]] = defaultdict(list)
+    for g in (
+        Organization.objects.groups()
+        .alive_during(start, end)
+        .filter(parent_id__in=branch_ids)
+        .order_by("sort_order", "id")
+    ):
+        groups[g.parent_id].append(g)
+    # The cells wanted, in compute_live's order; those the rollup lacks are computed live.
+    wanted: list[tuple] = []
+    live_from: dict[int, dt.date] = {}  # rule id -> first period start the rollup lacks
+    for rule in rules:
+        group_rule = rule.scope == CadenceRule.Scope.GROUP
+        for branch_id in branch_ids:
+            units = [g.pk for g in groups.get(branch_id, ())] if group_rule else [None]
+            for unit in units:
+                for ps, _pe in periods[rule.pk]:
+                    key = (rule.pk, branch_id, unit, ps)
+                    wanted.append(key)
+                    if key not in stored and (rule.pk not in live_from or ps < live_from[rule.pk]):
+                        live_from[rule.pk] = ps
+    # One live computation per distinct first missing period (a running month, quarter,
+    # half year or year): only from there on, with the groups of the whole range.
+    by_start: dict[dt.date, list[CadenceRule]] = defaultdict(list)
+    for rule_id, ps in live_from.items():
+        by_start[ps].append(rule_by_id[rule_id])
+    for ps, live_rules in sorted(by_start.items()):
+        live = compute_live(
+            branches=branches, start=max(start, ps), end=end, now=now, rules=live_rules, known_groups=groups
+        )
+        for c in live.cells:
+            stored.setdefault((c.rule.pk, c.branch_id, c.group_id, c.start), c)
+    cells = [stored[key] for key in wanted if key in stored]
+    return Result(start, end, today, rules, branches, dict(groups), cells)
+
+
+def compute_live(
+    *,
+    branches: Iterable[Organization],
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    rules: Iterable[CadenceRule] | None = None,
+    known_groups: dict[int, list[Organization]] | None = None,
+) -> Result:
+    """Outcome of every active rule, for each branch (or group), in each period overlapping [start, end].
+
+    Computed from the meetings, never from the rollup (which is built from this).
+    ``known_groups``: the groups by branch id, already fetched (else those alive in [start, end]).
     ``branches``: branches (a queryset or a list); ``rules``: the rules to evaluate
     (default: the active ones). Counts held meetings by the period each type counts for
     (``type_counts_for``: the type's own, else the meeting's ``counts_for``); a meeting counts
@@ -227,13 +346,16 @@ def compliance(
     rule_ids = [r.pk for r in rules]
 
     groups: dict[int, list[Organization]] = defaultdict(list)
-    for g in (
-        Organization.objects.groups()
-        .alive_during(start, end)
-        .filter(parent_id__in=branch_ids)
-        .order_by("sort_order", "id")
-    ):
-        groups[g.parent_id].append(g)
+    if known_groups is not None:
+        groups.update(known_groups)
+    else:
+        for g in (
+            Organization.objects.groups()
+            .alive_during(start, end)
+            .filter(parent_id__in=branch_ids)
+            .order_by("sort_order", "id")
+        ):
+            groups[g.parent_id].append(g)
     group_branch = {g.pk: bid for bid, gs in groups.items() for g in gs}
 
     cells: list[Cell] = []

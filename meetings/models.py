@@ -746,3 +746,39 @@ class CheckinWindow:
 
     def contains(self, now: dt.datetime) -> bool:
         return self.opens <= now < self.closes
+
+
+class ComplianceRollup(models.Model):
+    """One closed compliance cell (rule × branch or group × period) as the engine computed it.
+
+    Kept by ``meetings/rollups.py`` (after commit, through the worker) and rebuilt by
+    ``manage.py rebuild_rollups``. A month, quarter, half year or year is one row keyed
+    by the period's first day (``period_start``); a month belongs to the row of the
+    period that contains it. Only periods over when computed are stored: a running
+    period is always computed live. ``unit`` is the group's id, 0 for the branch itself.
+    """
+
+    rule = models.ForeignKey(CadenceRule, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unit = models.IntegerField(default=0)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    outcome = models.CharField(max_length=20)
+    count = models.PositiveIntegerField(default=0)
+    on_time_count = models.PositiveIntegerField(default=0)
+    meeting_ids = models.JSONField(default=list)
+    exemption = models.ForeignKey(Exemption, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("达标汇总")
+        verbose_name_plural = _("达标汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "rule", "unit", "period_start"], name="%(app_label)s_%(class)s_one_per_cell"
+            )
+        ]
+        indexes = [models.Index(fields=["period_start", "branch"], name="meetings_rollup_period_branch")]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.rule_id} {self.unit} {self.period_start:%Y-%m} {self.outcome}"

@@ -332,6 +332,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.tasks.sweep_tasks",
         "schedule": env.int("TASK_SWEEP_SECONDS", default=15 * 60),
     },
+    # The compliance rollup's sweep: stores the periods that have just ended (meetings/rollups.py).
+    "meetings-roll-closed-periods": {
+        "task": "meetings.tasks.roll_closed_periods",
+        "schedule": env.int("ROLLUP_SWEEP_SECONDS", default=60 * 60),
+        "options": {"expires": 30 * 60},
+    },
     # The 回头看 of published assessment notices, once a failing branch's rectification is verified.
     "assessment-recheck-notices": {
         "task": "assessment.tasks.recheck_notices",

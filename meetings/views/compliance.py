@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -159,6 +160,8 @@ def _year_choices(year: int, today: dt.date) -> list[int]:
 
 # --- The mine's matrix ------------------------------------------------------------------------
 
+MATRIX_PAGE_SIZE = 50
+
 
 @login_required
 @require_GET
@@ -186,8 +189,27 @@ def compliance_matrix(request):
         if not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}:
             raise Http404
         branches = branches.filter(parent_id=int(chosen))
-
-    result = compliance(branches=branches, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31), now=now)
+    query = (request.GET.get("q") or "").strip()[:50]
+    if query:
+        branches = branches.filter(name__icontains=query)
+    problems_only = request.GET.get("problems") == "1"
+    # Grouped by 党总支 (branches straight under the committee first), 50 branches a page.
+    branches = branches.order_by("parent__sort_order", "parent_id", "sort_order", "id")
+    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if problems_only:
+        # Needs every branch's outcomes (closed months from the rollup), then pages the ones with a problem.
+        everything = compliance(branches=branches, start=year_start, end=year_end, now=now)
+        bad = {c.branch_id for c in everything.cells if c.outcome in (Outcome.MISSING, Outcome.LATE)}
+        page = Paginator([b for b in everything.branches if b.pk in bad], MATRIX_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        shown = {b.pk for b in page.object_list}
+        result = everything
+        result.cells = [c for c in everything.cells if c.branch_id in shown]
+        result.branches = list(page.object_list)
+    else:
+        page = Paginator(branches, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+        result = compliance(branches=list(page.object_list), start=year_start, end=year_end, now=now)
     columns = _columns(result.rules, year)
     worst_of: dict[tuple[int, str, dt.date], str] = {}
     for c in result.cells:
@@ -216,6 +238,9 @@ def compliance_matrix(request):
             "legend": LEGEND,
             "general_branches": general_branches,
             "chosen": chosen,
+            "query": query,
+            "problems_only": problems_only,
+            "page": page,
             "totals": [(OUTCOME_CSS[o], Outcome(o).label, n) for o, n in totals.items()],
         },
     )
