@@ -329,3 +329,24 @@ rules.add_perm("assessment.manage_runs", is_committee)
 rules.add_perm("assessment.enter_scores", is_supervisor)
 rules.add_perm("assessment.view_all_scores", sees_all)
 rules.add_perm("assessment.view_branch_score", sees_all | reaches_branch)
+
+
+# --- Appraisal (民主评议党员) ---------------------------------------------------------------
+# The 党委 committee opens the year and confirms; the branch's 书记 runs the round (start, window,
+# codes, close, the committee's opinion and proposal); the 党委 level and the branch committee see
+# the tallies once the window has closed. Voting itself is decided by the round's voter list (a
+# service rule), and a member's result is their own (``my_appraisal`` reads their own rows only).
+
+
+@rules.predicate
+def is_branch_chief_secretary(user, obj):
+    """The 书记 of the object's branch (not the 副书记): the first responsible person."""
+    return _org_id(obj) in get_scope(user).chief_secretary_branch_ids
+
+
+rules.add_perm("appraisal.open_year", is_committee)
+rules.add_perm("appraisal.confirm_round", is_committee)
+rules.add_perm("appraisal.start_round", is_branch_chief_secretary)
+rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
+rules.add_perm("appraisal.view_round", sees_all | manages_branch)
+rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)

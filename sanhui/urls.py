@@ -51,6 +51,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("supervision/", include("supervision.urls")),
     path("assessment/", include("assessment.urls")),
+    path("appraisal/", include("appraisal.urls")),
     path("admin/", admin.site.urls),
 ]
 
