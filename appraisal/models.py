@@ -155,7 +155,7 @@ class Round(models.Model):
     window_start = models.DateTimeField(_("投票开始时间"))
     window_end = models.DateTimeField(_("投票截止时间"))
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"))
     voting_opened_at = models.DateTimeField(_("开始投票时间"), null=True, blank=True)
