@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw
 
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
+from appraisal.demo import seed_appraisal
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
 from bulletin.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from meetings.deadlines import minutes_due_at
@@ -353,6 +354,7 @@ def seed_activity(*, now: dt.datetime) -> int:
         meetings = _write_meetings(planner.plan(), planner)
     _evidence_and_reviews(planner, meetings, now=now)
     _assessments(planner, now=now)
+    seed_appraisal(now=now)
     return len(meetings)
 
 
