@@ -249,3 +249,24 @@ def test_a_round_starts_only_at_a_democratic_review_meeting_of_an_opened_year(br
     with pytest.raises(ValidationError, match="尚未开启2025年"):
         services.round_start(meeting=meeting, user=None, window_start=MEETING_AT, window_end=AFTER, now=MEETING_AT)
     assert not Round.objects.exists()
+
+
+def test_a_member_confirmed_unqualified_may_not_be_put_forward_for_commendation(branch, appraisal_year, committee_user):
+    from assessment.participation import member_scores_compute
+    from assessment.models import MemberScore
+    from tests.assessment.test_participation import make_run
+
+    members = add_members(branch, 3, login=True)
+    round_ = make_round(branch)
+    services.round_close(round_=round_, user=None, now=AFTER)
+    rows = {a.member_id: a for a in round_.appraisees.all()}
+    proposal = {a.pk: ("qualified", "") for a in rows.values()}
+    proposal[rows[members[0].pk].pk] = ("fail", "理由")
+    services.proposal_submit(round_=round_, user=None, proposal=proposal, scores={}, now=AFTER)
+    services.round_confirm(round_=round_, user=committee_user, now=AFTER)
+    run = make_run()
+    member_scores_compute(run=run, failing_branch_ids=set(), now=AFTER)
+    failing = MemberScore.objects.get(run=run, member=members[0])
+    assert not failing.eligible and "民主评议党员评定为不合格" in failing.ineligible_reason
+    other = MemberScore.objects.get(run=run, member=members[1])
+    assert "民主评议" not in other.ineligible_reason
