@@ -41,7 +41,7 @@ class RoundAdmin(admin.ModelAdmin):
     list_filter = ["state", "year"]
     list_select_related = ["branch", "year"]
     # State changes go through the pages (the services lock the round); the admin only reads.
-    readonly_fields = [f for f in ["year", "branch", "meeting", "state", "started_by", "created_at"]]
+    readonly_fields = ["year", "branch", "meeting", "state", "started_by", "created_at"]
 
     def has_add_permission(self, request):
         return False

@@ -38,7 +38,7 @@ class CodesForm(CrispyForm):
 class SummaryForm(CrispyForm):
     self_summary = forms.CharField(label=_("个人总结"), widget=forms.Textarea(attrs={"rows": 8}), max_length=5000)
     self_grade = forms.ChoiceField(
-        label=_("自评等次"), choices=[("", "—")] + Grade.choices, required=False, widget=forms.RadioSelect
+        label=_("自评等次"), choices=[("", "—"), *Grade.choices], required=False, widget=forms.RadioSelect
     )
 
     def __init__(self, *args, graded: bool = True, **kwargs):

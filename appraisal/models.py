@@ -155,7 +155,12 @@ class Round(models.Model):
     window_start = models.DateTimeField(_("投票开始时间"))
     window_end = models.DateTimeField(_("投票截止时间"))
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"))
     voting_opened_at = models.DateTimeField(_("开始投票时间"), null=True, blank=True)
@@ -275,6 +280,9 @@ class VoterMark(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member} ({self.round})"
+
 
 class MassesCode(models.Model):
     """A one-time, expiring code for one 群众代表: printed on a sheet and given to nobody by name."""
@@ -289,6 +297,9 @@ class MassesCode(models.Model):
         verbose_name_plural = _("群众评议码")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.code
+
 
 class Ballot(models.Model):
     """One anonymous ballot: the round and the group it counts in. Nothing else, on purpose."""
@@ -302,6 +313,9 @@ class Ballot(models.Model):
         verbose_name_plural = _("选票")
         # No ordering: a list of ballots is never shown, and no column orders them.
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(_("选票"))
 
 
 class BallotGrade(models.Model):
@@ -323,3 +337,6 @@ class BallotGrade(models.Model):
                 violation_error_message=_("一张选票对同一党员只能评定一次。"),
             ),
         ]
+
+    def __str__(self) -> str:
+        return self.get_grade_display()

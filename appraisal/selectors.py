@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 
 from org.scope import get_scope
 
-from .models import Appraisee, AppraisalYear, Ballot, BallotGrade, Grade, Part, Round
+from .models import AppraisalYear, Appraisee, Ballot, BallotGrade, Grade, Part, Round
 
 CENT = Decimal("0.01")
 BALLOT_PARTS = (Part.PEER, Part.MASSES)
@@ -103,9 +103,7 @@ def round_tally(round_: Round) -> Tally:
     """The tallies of a closed round: three queries (appraisees, ballot counts, grade counts)."""
     year = round_.year
     appraisees = list(Appraisee.objects.filter(round=round_).select_related("member").order_by("member__name", "id"))
-    ballots_by_group = dict(
-        Ballot.objects.filter(round=round_).values_list("group").annotate(n=Count("id")).order_by()
-    )
+    ballots_by_group = dict(Ballot.objects.filter(round=round_).values_list("group").annotate(n=Count("id")).order_by())
     voters = sum(ballots_by_group.values())
     branch_only = voters < year.min_voters_for_member_tallies
     grouped = (

@@ -23,7 +23,7 @@ from org.models import Member
 from tasks.models import Task
 from tasks.services import task_create
 
-from .models import Appraisee, AppraisalYear, Ballot, BallotGrade, Grade, MassesCode, Part, Round, VoterMark
+from .models import AppraisalYear, Appraisee, Ballot, BallotGrade, Grade, MassesCode, Part, Round, VoterMark
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
 CODE_LENGTH = 8
@@ -90,9 +90,7 @@ def round_start(
     round_._history_date = now
     round_.save()
 
-    members = list(
-        Member.objects.of_organization_on(meeting.branch, on).with_status_history().order_by("name", "id")
-    )
+    members = list(Member.objects.of_organization_on(meeting.branch, on).with_status_history().order_by("name", "id"))
     appraisees, marks = [], []
     for member in members:
         if member.status_on(on) not in Member.ON_ROLL_STATUSES:
@@ -247,7 +245,7 @@ def ballot_problem(
 def _write_ballot(round_: Round, group: str, grades: Mapping[int, str]) -> None:
     ballot = Ballot.objects.create(round=round_, group=group)
     rows = [BallotGrade(ballot=ballot, appraisee_id=pk, grade=g) for pk, g in grades.items()]
-    random.shuffle(rows)  # grade rows in no particular order either  # noqa: S311 - not security by itself
+    random.shuffle(rows)  # grade rows in no particular order either
     BallotGrade.objects.bulk_create(rows)
 
 
@@ -343,9 +341,7 @@ def proposal_submit(
     if year.fail_requires_reason:
         no_reason = [graded[pk].member.name for pk, (g, r) in proposal.items() if g == Grade.FAIL and not r.strip()]
         if no_reason:
-            raise ValidationError(
-                _("定为“不合格”须填写支委会书面理由：{names}。").format(names="、".join(no_reason))
-            )
+            raise ValidationError(_("定为“不合格”须填写支委会书面理由：{names}。").format(names="、".join(no_reason)))
     for pk, (grade, reason) in proposal.items():
         row = graded[pk]
         row.proposed_grade, row.reason, row.score = grade, reason.strip(), scores.get(pk)
@@ -368,9 +364,7 @@ def round_confirm(*, round_: Round, user, now: dt.datetime, reasons: Mapping[int
         if row.pk in reasons and reasons[row.pk].strip():
             row.reason = reasons[row.pk].strip()
         if row.proposed_grade == Grade.FAIL and year.fail_requires_reason and not row.reason:
-            raise ValidationError(
-                _("{name}定为“不合格”，须有支委会书面理由才能确认。").format(name=row.member.name)
-            )
+            raise ValidationError(_("{name}定为“不合格”，须有支委会书面理由才能确认。").format(name=row.member.name))
         row.confirmed_grade = row.proposed_grade
     if not Round.objects.filter(pk=locked.pk, state=Round.State.CLOSED).update(
         state=Round.State.CONFIRMED, confirmed_at=now, confirmed_by=user

@@ -32,7 +32,7 @@ from org.xlsx import xlsx_response
 from . import selectors, services
 from .export import write_round_xlsx
 from .forms import CodeEntryForm, CodesForm, SummaryForm, WindowForm, YearOpenForm, grades_from_any_post
-from .models import Appraisee, AppraisalYear, Grade, MassesCode, Round, VoterMark
+from .models import AppraisalYear, Appraisee, Grade, MassesCode, Round, VoterMark
 
 CODE_SESSION_KEY = "appraisal_code"
 
@@ -41,7 +41,7 @@ def _get_round_for_user(request, pk: int, perm: str) -> Round:
     """The round, when the user may see it (else 404) and has ``perm`` on it (else 403)."""
     round_ = get_object_or_404(Round.objects.select_related("year", "branch", "meeting"), pk=pk)
     user = request.user
-    if not (user.has_perm("appraisal.view_round", round_) or get_scope(user).member_id and _in_round(user, round_)):
+    if not (user.has_perm("appraisal.view_round", round_) or (get_scope(user).member_id and _in_round(user, round_))):
         raise Http404
     if not user.has_perm(perm, round_):
         raise PermissionDenied
@@ -93,7 +93,9 @@ def year_open(request):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, _("已开启{year}年的民主评议，权重和限制可在系统配置中调整。").format(year=year.year))
+            messages.success(
+                request, _("已开启{year}年的民主评议，权重和限制可在系统配置中调整。").format(year=year.year)
+            )
     else:
         messages.error(request, _("请填写正确的年度。"))
     return redirect("appraisal:round_list")
@@ -230,7 +232,9 @@ def round_codes(request, pk: int):
     entry = request.build_absolute_uri(reverse("appraisal:masses_entry"))
     for c in codes:
         c.qr = mark_safe(_qr_svg(f"{entry}?code={c.code}"))  # noqa: S308 - segno's own SVG
-    return render(request, "appraisal/round_codes.html", {"round": round_, "form": form, "codes": codes, "entry": entry})
+    return render(
+        request, "appraisal/round_codes.html", {"round": round_, "form": form, "codes": codes, "entry": entry}
+    )
 
 
 @login_required

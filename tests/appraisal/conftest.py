@@ -58,9 +58,7 @@ AFTER = MEETING_AT + dt.timedelta(days=3)
 
 
 def all_grades(round_, voter_member_id, grade="qualified"):
-    return {
-        a.pk: grade for a in round_.appraisees.filter(is_graded=True).exclude(member_id=voter_member_id)
-    }
+    return {a.pk: grade for a in round_.appraisees.filter(is_graded=True).exclude(member_id=voter_member_id)}
 
 
 __all__ = ["Post", "timezone"]

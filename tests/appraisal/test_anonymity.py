@@ -78,7 +78,9 @@ def test_the_ballot_models_keep_no_history_and_have_no_admin_page():
 def test_an_administrator_cannot_open_a_ballot_in_the_admin(admin_client, branch, appraisal_year):
     members = add_members(branch, 3)
     round_ = make_round(branch)
-    services.ballot_cast(round_=round_, member_id=members[0].pk, grades=all_grades(round_, members[0].pk), now=IN_WINDOW)
+    services.ballot_cast(
+        round_=round_, member_id=members[0].pk, grades=all_grades(round_, members[0].pk), now=IN_WINDOW
+    )
     ballot = Ballot.objects.get()
     assert admin_client.get("/admin/appraisal/ballot/").status_code == 404
     assert admin_client.get(f"/admin/appraisal/ballot/{ballot.pk}/change/").status_code == 404

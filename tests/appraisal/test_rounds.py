@@ -90,16 +90,16 @@ def test_probationary_members_are_listed_never_gradable_and_vote_with_the_masses
     assert VoterMark.objects.get(round=round_, member=prob).group == Part.MASSES
     with pytest.raises(ValidationError, match="预备党员"):
         services.ballot_cast(
-            round_=round_, member_id=full[0].pk, grades={**all_grades(round_, full[0].pk), row.pk: "qualified"},
+            round_=round_,
+            member_id=full[0].pk,
+            grades={**all_grades(round_, full[0].pk), row.pk: "qualified"},
             now=IN_WINDOW,
         )
     services.ballot_cast(round_=round_, member_id=prob.pk, grades=all_grades(round_, prob.pk), now=IN_WINDOW)
     assert Ballot.objects.get(round=round_).group == Part.MASSES
     services.round_close(round_=round_, user=None, now=AFTER)
     with pytest.raises(ValidationError, match="预备党员"):
-        services.proposal_submit(
-            round_=round_, user=None, proposal={row.pk: ("qualified", "")}, scores={}, now=AFTER
-        )
+        services.proposal_submit(round_=round_, user=None, proposal={row.pk: ("qualified", "")}, scores={}, now=AFTER)
 
 
 def test_voting_twice_counts_once(branch, appraisal_year):
@@ -147,7 +147,9 @@ def test_grading_oneself_on_the_peer_ballot_is_refused(branch, appraisal_year):
     own = Appraisee.objects.get(round=round_, member=voter)
     with pytest.raises(ValidationError, match="不能给自己"):
         services.ballot_cast(
-            round_=round_, member_id=voter.pk, grades={**all_grades(round_, voter.pk), own.pk: "excellent"},
+            round_=round_,
+            member_id=voter.pk,
+            grades={**all_grades(round_, voter.pk), own.pk: "excellent"},
             now=IN_WINDOW,
         )
     assert not VoterMark.objects.filter(has_voted=True).exists()
@@ -252,8 +254,8 @@ def test_a_round_starts_only_at_a_democratic_review_meeting_of_an_opened_year(br
 
 
 def test_a_member_confirmed_unqualified_may_not_be_put_forward_for_commendation(branch, appraisal_year, committee_user):
-    from assessment.participation import member_scores_compute
     from assessment.models import MemberScore
+    from assessment.participation import member_scores_compute
     from tests.assessment.test_participation import make_run
 
     members = add_members(branch, 3, login=True)

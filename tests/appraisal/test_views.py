@@ -39,7 +39,9 @@ def test_the_secretary_runs_the_round(client, secretary, round_):
     with time_machine.travel(IN_WINDOW, tick=False):
         client.force_login(secretary)
         assert client.get(reverse("appraisal:round_detail", args=[round_.pk])).status_code == 200
-        response = client.post(reverse("appraisal:round_codes", args=[round_.pk]), {"count": 3, "expires_at": "2026-12-12T09:00"})
+        response = client.post(
+            reverse("appraisal:round_codes", args=[round_.pk]), {"count": 3, "expires_at": "2026-12-12T09:00"}
+        )
         assert response.status_code == 302
         page = client.get(reverse("appraisal:round_codes", args=[round_.pk])).content.decode()
         client.post(reverse("appraisal:round_action", args=[round_.pk, "close"]))
@@ -68,7 +70,9 @@ def test_tallies_are_hidden_before_the_window_closes(client, secretary, round_):
 def test_only_the_committee_confirms(client, people, round_, who):
     services.round_close(round_=round_, user=None, now=AFTER)
     rows = round_.appraisees.filter(is_graded=True)
-    services.proposal_submit(round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER)
+    services.proposal_submit(
+        round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER
+    )
     response = client_for(client, people[who]).post(reverse("appraisal:round_confirm", args=[round_.pk]))
     assert response.status_code in (403, 404)
     assert Round.objects.get(pk=round_.pk).state == Round.State.CLOSED
@@ -77,7 +81,9 @@ def test_only_the_committee_confirms(client, people, round_, who):
 def test_the_committee_confirms(client, committee_user, round_):
     services.round_close(round_=round_, user=None, now=AFTER)
     rows = round_.appraisees.filter(is_graded=True)
-    services.proposal_submit(round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER)
+    services.proposal_submit(
+        round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER
+    )
     client.force_login(committee_user)
     response = client.post(reverse("appraisal:round_confirm", args=[round_.pk]))
     assert response.status_code == 302
@@ -111,7 +117,9 @@ def test_a_member_of_another_branch_cannot_open_the_ballot(client, other_secreta
 def test_a_member_sees_only_their_own_result(client, member, secretary, round_, committee_user):
     services.round_close(round_=round_, user=None, now=AFTER)
     rows = round_.appraisees.filter(is_graded=True)
-    services.proposal_submit(round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER)
+    services.proposal_submit(
+        round_=round_, user=None, proposal={a.pk: ("qualified", "") for a in rows}, scores={}, now=AFTER
+    )
     services.round_confirm(round_=round_, user=committee_user, now=AFTER)
     mine = Appraisee.objects.get(round=round_, member=member.member)
     theirs = Appraisee.objects.get(round=round_, member=secretary.member)

@@ -29,9 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from appraisal.demo import seed_appraisal
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
-from appraisal.demo import seed_appraisal
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
 from bulletin.management.commands.seed_demo import BRANCHES, COMMITTEE_NAME
 from meetings.deadlines import minutes_due_at
