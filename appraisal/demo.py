@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 
 from meetings.models import Meeting, MeetingType
+from org.clock import local_date
 from org.models import Organization, StaffRole, User
 
 from . import services
@@ -25,6 +26,7 @@ def _review_meeting(branch, secretary_user, start: dt.datetime) -> Meeting:
         planned_end=start + dt.timedelta(hours=2),
         place="三楼党员活动室",
         created_by=secretary_user,
+        counts_for=local_date(start),
     )
     meeting.types.set([MeetingType.objects.get(code=MeetingType.Code.DEMOCRATIC_REVIEW)])
     return meeting
@@ -87,14 +89,18 @@ def seed_appraisal(*, now: dt.datetime) -> None:
     if committee is not None:
         services.round_confirm(round_=round_, user=committee, now=closed_at + dt.timedelta(days=5))
 
-    # This year: started, voting open for a week.
+    # This year: started, voting open for a week. The meeting sits in the history's latest month
+    # (the demo's months stay those of the history).
+    latest = Meeting.objects.filter(branch=branch).exclude(pk=round_.meeting_id).order_by("-planned_start").first()
     start = now - dt.timedelta(hours=1)
+    if latest is not None and local_date(latest.planned_start).year == now.year:
+        start = latest.planned_start + dt.timedelta(hours=3)
     round_ = services.round_start(
         meeting=_review_meeting(branch, secretary, start),
         user=secretary,
-        window_start=start,
+        window_start=now - dt.timedelta(hours=1),
         window_end=now + dt.timedelta(days=7),
-        now=start,
+        now=now,
     )
     services.round_open(round_=round_, user=secretary, now=now)
     services.codes_issue(round_=round_, count=6, expires_at=now + dt.timedelta(days=7), now=now)
