@@ -27,6 +27,7 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, V
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appraisal.selectors import confirmed_grades, grade_blocks_commendation
 from bulletin.models import Announcement
 from bulletin.selectors import announcements_for_user
 from meetings.models import Attendance, Meeting
@@ -169,6 +170,8 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     branches = _branch_by_member(start, end)
     counts = _attendance_counts(start, end)
     lessons = _lessons_given(start, end)
+    # 民主评议 (the grade confirmed for the run's year; empty when that year says not to use it).
+    appraisal_grades = confirmed_grades(year=start.year)
 
     rows = []
     for member_id, (branch_id, status) in branches.items():
@@ -182,6 +185,8 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
             absent=c["absent"],
             branch_failing=branch_id in failing_branch_ids,
         )
+        if grade_blocks_commendation(appraisal_grades.get(member_id, "")):
+            reasons.append(_("民主评议党员评定为不合格"))
         rows.append(
             (
                 run.pk,

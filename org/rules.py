@@ -411,3 +411,23 @@ rules.add_perm("tasks.cancel_task", assigned_task)
 # (书记, 副书记, 支委委员) sees its own branch's; an ordinary member does not see the list.
 
 rules.add_perm("tasks.view_open_decisions", sees_all | is_branch_manager_anywhere)
+
+# --- Appraisal (民主评议党员) ---------------------------------------------------------------
+# The 党委 committee opens the year and confirms; the branch's 书记 runs the round (start, window,
+# codes, close, the committee's opinion and proposal); the 党委 level and the branch committee see
+# the tallies once the window has closed. Voting itself is decided by the round's voter list (a
+# service rule), and a member's result is their own (``my_appraisal`` reads their own rows only).
+
+
+@rules.predicate
+def is_branch_chief_secretary(user, obj):
+    """The 书记 of the object's branch (not the 副书记): the first responsible person."""
+    return _org_id(obj) in get_scope(user).chief_secretary_branch_ids
+
+
+rules.add_perm("appraisal.open_year", is_committee)
+rules.add_perm("appraisal.confirm_round", is_committee)
+rules.add_perm("appraisal.start_round", is_branch_chief_secretary)
+rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
+rules.add_perm("appraisal.view_round", sees_all | manages_branch)
+rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)

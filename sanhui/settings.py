@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How long a worker's claim on an upload lasts unless renewed (it renews every third of it).
 EVIDENCE_LEASE_SECONDS = env.int("EVIDENCE_LEASE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
+    # 民主评议 rounds whose voting window has ended are closed (once each: a conditional update).
+    "appraisal-close-due-rounds": {
+        "task": "appraisal.tasks.close_due_rounds",
+        "schedule": env.int("APPRAISAL_SWEEP_SECONDS", default=5 * 60),
+    },
     # The worker's heartbeat on the status page (/bulletin/status/); late by 2 min is a warning.
     "bulletin-heartbeat": {
         "task": "bulletin.tasks.heartbeat",

@@ -54,6 +54,7 @@ urlpatterns = [
     path("tasks/", include("tasks.follow_views")),
     path("assessment/", include("assessment.urls")),
     path("todo/", include("tasks.urls_todo")),
+    path("appraisal/", include("appraisal.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -61,6 +61,10 @@ SKIPPED = {
     "supervision:flag_record_thumbnail": "thumbnail image kept with a round's flag decision",
     "supervision:finding_export": "xlsx download",
     "assessment:hr_export": "xlsx download",
+    "appraisal:round_export": "xlsx download",
+    "appraisal:year_open": "POST only (the form is on the list of rounds)",
+    "appraisal:round_action": "POST only (the buttons are on the round page)",
+    "appraisal:round_start": "redirects to the round once started; the demo meeting has one (tests/appraisal)",
     # POST only: buttons on pages that are crawled (GET answers 405 or redirects back).
     "logout": "POST only",
     "meetings:meeting_publish": "POST only (the button is on the meeting page)",
@@ -280,6 +284,37 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("supervisor", "dispatch-new", "tasks:dispatch_create", {}),
         ("supervisor", "dispatch-matrix", "tasks:dispatch_matrix", {}),
         ("supervisor", "dispatch", "tasks:dispatch_detail", {"pk": o["dispatch"].pk}),
+        *appraisal_pages(o),
+    ]
+
+
+def appraisal_pages(o: dict) -> list[tuple[str, str, str, dict]]:
+    """The 民主评议 pages on the demo's rounds: last year's confirmed, this year's open."""
+    from appraisal.models import Appraisee, Round
+
+    if not isinstance(o["home"], Organization):  # the URL-coverage check passes stubs, without a database
+        done = live = mine_done = mine_live = o["home"]
+        return _appraisal_rows(done, live, mine_done, mine_live)
+    done = Round.objects.get(branch=o["home"], state=Round.State.CONFIRMED)
+    live = Round.objects.get(branch=o["home"], state=Round.State.VOTING)
+    mine_done = Appraisee.objects.get(round=done, member=o["member"])
+    mine_live = Appraisee.objects.get(round=live, member=o["member"])
+    return _appraisal_rows(done, live, mine_done, mine_live)
+
+
+def _appraisal_rows(done, live, mine_done, mine_live) -> list[tuple[str, str, str, dict]]:
+    return [
+        ("committee", "appraisal-rounds", "appraisal:round_list", {}),
+        ("committee", "appraisal-confirm", "appraisal:round_confirm", {"pk": done.pk}),
+        ("shuji", "appraisal-round", "appraisal:round_detail", {"pk": live.pk}),
+        ("shuji", "appraisal-codes", "appraisal:round_codes", {"pk": live.pk}),
+        ("shuji", "appraisal-opinion", "appraisal:round_opinion", {"pk": live.pk}),
+        ("shuji", "appraisal-tallies", "appraisal:round_tallies", {"pk": done.pk}),
+        ("dangyuan", "appraisal-mine", "appraisal:my_appraisal", {}),
+        ("dangyuan", "appraisal-summary", "appraisal:summary_edit", {"pk": mine_live.pk}),
+        ("dangyuan", "appraisal-vote", "appraisal:vote", {"pk": live.pk}),
+        ("dangyuan", "appraisal-result", "appraisal:my_result", {"pk": mine_done.pk}),
+        ("anonymous", "appraisal-masses", "appraisal:masses_entry", {}),
     ]
 
 

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from appraisal.demo import seed_appraisal
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
@@ -357,6 +358,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     _assessments(planner, now=now)
     seed_tasks(now=now)
     seed_follow(now=now)
+    seed_appraisal(now=now)
     return len(meetings)
 
 
