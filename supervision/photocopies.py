@@ -95,7 +95,7 @@ def trim_box(im: Image.Image) -> tuple[int, int, int, int]:
 
 def _seam(a: np.ndarray) -> int | None:
     """The column of a straight vertical seam in the middle of ``a``, or None."""
-    h, w = a.shape
+    w = a.shape[1]
     if w < 40:
         return None
     steps = np.median(np.abs(np.diff(a, axis=1)), axis=0)  # per column boundary
