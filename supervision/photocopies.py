@@ -321,11 +321,17 @@ def _confirm(im_a: Image.Image, im_b: Image.Image) -> CopyMatch:
             inliers=inliers,
             mirrored=mirrored,
             rotation=round(rotation, 1),
-            cropped=round(max(0.0, 1 - min(1.0, min(overlap_a, overlap_b) / max(overlap, 1e-6))), 2),
+            cropped=round(max(0.0, 1 - min(_area(in_a), _area(in_b))), 2),
             region_a=[(round(float(x), 3), round(float(y), 3)) for x, y in _in_original(in_a, im_a)],
             region_b=[(round(float(x), 3), round(float(y), 3)) for x, y in _in_original(in_b, im_b)],
         )
     return best
+
+
+def _area(points: np.ndarray) -> float:
+    """Area of a quadrilateral in 0–1 coordinates (shoelace)."""
+    x, y = points[:, 0], points[:, 1]
+    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2)
 
 
 def _in_original(points: np.ndarray, original: Image.Image) -> np.ndarray:

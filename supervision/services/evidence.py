@@ -36,7 +36,6 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
 from PIL import Image
 
 from meetings.models import Meeting

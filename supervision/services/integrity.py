@@ -115,6 +115,8 @@ class _Wanted:
     related_meeting_id: int | None = None
     related_evidence_id: int | None = None
     score: float | None = None
+    match_score: float | None = None
+    match_region: dict | None = None
 
     def values(self) -> dict:
         return {
@@ -301,9 +303,12 @@ def _how_text(match: photocopies.CopyMatch) -> str:
     return "（{}）".format("、".join(str(p) for p in parts)) if parts else ""
 
 
-def _copy_message(other: Meeting, *, seen_from: Meeting, category: str, match: photocopies.CopyMatch) -> str:
+def _copy_message(
+    other: Meeting, *, seen_from: Meeting, this_category: str, category: str, match: photocopies.CopyMatch
+) -> str:
     label = Evidence.Category(category).label
-    return _("与{meeting_name}的{label}{how}相同（匹配得分 {percent}%）").format(
+    return _("此{this}与{meeting_name}的{label}{how}相同（匹配得分 {percent}%）").format(
+        this=_("照片") if this_category == Evidence.Category.PHOTO else Evidence.Category(this_category).label,
         meeting_name=_meeting_name(other, seen_from=seen_from),
         label=label,
         how=_how_text(match),
@@ -358,7 +363,13 @@ def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], polic
                         meeting_id=here.pk,
                         key=f"duplicate_photo:{here_photo.pk}:{there.pk}",
                         kind=Flag.Kind.DUPLICATE_PHOTO,
-                        message=_copy_message(there, seen_from=here, category=there_photo.category, match=match),
+                        message=_copy_message(
+                            there,
+                            seen_from=here,
+                            this_category=here_photo.category,
+                            category=there_photo.category,
+                            match=match,
+                        ),
                         evidence_id=here_photo.pk,
                         related_meeting_id=there.pk,
                         related_evidence_id=there_photo.pk,
