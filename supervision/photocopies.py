@@ -41,6 +41,9 @@ ROTATIONS = (-4.0, 4.0)
 # Trimming: a row or column is a border when this share of its pixels is within TRIM_TOLERANCE
 # of the border colour (a status bar's icons and clock leave most of the bar uniform).
 TRIM_SHARE = 0.9
+# Within the outer 8 % of the height (where a status bar's clock and icons are) a lower share will do.
+BAR_SHARE = 0.75
+BAR_ZONE = 0.08
 TRIM_TOLERANCE = 18
 # Collage seams: a column (row) where the median step across it is this many times the typical
 # step, inside the middle 60 % of the picture.
@@ -74,15 +77,19 @@ def trim_box(im: Image.Image) -> tuple[int, int, int, int]:
     h, w = a.shape
     top, bottom, left, right = 0, h, 0, w
 
-    def uniform(line: np.ndarray, colour: int) -> bool:
-        return float(np.mean(np.abs(line - colour) <= TRIM_TOLERANCE)) >= TRIM_SHARE
+    def uniform(line: np.ndarray, colour: int, share: float = TRIM_SHARE) -> bool:
+        return float(np.mean(np.abs(line - colour) <= TRIM_TOLERANCE)) >= share
 
-    for _ in range(2):  # a bar of another colour inside a border (a status bar under a black frame)
+    zone = h * BAR_ZONE
+
+    for _ in range(4):  # a bar of another colour inside a border (a status bar under a black frame)
         colour = int(np.median(a[top, left:right]))
-        while bottom - top > h // 4 and uniform(a[top, left:right], colour):
+        while bottom - top > h // 4 and uniform(a[top, left:right], colour, BAR_SHARE if top < zone else TRIM_SHARE):
             top += 1
         colour = int(np.median(a[bottom - 1, left:right]))
-        while bottom - top > h // 4 and uniform(a[bottom - 1, left:right], colour):
+        while bottom - top > h // 4 and uniform(
+            a[bottom - 1, left:right], colour, BAR_SHARE if bottom > h - zone else TRIM_SHARE
+        ):
             bottom -= 1
         colour = int(np.median(a[top:bottom, left]))
         while right - left > w // 4 and uniform(a[top:bottom, left], colour):
