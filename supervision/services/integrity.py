@@ -676,3 +676,19 @@ def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetim
         _("该提示已由他人核实（{get_status_display}）。").format(get_status_display=flag.get_status_display()),
         code="already_decided",
     )
+
+
+def evidence_reindex(*, evidence_id: int, now: dt.datetime) -> bool:
+    """Recompute one processed image's view hashes from its thumbnail and check it again; True if done.
+
+    Idempotent: the views are replaced and the flags keyed (``reindex_photos`` runs it in batches).
+    """
+    evidence = Evidence.objects.filter(pk=evidence_id, kind=Evidence.Kind.IMAGE, meeting__isnull=False).first()
+    small = None if evidence is None else _thumbnail(evidence)
+    if small is None:
+        return False
+    views = photocopies.copy_hashes(small)
+    with transaction.atomic():
+        fingerprint_store(evidence=evidence, phash=views[0], views=views)
+    evidence_checks(evidence=evidence, now=now)
+    return True

@@ -248,3 +248,21 @@ def test_two_shots_of_one_scene_in_two_meetings_are_not_flagged(branch, photos):
     _image_evidence(march, photos["gps_DSCN0010.jpg"], category=Evidence.Category.PHOTO, name="march")
     other = _image_evidence(april, photos["gps_DSCN0012.jpg"], category=Evidence.Category.PHOTO, name="april")
     assert not [f for f in evidence_checks(evidence=other, now=NOW) if f.kind == Flag.Kind.DUPLICATE_PHOTO]
+
+
+@pytest.mark.django_db
+def test_reindex_command_indexes_old_images_and_finds_the_copy_idempotently(branch, photos):
+    from django.core.management import call_command
+
+    march = meeting_held(branch, start=local(2026, 3, 12, 15))
+    april = meeting_held(branch, start=local(2026, 4, 9, 15))
+    first = _image_evidence(march, photos["gps_DSCN0038.jpg"], category=Evidence.Category.OTHER, name="march")
+    second = _image_evidence(april, bannered(photos["gps_DSCN0038.jpg"]), category=Evidence.Category.PHOTO, name="a")
+    PhotoView.objects.all().delete()  # indexed before the views existed
+    out = io.StringIO()
+    call_command("reindex_photos", "--batch", "1", stdout=out)
+    assert "进度：1/2" in out.getvalue() and "进度：2/2" in out.getvalue()
+    assert PhotoView.objects.filter(evidence=first).exists() and PhotoView.objects.filter(evidence=second).exists()
+    assert Flag.objects.filter(kind=Flag.Kind.DUPLICATE_PHOTO).count() == 2
+    call_command("reindex_photos", stdout=io.StringIO())
+    assert Flag.objects.filter(kind=Flag.Kind.DUPLICATE_PHOTO).count() == 2
