@@ -423,6 +423,34 @@ class PhotoFingerprint(models.Model):
         return f"{self.evidence_id}: {self.hash & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
+class PhotoView(models.Model):
+    """One view of a photo (mirrored, trimmed, a region, a collage part, turned) and its 64-bit hash.
+
+    The same multi-index as ``PhotoFingerprint``, with several rows per photo
+    (``supervision.photocopies.copy_hashes``): a copy is a candidate when any of its views
+    is near any stored view, and is then confirmed with keypoints before a flag is raised.
+    """
+
+    evidence = models.ForeignKey(Evidence, verbose_name=_("材料"), on_delete=models.CASCADE, related_name="views")
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
+    hash = models.BigIntegerField(_("感知哈希"))
+    chunk0 = models.PositiveIntegerField()
+    chunk1 = models.PositiveIntegerField()
+    chunk2 = models.PositiveIntegerField()
+    chunk3 = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("照片视图指纹")
+        verbose_name_plural = _("照片视图指纹")
+        indexes = [
+            models.Index(fields=[f"chunk{n}", "hash", "meeting", "evidence"], name=f"supervision_pv_chunk{n}")
+            for n in range(4)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id}: {self.hash & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 class MeetingCheck(models.Model):
     """When a meeting's record was last checked, and its minutes' MinHash signature."""
 
@@ -510,6 +538,10 @@ class Flag(models.Model):
         related_name="+",
     )
     score = models.FloatField(_("相似度/距离"), null=True, blank=True)
+    # Photo copies: the keypoint match's share of identical blocks, and the matched region in
+    # each picture ({"evidence": [[x, y] x 4], "related": [[x, y] x 4]}, 0–1 coordinates).
+    match_score = models.FloatField(_("匹配得分"), null=True, blank=True)
+    match_region = models.JSONField(_("匹配区域"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -11,7 +11,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from supervision import hashindex
-from supervision.models import Flag, PhotoFingerprint
+from supervision.models import Flag, PhotoFingerprint, PhotoView
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def _in(column: int, values) -> Q:
     return Q(**{f"chunk{column}__in": values})
 
 
-def _candidate_rows_orm(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
+def _candidate_rows_orm(using: str, plan: hashindex.LookupPlan, model=PhotoFingerprint) -> list[tuple]:
     """One query, for any database: a row with a "near" chunk, or with chunks in two shells.
 
     PostgreSQL ORs a bitmap index scan per "near" column with a BitmapAnd per pair of
@@ -45,11 +45,11 @@ def _candidate_rows_orm(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
     if any(plan.shell):
         for i, j in combinations(range(hashindex.CHUNKS), 2):
             condition |= _in(i, plan.shell[i]) & _in(j, plan.shell[j])
-    queryset = PhotoFingerprint.objects.using(using).filter(condition)
+    queryset = model.objects.using(using).filter(condition)
     return list(queryset.values_list("evidence_id", "meeting_id", "hash"))
 
 
-def _candidate_rows_postgresql(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
+def _candidate_rows_postgresql(using: str, plan: hashindex.LookupPlan, model=PhotoFingerprint) -> list[tuple]:
     """The portable query's plan, with each value list bound as one array (``= ANY(%s)``).
 
     Binding ~1,500 separate parameters doubled the lookup's time (10 ms against 5 at a
@@ -67,14 +67,14 @@ def _candidate_rows_postgresql(using: str, plan: hashindex.LookupPlan) -> list[t
             conditions.append(f"({qn(f'chunk{i}')} = ANY(%s) AND {qn(f'chunk{j}')} = ANY(%s))")
             params += [list(plan.shell[i]), list(plan.shell[j])]
     columns = f"{qn('evidence_id')}, {qn('meeting_id')}, {qn('hash')}"
-    table = qn(PhotoFingerprint._meta.db_table)
+    table = qn(model._meta.db_table)
     # Only quoted model names are formatted into the SQL; every value is a bound parameter.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {table} WHERE {' OR '.join(conditions)}", params)  # noqa: S608
         return cursor.fetchall()
 
 
-def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple]:
+def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan, model=PhotoFingerprint) -> list[tuple]:
     """One statement, answered from the covering chunk indexes alone (no table row is read).
 
     The "near" rows come from each column's index. A match with no near chunk has two
@@ -87,7 +87,7 @@ def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple
     """
     connection = connections[using]
     qn = connection.ops.quote_name
-    table = qn(PhotoFingerprint._meta.db_table)
+    table = qn(model._meta.db_table)
     columns = f"{qn('evidence_id')}, {qn('meeting_id')}, {qn('hash')}"
     hash_column = qn("hash")
 
@@ -126,10 +126,14 @@ def _candidate_rows_sqlite(using: str, plan: hashindex.LookupPlan) -> list[tuple
 _STRATEGIES = {"sqlite": _candidate_rows_sqlite, "postgresql": _candidate_rows_postgresql}
 
 
+def _candidate_rows(phashes: list[int], *, max_distance: int, using: str, vendor: str, model=PhotoFingerprint):
+    plan = hashindex.lookup_plan(phashes, max_distance)
+    return _STRATEGIES.get(vendor, _candidate_rows_orm)(using, plan, model)
+
+
 def _candidates(phashes: list[int], *, max_distance: int, using: str, vendor: str) -> dict[int, tuple[int, int]]:
     """evidence id → (meeting id, unsigned hash) of every stored row the index rule lets through."""
-    plan = hashindex.lookup_plan(phashes, max_distance)
-    rows = _STRATEGIES.get(vendor, _candidate_rows_orm)(using, plan)
+    rows = _candidate_rows(phashes, max_distance=max_distance, using=using, vendor=vendor)
     # The column holds signed 64-bit values by construction: masking is ``to_unsigned`` without
     # its range check, which costs a third of the Python time of a lookup at a million photos.
     mask = hashindex.MASK64
@@ -181,6 +185,31 @@ def similar_photos(
     return similar_photos_many(
         [phash], max_distance=max_distance, exclude_meeting_id=exclude_meeting_id, limit=limit, using=using
     )[phash]
+
+
+def copy_candidates(
+    views: Iterable[int], *, max_distance: int, exclude_meeting_id: int | None = None, using: str | None = None
+) -> dict[int, tuple[int, int]]:
+    """evidence id → (meeting id, closest distance) of the photos with a view near any of ``views``.
+
+    ``views`` are one photo's view hashes (``photocopies.copy_hashes``); the stored views are
+    ``PhotoView`` rows, read through the same chunk indexes as ``similar_photos_many``.
+    """
+    queries = list(dict.fromkeys(views))
+    using = using or router.db_for_read(PhotoView)
+    vendor = connections[using].vendor
+    found: dict[int, tuple[int, int]] = {}
+    mask = hashindex.MASK64
+    for start in range(0, len(queries), HASHES_PER_QUERY):
+        batch = queries[start : start + HASHES_PER_QUERY]
+        rows = _candidate_rows(batch, max_distance=max_distance, using=using, vendor=vendor, model=PhotoView)
+        for evidence_id, meeting_id, stored in rows:
+            if meeting_id == exclude_meeting_id:
+                continue
+            distance = min((query ^ (stored & mask)).bit_count() for query in batch)
+            if distance <= max_distance and distance < found.get(evidence_id, (0, 65))[1]:
+                found[evidence_id] = (meeting_id, distance)
+    return found
 
 
 # --- Flags as the review pages read them ------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import logging
 import shutil
 import tempfile
@@ -35,11 +36,12 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from meetings.models import Meeting
 from org.clock import mine_tz
 
-from .. import imaging
+from .. import imaging, photocopies
 from ..models import Evidence, Finding, Rectification, SupervisionPolicy, evidence_storage
 from . import integrity
 
@@ -383,6 +385,7 @@ class _Outcome:
     # field name -> (folder, extension, content to store)
     files: dict[str, tuple[str, str, File]] = field(default_factory=dict)
     phash: int | None = None
+    views: list[int] = field(default_factory=list)
 
 
 def _image_outcome(src, policy: SupervisionPolicy) -> _Outcome:
@@ -406,6 +409,7 @@ def _image_outcome(src, policy: SupervisionPolicy) -> _Outcome:
             "thumbnail": ("thumbnails", ".jpg", ContentFile(summary.thumbnail)),
         },
         phash=summary.phash,
+        views=photocopies.copy_hashes(Image.open(io.BytesIO(summary.thumbnail))),
     )
 
 
@@ -520,7 +524,7 @@ def _finish_ready(ev: Evidence, *, held_until: dt.datetime | None, at: dt.dateti
     fresh.save(update_fields=[*outcome.fields, "status", "error", "processed_at", "lease_expires_at"])
     if fresh.meeting_id is not None and fresh.kind == Evidence.Kind.IMAGE:
         # In the same transaction: a photo is 可用 only once it is indexed and checked.
-        integrity.fingerprint_store(evidence=fresh, phash=outcome.phash)
+        integrity.fingerprint_store(evidence=fresh, phash=outcome.phash, views=outcome.views)
         integrity.evidence_checks(evidence=fresh, now=at)
     return True
 

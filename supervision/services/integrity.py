@@ -23,9 +23,11 @@ record needs to know as much as the one reading the newer.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -33,15 +35,16 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 from simple_history.utils import get_history_manager_for_model
 
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
 from org.clock import date_label, datetime_label, deadline_text, mine_tz, time_range_label
-from supervision import hashindex, minhash
-from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
+from supervision import hashindex, minhash, photocopies
+from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, PhotoView, SupervisionPolicy
 from supervision.selectors.evidence import types_missing_photos
-from supervision.selectors.integrity import similar_photos_many
+from supervision.selectors.integrity import copy_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +66,24 @@ EARTH_RADIUS_M = 6_371_008.8
 # --- Fingerprints -----------------------------------------------------------------------
 
 
-def fingerprint_store(*, evidence, phash: int) -> None:
-    """Index a processed meeting photo's perceptual hash (an unsigned 64-bit integer).
+def fingerprint_store(*, evidence, phash: int, views: Iterable[int] = ()) -> None:
+    """Index a processed meeting image's perceptual hash and the hashes of its views.
 
-    Only meeting photos are indexed: sign-in sheets and scans are pages of the same
-    form, alike by design, and would match each other.
+    Every image of a meeting is indexed, whatever its category: a sign-in sheet or a
+    minutes scan reused from another meeting is the same fraud as a reused photo. Pages
+    of one printed form are alike by design; the keypoint confirmation
+    (``photocopies.confirm_copy``) tells a reused sheet from another sheet of the form.
+    Idempotent: the views are replaced.
     """
-    if evidence.meeting_id is None or evidence.category != Evidence.Category.PHOTO:
+    if evidence.meeting_id is None or evidence.kind != Evidence.Kind.IMAGE:
         return
+    PhotoView.objects.filter(evidence_id=evidence.pk).delete()
+    PhotoView.objects.bulk_create(
+        PhotoView(
+            evidence_id=evidence.pk, meeting_id=evidence.meeting_id, hash=hashindex.to_signed(v), **_chunk_fields(v)
+        )
+        for v in dict.fromkeys([phash, *views])
+    )
     c0, c1, c2, c3 = hashindex.chunks(phash)
     PhotoFingerprint.objects.update_or_create(
         evidence_id=evidence.pk,
@@ -83,6 +96,10 @@ def fingerprint_store(*, evidence, phash: int) -> None:
             "chunk3": c3,
         },
     )
+
+
+def _chunk_fields(value: int) -> dict:
+    return {f"chunk{n}": c for n, c in enumerate(hashindex.chunks(value))}
 
 
 # --- Flags wanted and their synchronisation ------------------------------------------------
@@ -98,6 +115,8 @@ class _Wanted:
     related_meeting_id: int | None = None
     related_evidence_id: int | None = None
     score: float | None = None
+    match_score: float | None = None
+    match_region: dict | None = None
 
     def values(self) -> dict:
         return {
@@ -107,6 +126,8 @@ class _Wanted:
             "related_meeting_id": self.related_meeting_id,
             "related_evidence_id": self.related_evidence_id,
             "score": self.score,
+            "match_score": self.match_score,
+            "match_region": self.match_region,
         }
 
 
@@ -258,63 +279,105 @@ def _similarity_percent(value: float) -> int:
     return math.floor(value * 100 + 1e-9)
 
 
+def _thumbnail(evidence: Evidence) -> Image.Image | None:
+    if not evidence.thumbnail:
+        return None
+    try:
+        with evidence.thumbnail.open("rb") as f:
+            im = Image.open(io.BytesIO(f.read()))
+            im.load()
+            return im
+    except (OSError, ValueError):
+        return None
+
+
+def _how_text(match: photocopies.CopyMatch) -> str:
+    """What was done to the copy, in words: 镜像、裁剪约20%、旋转约4°."""
+    parts = []
+    if match.mirrored:
+        parts.append(_("镜像"))
+    if match.cropped >= 0.05:
+        parts.append(_("裁剪约{percent}%").format(percent=round(match.cropped * 100 / 5) * 5))
+    if abs(match.rotation) >= 1.5:
+        parts.append(_("旋转约{degrees}°").format(degrees=round(abs(match.rotation))))
+    return "（{}）".format("、".join(str(p) for p in parts)) if parts else ""
+
+
+def _copy_message(
+    other: Meeting, *, seen_from: Meeting, this_category: str, category: str, match: photocopies.CopyMatch
+) -> str:
+    label = Evidence.Category(category).label
+    return _("此{this}与{meeting_name}的{label}{how}相同（匹配得分 {percent}%）").format(
+        this=_("照片") if this_category == Evidence.Category.PHOTO else Evidence.Category(this_category).label,
+        meeting_name=_meeting_name(other, seen_from=seen_from),
+        label=label,
+        how=_how_text(match),
+        percent=_similarity_percent(match.score),
+    )
+
+
 def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], policy: SupervisionPolicy) -> list[_Wanted]:
-    """Flags for photos of ``meeting`` found in other meetings, and the mirror flags on those meetings."""
+    """Flags for images of ``meeting`` found again in other meetings, and the mirror flags on those.
+
+    Candidates come from the view index (``copy_candidates``); each is confirmed with
+    keypoints on the two thumbnails (``photocopies.confirm_copy``) before it is flagged.
+    """
     if not photos:
         return []
-    matches = similar_photos_many(
-        [phash for _photo, phash in photos],
-        max_distance=policy.photo_hash_max_distance,
-        exclude_meeting_id=meeting.pk,
-        limit=50,
-    )
-    # The closest photo of each other meeting, per photo of this one.
-    closest: dict[int, dict[int, tuple[int, int]]] = {}
+    views_of: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, value in PhotoView.objects.filter(evidence_id__in=[p.pk for p, _h in photos]).values_list(
+        "evidence_id", "hash"
+    ):
+        views_of[evidence_id].append(hashindex.to_unsigned(value))
+    candidates = {}
     for photo, phash in photos:
-        per_meeting: dict[int, tuple[int, int]] = {}
-        for m in matches[phash]:
-            if m.meeting_id not in per_meeting and len(per_meeting) < MAX_DUPLICATE_MEETINGS:
-                per_meeting[m.meeting_id] = (m.distance, m.evidence_id)
-        closest[photo.pk] = per_meeting
-    other_ids = {mid for per in closest.values() for mid in per}
-    if not other_ids:
-        return []
-    others = Meeting.objects.select_related("branch").in_bulk(other_ids)
+        views = views_of.get(photo.pk) or [phash]
+        found = copy_candidates(views, max_distance=policy.photo_hash_max_distance, exclude_meeting_id=meeting.pk)
+        candidates[photo.pk] = sorted(found.items(), key=lambda item: (item[1][1], item[0]))[:20]
+    other_evidence = Evidence.objects.in_bulk({eid for c in candidates.values() for eid, _m in c})
+    others = Meeting.objects.select_related("branch").in_bulk({m for c in candidates.values() for _e, (m, _d) in c})
     wanted = []
     for photo, _phash in photos:
-        for other_id, (distance, other_evidence_id) in closest[photo.pk].items():
+        mine = _thumbnail(photo)
+        if mine is None:
+            continue
+        seen_meetings: set[int] = set()
+        for other_evidence_id, (other_id, _distance) in candidates[photo.pk]:
+            if other_id in seen_meetings or len(seen_meetings) >= MAX_DUPLICATE_MEETINGS:
+                continue
+            other_photo = other_evidence.get(other_evidence_id)
+            theirs = None if other_photo is None else _thumbnail(other_photo)
+            if theirs is None:
+                continue
+            match = photocopies.confirm_copy(mine, theirs)
+            if not match.is_copy:
+                continue
+            seen_meetings.add(other_id)
             other = others[other_id]
-            similarity = 1 - distance / hashindex.BITS
-            how = _("相同") if distance == 0 else _("几乎相同")
-            percent = _similarity_percent(similarity)
-            wanted.append(
-                _Wanted(
-                    meeting_id=meeting.pk,
-                    key=f"duplicate_photo:{photo.pk}:{other_id}",
-                    kind=Flag.Kind.DUPLICATE_PHOTO,
-                    message=_("此照片与{meeting_name}的会议照片{how}（相似度 {percent}%）").format(
-                        meeting_name=_meeting_name(other, seen_from=meeting), how=how, percent=percent
-                    ),
-                    evidence_id=photo.pk,
-                    related_meeting_id=other_id,
-                    related_evidence_id=other_evidence_id,
-                    score=similarity,
+            for here, there, here_photo, there_photo, region in (
+                (meeting, other, photo, other_photo, {"evidence": match.region_a, "related": match.region_b}),
+                (other, meeting, other_photo, photo, {"evidence": match.region_b, "related": match.region_a}),
+            ):
+                wanted.append(
+                    _Wanted(
+                        meeting_id=here.pk,
+                        key=f"duplicate_photo:{here_photo.pk}:{there.pk}",
+                        kind=Flag.Kind.DUPLICATE_PHOTO,
+                        message=_copy_message(
+                            there,
+                            seen_from=here,
+                            this_category=here_photo.category,
+                            category=there_photo.category,
+                            match=match,
+                        ),
+                        evidence_id=here_photo.pk,
+                        related_meeting_id=there.pk,
+                        related_evidence_id=there_photo.pk,
+                        score=match.score,
+                        match_score=match.score,
+                        match_region=region,
+                    )
                 )
-            )
-            wanted.append(
-                _Wanted(
-                    meeting_id=other_id,
-                    key=f"duplicate_photo:{other_evidence_id}:{meeting.pk}",
-                    kind=Flag.Kind.DUPLICATE_PHOTO,
-                    message=_("此照片与{meeting_name}的会议照片{how}（相似度 {percent}%）").format(
-                        meeting_name=_meeting_name(meeting, seen_from=other), how=how, percent=percent
-                    ),
-                    evidence_id=other_evidence_id,
-                    related_meeting_id=meeting.pk,
-                    related_evidence_id=photo.pk,
-                    score=similarity,
-                )
-            )
     # One flag per key, the closest pair first (several photos here may match one there).
     wanted.sort(key=lambda w: -w.score)
     return wanted
@@ -323,6 +386,8 @@ def _duplicate_flags(meeting: Meeting, photos: list[tuple[Evidence, int]], polic
 def _photo_flags(meeting: Meeting, photos: list[tuple[Evidence, int | None]], policy) -> list[_Wanted]:
     wanted = []
     for photo, _phash in photos:
+        if photo.category != Evidence.Category.PHOTO:
+            continue  # a sign-in sheet's or a scan's time and place say nothing of the meeting
         for check in (_capture_flag, _gps_flag):
             flag = check(meeting, photo, policy)
             if flag is not None:
@@ -338,7 +403,7 @@ def evidence_checks(*, evidence, now: dt.datetime) -> list[Flag]:
     Returns the flags that apply to this photo (new or already there, whatever their
     status). Any other file raises nothing.
     """
-    if evidence.meeting_id is None or evidence.category != Evidence.Category.PHOTO:
+    if evidence.meeting_id is None or evidence.kind != Evidence.Kind.IMAGE:
         return []
     policy = SupervisionPolicy.current()
     meeting = Meeting.objects.select_related("branch").get(pk=evidence.meeting_id)
@@ -499,7 +564,7 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
             .get(pk=meeting_id)
         )
         photos = list(
-            Evidence.objects.filter(meeting_id=meeting.pk, category=Evidence.Category.PHOTO)
+            Evidence.objects.filter(meeting_id=meeting.pk, kind=Evidence.Kind.IMAGE)
             .exclude(status=Evidence.Status.FAILED)
             .select_related("fingerprint")
             .order_by("pk")
@@ -512,7 +577,10 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
             ready.append((photo, None if fingerprint is None else hashindex.to_unsigned(fingerprint.hash)))
 
         wanted = _photo_flags(meeting, ready, policy)
-        for flag in (_late_entry_flag(meeting, policy), _missing_photo_flag(meeting, photos)):
+        for flag in (
+            _late_entry_flag(meeting, policy),
+            _missing_photo_flag(meeting, [p for p in photos if p.category == Evidence.Category.PHOTO]),
+        ):
             if flag is not None:
                 wanted.append(flag)
         wanted.extend(_shared_device_flags(meeting))
@@ -608,3 +676,19 @@ def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetim
         _("该提示已由他人核实（{get_status_display}）。").format(get_status_display=flag.get_status_display()),
         code="already_decided",
     )
+
+
+def evidence_reindex(*, evidence_id: int, now: dt.datetime) -> bool:
+    """Recompute one processed image's view hashes from its thumbnail and check it again; True if done.
+
+    Idempotent: the views are replaced and the flags keyed (``reindex_photos`` runs it in batches).
+    """
+    evidence = Evidence.objects.filter(pk=evidence_id, kind=Evidence.Kind.IMAGE, meeting__isnull=False).first()
+    small = None if evidence is None else _thumbnail(evidence)
+    if small is None:
+        return False
+    views = photocopies.copy_hashes(small)
+    with transaction.atomic():
+        fingerprint_store(evidence=evidence, phash=views[0], views=views)
+    evidence_checks(evidence=evidence, now=now)
+    return True

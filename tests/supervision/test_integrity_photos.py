@@ -7,11 +7,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from supervision.imaging import hamming, photo_summary
+from supervision.imaging import photo_summary
 from supervision.models import Evidence, Flag, PhotoFingerprint, SupervisionPolicy
+from supervision.photocopies import copy_hashes
 from supervision.services.integrity import evidence_checks, fingerprint_store, haversine_m, meeting_checks
 from tests.supervision.conftest import GPS_PHOTOS, SAMPLES, SHANGHAI, local, meeting_held
 
@@ -57,7 +59,9 @@ def make_evidence(meeting, *, name, data=None, category=Evidence.Category.PHOTO,
     values.update(fields)
     evidence = Evidence.objects.create(**values)
     if summary is not None:
-        fingerprint_store(evidence=evidence, phash=summary.phash)
+        evidence.thumbnail.save(f"{name}.thumb.jpg", ContentFile(summary.thumbnail), save=True)
+        views = copy_hashes(Image.open(io.BytesIO(summary.thumbnail)))
+        fingerprint_store(evidence=evidence, phash=summary.phash, views=views)
     return evidence
 
 
@@ -220,12 +224,12 @@ def test_an_open_flag_whose_cause_was_corrected_goes_away_on_the_next_check(bran
 
 
 @pytest.mark.django_db
-def test_files_other_than_meeting_photos_are_not_checked_or_indexed(branch):
+def test_a_sign_in_sheet_is_indexed_but_its_capture_time_and_place_are_not_checked(branch):
     next_day = meeting_held(branch, start=local(2008, 10, 23, 16), end=local(2008, 10, 23, 17, 30))
     sheet = make_evidence(next_day, name="sheet.jpg", data=GPS_PHOTOS[0].read_bytes(), category="signin")
     assert sheet.captured_at is not None
     assert evidence_checks(evidence=sheet, now=NOW) == []
-    assert not PhotoFingerprint.objects.exists()
+    assert PhotoFingerprint.objects.filter(evidence=sheet).exists()
 
 
 # --- The same photo in another meeting ----------------------------------------------------------
@@ -269,10 +273,10 @@ def test_a_resized_recompressed_cropped_copy_is_found_in_another_branchs_meeting
             (Flag.Kind.DUPLICATE_PHOTO, original.pk, afternoon.pk)
         ], path.name
         (flag,) = flags
-        pattern = r"此照片与综采一队党支部 2008年10月22日 的会议照片(相同|几乎相同)（相似度 \d+%）"
+        pattern = r"此照片与综采一队党支部 2008年10月22日 的会议照片(（裁剪约\d+%）)?相同（匹配得分 \d+%）"
         assert re.fullmatch(pattern, flag.message)
-        distance = hamming(original.fingerprint.hash, evidence.fingerprint.hash)
-        assert flag.score == 1 - distance / 64
+        # The score is the keypoint confirmation's share of matching blocks.
+        assert flag.score == flag.match_score >= 0.4
         # The older meeting learns of the copy too, on the original photo.
         mirror = Flag.objects.get(meeting=afternoon, evidence=original, kind=Flag.Kind.DUPLICATE_PHOTO)
         assert (mirror.related_meeting, mirror.related_evidence) == (copying, evidence)
@@ -301,7 +305,7 @@ def test_the_same_photo_in_two_meetings_of_one_branch_is_flagged_once_per_meetin
     evidence, flags = upload(again, GPS_PHOTOS[0])
     assert sorted(f.kind for f in flags) == [Flag.Kind.CAPTURE_TIME, Flag.Kind.DUPLICATE_PHOTO]
     (flag,) = [f for f in flags if f.kind == Flag.Kind.DUPLICATE_PHOTO]
-    assert flag.message == "此照片与本支部 2008年10月22日 的会议照片相同（相似度 100%）"
+    assert flag.message == "此照片与本支部 2008年10月22日 的会议照片相同（匹配得分 100%）"
     for _ in range(2):
         evidence_checks(evidence=evidence, now=NOW)
         meeting_checks(meeting=again, now=NOW)
