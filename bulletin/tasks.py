@@ -8,6 +8,7 @@ import socket
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import selectors, services
@@ -48,6 +49,12 @@ def sweep_outbox():
         sent += _deliver(ids)
         after_id = ids[-1]
     return sent
+
+
+@shared_task(ignore_result=True)
+def prune_outbox():
+    """Keep the outbox bounded: delivered e-mail and webhook rows older than OUTBOX_KEEP_DAYS go."""
+    return services.outbox_prune(now=timezone.now(), keep_days=settings.OUTBOX_KEEP_DAYS)
 
 
 @shared_task(bind=True, ignore_result=True)

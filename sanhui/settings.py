@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulletin.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
     },
+    # Delivered e-mail and webhook rows older than OUTBOX_KEEP_DAYS are deleted (the inbox stays).
+    "bulletin-prune-outbox": {
+        "task": "bulletin.tasks.prune_outbox",
+        "schedule": env.int("OUTBOX_PRUNE_SECONDS", default=60 * 60),
+    },
     # Eve-of-meeting, period-ending, minutes-overdue and absence reminders; each
     # is sent once (outbox dedupe keys), so the interval only sets how late one may be.
     "meetings-send-due-reminders": {
@@ -330,6 +335,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("RECHECK_SWEEP_SECONDS", default=60 * 60),
     },
 }
+
+# Delivered e-mail and webhook notifications are kept this long, then deleted by the
+# beat; inbox rows (what users see under 消息) are never deleted by it.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
