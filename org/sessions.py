@@ -30,3 +30,9 @@ class SlidingSessionMiddleware:
         if session.modified or now - session.get(TOUCHED_KEY, 0) >= settings.SESSION_TOUCH_SECONDS:
             session[TOUCHED_KEY] = now
         return response
+
+
+def touch_on_sign_in(sender, request, user, **kwargs) -> None:
+    """A fresh session starts touched, so the first page after signing in writes nothing."""
+    if getattr(request, "session", None) is not None:
+        request.session[TOUCHED_KEY] = int(time.time())

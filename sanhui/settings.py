@@ -144,6 +144,9 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = env.int("SESSION_TOUCH_SECONDS", default=60)
+# A login's Scope (member, branches, posts, roles: org/scope.py) is kept in the cache this long;
+# saving a post, membership, role or member drops it at once. 0 turns the cache off.
+SCOPE_CACHE_SECONDS = env.int("SCOPE_CACHE_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Sign-in lockout, client address, second factor -------------------------
