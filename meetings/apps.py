@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = "三会一课"
+
+    def ready(self):
+        from . import exports
+
+        exports.register()  # the mine's year ledger as an export job (bulletin.exports)

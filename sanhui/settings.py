@@ -242,6 +242,18 @@ if S3_BUCKET:
         "BACKEND": STORAGES["default"]["BACKEND"],
         "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "evidence"},
     }
+# Mine-wide exports made by the worker (bulletin.ExportJob): private like evidence, served only
+# through the permission-checked download view, deleted EXPORT_KEEP_DAYS after they are made.
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(VAR_DIR / "exports"), "base_url": None},
+}
+if S3_BUCKET:
+    STORAGES["exports"] = {
+        "BACKEND": STORAGES["default"]["BACKEND"],
+        "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "exports"},
+    }
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Uploads larger than this go to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -314,6 +326,11 @@ CELERY_BEAT_SCHEDULE = {
     "bulletin-prune-outbox": {
         "task": "bulletin.tasks.prune_outbox",
         "schedule": env.int("OUTBOX_PRUNE_SECONDS", default=60 * 60),
+    },
+    # Export files past their EXPORT_KEEP_DAYS are deleted (file and row kept as 已过期).
+    "bulletin-sweep-exports": {
+        "task": "bulletin.tasks.sweep_exports",
+        "schedule": env.int("EXPORT_SWEEP_SECONDS", default=60 * 60),
     },
     # Eve-of-meeting, period-ending, minutes-overdue and absence reminders; each
     # is sent once (outbox dedupe keys), so the interval only sets how late one may be.
