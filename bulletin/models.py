@@ -1,12 +1,12 @@
 """Announcements with read receipts, and the notification outbox."""
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils.functional import LazyObject, empty
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Organization
