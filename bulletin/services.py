@@ -215,6 +215,29 @@ def deliver_inbox_rows(*, ids: Iterable[int], now: dt.datetime) -> list[int]:
     return sent
 
 
+PRUNE_BATCH = 5000
+
+
+def outbox_prune(*, now: dt.datetime, keep_days: int, batch: int = PRUNE_BATCH) -> int:
+    """Delete e-mail and webhook rows delivered more than ``keep_days`` ago, in batches; return how many.
+
+    The outbox is the notification table, and the inbox is its ``inbox`` rows: those are what
+    users read under 消息, so they are never pruned here. Pending and failed rows stay too
+    (the status page counts them). A deleted row's dedupe key is forgotten, so a cause that
+    notifies again after ``keep_days`` would send again; every reminder is due within days.
+    """
+    cutoff = now - dt.timedelta(days=keep_days)
+    delivered = Notification.objects.filter(status=Notification.Status.SENT, sent_at__lt=cutoff).exclude(
+        channel=Notification.Channel.INBOX
+    )
+    deleted = 0
+    while True:
+        ids = list(delivered.order_by().values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += Notification.objects.filter(pk__in=ids).delete()[0]
+
+
 def backoff_for(attempts: int) -> dt.timedelta:
     """1, 2, 4, 8 … minutes after the ``attempts``-th failure, capped at an hour."""
     return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)

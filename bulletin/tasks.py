@@ -4,10 +4,12 @@ Both are safe to run twice or at once: a row is delivered only by the call whose
 conditional update claimed it (``services.deliver_notification``).
 """
 
+import datetime as dt
 import socket
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import selectors, services
@@ -48,6 +50,31 @@ def sweep_outbox():
         sent += _deliver(ids)
         after_id = ids[-1]
     return sent
+
+
+@shared_task(ignore_result=True)
+def prune_outbox():
+    """Keep the outbox bounded: delivered e-mail and webhook rows older than OUTBOX_KEEP_DAYS go."""
+    return services.outbox_prune(now=timezone.now(), keep_days=settings.OUTBOX_KEEP_DAYS)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def run_export(job_id):
+    """Write one export job's file (bulletin.export_services.export_run)."""
+    from . import export_services
+
+    return export_services.export_run(job_id=job_id, now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def sweep_exports():
+    """Delete expired export files, and run jobs whose task was lost (queued for over a minute)."""
+    from . import export_services
+
+    now = timezone.now()
+    for job_id in export_services.queued_job_ids(before=now - dt.timedelta(minutes=1)):
+        export_services.export_run(job_id=job_id, now=timezone.now())
+    return export_services.export_expire(now=now)
 
 
 @shared_task(bind=True, ignore_result=True)

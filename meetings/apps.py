@@ -6,6 +6,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = "三会一课"
 
     def ready(self):
-        from . import rollups
+        from . import exports, rollups
 
         rollups.connect()
+        exports.register()  # the mine's year ledger as an export job (bulletin.exports)

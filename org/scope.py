@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -122,12 +124,54 @@ def compute_scope(user, *, on: dt.date) -> Scope:
     )
 
 
+def _cache_key(user_id: int) -> str:
+    return f"sanhui:scope:{user_id}"
+
+
+def forget_scope(user_id: int | None) -> None:
+    """Drop a login's cached scope (its roles, posts, memberships or member changed)."""
+    if user_id is not None:
+        cache.delete(_cache_key(user_id))
+
+
 def get_scope(user) -> Scope:
-    """The user's scope, cached on the user object for the rest of the request."""
+    """The user's scope, cached on the user object for the request and in Django's cache for a minute.
+
+    Every page asks it (four queries), so it is kept across requests for SCOPE_CACHE_SECONDS,
+    keyed by user and day (a post that starts tomorrow is seen tomorrow). Saving or deleting a
+    StaffRole, Member, Membership, Post or the user drops it (``org.apps`` connects the
+    receivers); a bulk ``update()`` does not, and is seen within the TTL.
+    """
     if not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     cached = getattr(user, "_sanhui_scope", None)
     if cached is None:
-        cached = compute_scope(user, on=timezone.localdate())
+        today = timezone.localdate()
+        ttl = settings.SCOPE_CACHE_SECONDS
+        stored = cache.get(_cache_key(user.pk)) if ttl else None
+        if stored is not None and stored[0] == today:
+            cached = stored[1]
+        else:
+            cached = compute_scope(user, on=today)
+            if ttl:
+                cache.set(_cache_key(user.pk), (today, cached), ttl)
         user._sanhui_scope = cached
     return cached
+
+
+def _forget_on_change(sender, instance, **kwargs) -> None:
+    if sender in (StaffRole, Member):
+        forget_scope(instance.user_id)
+    elif sender in (Membership, Post):
+        forget_scope(Member.objects.filter(pk=instance.member_id).values_list("user_id", flat=True).first())
+    else:  # the user
+        forget_scope(instance.pk)
+
+
+def connect_receivers() -> None:
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (StaffRole, Member, Membership, Post, get_user_model()):
+        for signal in (post_save, post_delete):
+            signal.connect(_forget_on_change, sender=model, dispatch_uid=f"org_scope_forget_{model.__name__}")

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The idle expiry slides with a write at most once a minute (not SESSION_SAVE_EVERY_REQUEST).
+    "org.sessions.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which parses the body: an oversized upload is refused before it is read.
@@ -139,10 +141,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after SESSION_IDLE_MINUTES without a request (saved on every
-# request, so the expiry slides) and when the browser closes.
+# Sessions end after SESSION_IDLE_MINUTES without a request and when the browser closes. The
+# expiry slides: org.sessions re-saves a session used more than SESSION_TOUCH_SECONDS after its
+# last write, instead of an UPDATE on every request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = env.int("SESSION_TOUCH_SECONDS", default=60)
+# A login's Scope (member, branches, posts, roles: org/scope.py) is kept in the cache this long;
+# saving a post, membership, role or member drops it at once. 0 turns the cache off.
+SCOPE_CACHE_SECONDS = env.int("SCOPE_CACHE_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Sign-in lockout, client address, second factor -------------------------
@@ -238,6 +245,18 @@ if S3_BUCKET:
         "BACKEND": STORAGES["default"]["BACKEND"],
         "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "evidence"},
     }
+# Mine-wide exports made by the worker (bulletin.ExportJob): private like evidence, served only
+# through the permission-checked download view, deleted EXPORT_KEEP_DAYS after they are made.
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(VAR_DIR / "exports"), "base_url": None},
+}
+if S3_BUCKET:
+    STORAGES["exports"] = {
+        "BACKEND": STORAGES["default"]["BACKEND"],
+        "OPTIONS": {**STORAGES["default"]["OPTIONS"], "location": "exports"},
+    }
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 # Uploads larger than this go to a temporary file on disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -311,6 +330,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulletin.tasks.sweep_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
     },
+    # Delivered e-mail and webhook rows older than OUTBOX_KEEP_DAYS are deleted (the inbox stays).
+    "bulletin-prune-outbox": {
+        "task": "bulletin.tasks.prune_outbox",
+        "schedule": env.int("OUTBOX_PRUNE_SECONDS", default=60 * 60),
+    },
+    # Export files past their EXPORT_KEEP_DAYS are deleted (file and row kept as 已过期).
+    "bulletin-sweep-exports": {
+        "task": "bulletin.tasks.sweep_exports",
+        "schedule": env.int("EXPORT_SWEEP_SECONDS", default=60 * 60),
+    },
     # Eve-of-meeting, period-ending, minutes-overdue and absence reminders; each
     # is sent once (outbox dedupe keys), so the interval only sets how late one may be.
     "meetings-send-due-reminders": {
@@ -349,6 +378,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("RECHECK_SWEEP_SECONDS", default=60 * 60),
     },
 }
+
+# Delivered e-mail and webhook notifications are kept this long, then deleted by the
+# beat; inbox rows (what users see under 消息) are never deleted by it.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -39,6 +39,14 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_scope_cache_across_requests(settings):
+    """Pages' query counts are pinned per request (the first against the next): the scope cache
+    (org/scope.py, SCOPE_CACHE_SECONDS) would make the first request the only one that reads the
+    scope. Its own tests turn it back on."""
+    settings.SCOPE_CACHE_SECONDS = 0
+
+
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     names = set(getattr(item, "fixturenames", ()))

@@ -27,10 +27,12 @@ from playwright.sync_api import Error as PlaywrightError
 from assessment.management.commands.seed_demo_activity import seed_activity
 from assessment.models import BranchScore, Run
 from assessment.services import run_compute, run_create, run_submit_for_review
+from bulletin.export_services import export_request, export_run
 from bulletin.management.commands.seed_demo import seed_demo
 from bulletin.models import Announcement, Notification
 from bulletin.selectors import inbox_for_user
 from bulletin.services import deliver_notification
+from meetings.exports import MINE_LEDGER
 from meetings.models import Meeting
 from meetings.services import meeting_publish_notice
 from org.models import Member, Organization, User
@@ -55,7 +57,9 @@ SKIPPED = {
     "two_factor_qr": "SVG image shown on the 两步验证 page",
     "meetings:checkin_live": "JSON polled by the check-in screen",
     "meetings:ledger_xlsx": "xlsx download",
-    "meetings:mine_ledger_xlsx": "xlsx download",
+    "meetings:mine_ledger_xlsx": "queues the export job and redirects to its page, crawled",
+    "bulletin:export_job_status": "JSON polled by the export job's page",
+    "bulletin:export_download": "xlsx download",
     "supervision:evidence_file": "file download",
     "supervision:evidence_thumbnail": "thumbnail image",
     "supervision:flag_record_thumbnail": "thumbnail image kept with a round's flag decision",
@@ -172,7 +176,15 @@ def demo_objects(now: dt.datetime) -> dict:
         deliver_notification(notification_id=pk, now=now)
     notification = inbox_for_user(member.user).first()
     assert notification is not None
+    # Export jobs of the supervisor: one still running, one the worker has written.
+    supervisor = User.objects.get(username="supervisor")
+    year = timezone.localdate(now).year
+    export_running, _ = export_request(kind=MINE_LEDGER, parameters={"year": year - 1}, user=supervisor, now=now)
+    export_done, _ = export_request(kind=MINE_LEDGER, parameters={"year": year}, user=supervisor, now=now)
+    export_run(job_id=export_done.pk, now=now)
     return {
+        "export_running": export_running,
+        "export_done": export_done,
         "announcement": Announcement.objects.order_by("-pk").first(),
         "notification": notification,
         "home": home,
@@ -273,6 +285,8 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("committee", "trend", "assessment:trend", {}),
         ("committee", "scheme", "assessment:scheme_detail", {"year": o["year"]}),
         ("admin", "system-status", "bulletin:system_status", {}),
+        ("supervisor", "export-running", "bulletin:export_job", {"pk": o["export_running"].pk}),
+        ("supervisor", "export-done", "bulletin:export_job", {"pk": o["export_done"].pk}),
         ("admin", "two-factor-setup", "two_factor_setup", {}),
         ("admin", "two-factor-verify", "two_factor_verify", {}),
         ("supervisor", "audit-log", "org:audit_log", {}),

@@ -11,9 +11,9 @@ from tests.conftest import client_for
 from tests.factories import AnnouncementFactory, member_with_login
 
 # What every signed-in page costs, whatever it shows: session and user, the scope (4),
-# the unread badge, the navbar's model permissions (2) and display name, and the
-# session save (savepoint, update, release).
-LAYOUT_QUERIES = 13
+# the unread badge, the navbar's model permissions (2) and display name. The session is no
+# longer saved on every request (org.sessions: at most once a minute), which cost three more.
+LAYOUT_QUERIES = 10
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from meetings.models import Attendance, LeaveRequest, Meeting
 from tests.conftest import client_for
 from tests.factories import MeetingFactory
 
+# session, user, the rows, unread inbox count, two permission look-ups (the navbar), the member
+PLAIN_PAGE_QUERIES = 7
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 5, 20, 9, 0, tzinfo=TZ)
 
@@ -235,3 +237,38 @@ def test_my_pages_make_the_same_queries_for_one_or_many_rows(client, branch, mem
         with django_assert_num_queries(len(one)):
             response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_plain_signed_in_page_reads_the_scope_once_a_minute_and_never_writes_the_session(client, member, settings):
+    settings.SCOPE_CACHE_SECONDS = 60
+    # 我的请假, the page the load runner interleaves: before org.sessions and the scope cache it
+    # made 11 SELECTs and an UPDATE of the session on every request.
+    client_for(client, member)
+    with time_machine.travel(NOW, tick=False):
+        client.get(reverse("meetings:my_leave"))  # warms the scope cache and touches the session
+        with CaptureQueriesContext(connection) as warm:
+            response = client.get(reverse("meetings:my_leave"))
+    assert response.status_code == 200
+    statements = [q["sql"] for q in warm.captured_queries]
+    assert not [sql for sql in statements if not sql.startswith("SELECT")], statements
+    assert not [sql for sql in statements if "org_staffrole" in sql or "org_post" in sql], statements
+    assert len(statements) == PLAIN_PAGE_QUERIES, "\n".join(statements)
+
+
+@pytest.mark.django_db
+def test_a_new_post_is_seen_on_the_next_page_despite_the_scope_cache(client, branch, member, settings):
+    from org.models import Post
+    from org.scope import get_scope
+
+    settings.SCOPE_CACHE_SECONDS = 60
+    client_for(client, member)
+    client.get(reverse("meetings:my_leave"))
+    fresh = type(member).objects.get  # a new user object each request, as the middleware loads it
+    assert branch.pk not in get_scope(fresh(pk=member.pk)).secretary_branch_ids
+
+    Post.objects.create(
+        member=member.member, organization=branch, role=Post.Role.SECRETARY, started_on=dt.date(2020, 1, 1)
+    )
+
+    assert branch.pk in get_scope(fresh(pk=member.pk)).secretary_branch_ids

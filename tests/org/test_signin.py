@@ -183,8 +183,32 @@ def test_a_password_change_with_a_wrong_old_password_is_refused_in_chinese(clien
 
 def test_sessions_expire_when_idle_and_with_the_browser():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False  # org.sessions slides the expiry instead
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+
+
+def session_expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value).expire_date
+
+
+def test_a_session_is_not_written_on_every_request_only_once_a_minute(client, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sign_in(client, "alice", PASSWORD)
+        signed_in_expiry = session_expiry(client)
+        traveller.shift(dt.timedelta(seconds=settings.SESSION_TOUCH_SECONDS - 5))
+        with CaptureQueriesContext(connection) as queries:
+            assert is_signed_in(client)
+        assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+        assert session_expiry(client) == signed_in_expiry
+
+        traveller.shift(dt.timedelta(seconds=10))
+        assert is_signed_in(client)
+        assert session_expiry(client) == signed_in_expiry + dt.timedelta(seconds=settings.SESSION_TOUCH_SECONDS + 5)
 
 
 def test_a_session_kept_busy_slides_past_the_idle_limit(client, alice):
