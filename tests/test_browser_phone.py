@@ -56,6 +56,7 @@ SKIPPED = {
     "meetings:checkin_live": "JSON polled by the check-in screen",
     "meetings:ledger_xlsx": "xlsx download",
     "meetings:mine_ledger_xlsx": "xlsx download",
+    "meetings:compliance_matrix_xlsx": "xlsx download (the matrix as a sheet)",
     "supervision:evidence_file": "file download",
     "supervision:evidence_thumbnail": "thumbnail image",
     "supervision:flag_record_thumbnail": "thumbnail image kept with a round's flag decision",
