@@ -60,6 +60,7 @@ SKIPPED = {
     "meetings:mine_ledger_xlsx": "queues the export job and redirects to its page, crawled",
     "bulletin:export_job_status": "JSON polled by the export job's page",
     "bulletin:export_download": "xlsx download",
+    "meetings:compliance_matrix_xlsx": "xlsx download (the matrix as a sheet)",
     "supervision:evidence_file": "file download",
     "supervision:evidence_thumbnail": "thumbnail image",
     "supervision:flag_record_thumbnail": "thumbnail image kept with a round's flag decision",

@@ -24,10 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from org.forms import attach_service_errors
 from org.models import Organization
+from org.xlsx import xlsx_response
 
 from ..compliance import (
     MONTHS_IN,
-    PERIOD_ORDER,
     Cell,
     Outcome,
     compliance,
@@ -36,8 +36,9 @@ from ..compliance import (
     period_key,
     period_label,
     periods_in,
-    worst,
 )
+from ..compliance_export import write_matrix_xlsx
+from ..matrix import Column, matrix_branches, matrix_columns, matrix_outcomes, problem_branch_ids, year_compliance
 from ..models import CadenceRule, Meeting
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -71,19 +72,6 @@ def _get_branch_for_user(request, pk: int) -> Organization:
 
 
 @dataclass(frozen=True)
-class Column:
-    period: str
-    start: dt.date
-    end: dt.date
-    short: str  # the column heading: 3月, Q1, 上半年, 全年
-    divider: bool = False  # the first column of its kind, set apart by a thicker border
-
-    @property
-    def key(self) -> str:
-        return period_key(self.period, self.start)
-
-
-@dataclass(frozen=True)
 class Shown:
     """One outcome as a page shows it: label, colour, link."""
 
@@ -93,27 +81,6 @@ class Shown:
     url: str | None
     title: str
     colspan: int = 1
-
-
-def _short(period: str, start: dt.date) -> str:
-    if period == CadenceRule.Period.MONTH:
-        return _("%(month)d月") % {"month": start.month}
-    if period == CadenceRule.Period.QUARTER:
-        return f"Q{(start.month - 1) // 3 + 1}"
-    if period == CadenceRule.Period.HALF_YEAR:
-        return _("上半年") if start.month == 1 else _("下半年")
-    return _("全年")
-
-
-def _columns(rules, year: int) -> list[Column]:
-    """Months, then quarters, half-years and the year: only the kinds some rule is counted in."""
-    kinds = {r.period for r in rules}
-    return [
-        Column(kind, start, end, _short(kind, start), divider=i == 0)
-        for kind in PERIOD_ORDER
-        if kind in kinds
-        for i, (start, end) in enumerate(periods_in(kind, dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    ]
 
 
 def _shown(outcome: str | None, *, start: dt.date, today: dt.date, url: str, title: str, colspan: int = 1) -> Shown:
@@ -163,6 +130,24 @@ def _year_choices(year: int, today: dt.date) -> list[int]:
 MATRIX_PAGE_SIZE = 50
 
 
+def _matrix_year(request, today: dt.date) -> int:
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        raise Http404 from None
+    _check_year(year)
+    return year
+
+
+def _matrix_filters(request, general_branches) -> tuple[str, str, bool]:
+    """The page's filters, read the same way by the page and its export: 党总支, name search, problems only."""
+    chosen = request.GET.get("general_branch") or ""
+    if chosen and (not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}):
+        raise Http404
+    query = (request.GET.get("q") or "").strip()[:50]
+    return chosen, query, request.GET.get("problems") == "1"
+
+
 @login_required
 @require_GET
 def compliance_matrix(request):
@@ -171,57 +156,29 @@ def compliance_matrix(request):
         raise PermissionDenied
     now = timezone.now()
     today = timezone.localdate(now)
-    try:
-        year = int(request.GET.get("year") or today.year)
-    except ValueError:
-        raise Http404 from None
-    _check_year(year)
+    year = _matrix_year(request, today)
     general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
-    chosen = request.GET.get("general_branch") or ""
-    # Branches that existed in the year, dissolved ones included: their missed months stay on the record.
-    branches = (
-        Organization.objects.branches()
-        .alive_during(dt.date(year, 1, 1), dt.date(year, 12, 31))
-        .select_related("parent")
-        .order_by("sort_order", "id")
-    )
-    if chosen:
-        if not chosen.isdigit() or int(chosen) not in {g.pk for g in general_branches}:
-            raise Http404
-        branches = branches.filter(parent_id=int(chosen))
-    query = (request.GET.get("q") or "").strip()[:50]
-    if query:
-        branches = branches.filter(name__icontains=query)
-    problems_only = request.GET.get("problems") == "1"
-    # Grouped by 党总支 (branches straight under the committee first), 50 branches a page.
-    branches = branches.order_by("parent__sort_order", "parent_id", "sort_order", "id")
-    year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    chosen, query, problems_only = _matrix_filters(request, general_branches)
+    branches = matrix_branches(year=year, general_branch_id=int(chosen) if chosen else None, query=query)
     if problems_only:
         # Needs every branch's outcomes (closed months from the rollup), then pages the ones with a problem.
-        everything = compliance(branches=branches, start=year_start, end=year_end, now=now)
-        bad = {c.branch_id for c in everything.cells if c.outcome in (Outcome.MISSING, Outcome.LATE)}
-        page = Paginator([b for b in everything.branches if b.pk in bad], MATRIX_PAGE_SIZE).get_page(
+        result = year_compliance(branches, year=year, now=now)
+        bad = problem_branch_ids(result)
+        page = Paginator([b for b in result.branches if b.pk in bad], MATRIX_PAGE_SIZE).get_page(
             request.GET.get("page")
         )
         shown = {b.pk for b in page.object_list}
-        result = everything
-        result.cells = [c for c in everything.cells if c.branch_id in shown]
+        result.cells = [c for c in result.cells if c.branch_id in shown]
         result.branches = list(page.object_list)
     else:
         page = Paginator(branches, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
-        result = compliance(branches=list(page.object_list), start=year_start, end=year_end, now=now)
-    columns = _columns(result.rules, year)
-    worst_of: dict[tuple[int, str, dt.date], str] = {}
-    for c in result.cells:
-        key = (c.branch_id, c.rule.period, c.start)
-        worst_of[key] = worst((worst_of[key], c.outcome)) if key in worst_of else c.outcome
+        result = year_compliance(list(page.object_list), year=year, now=now)
+    columns = matrix_columns(result.rules, year)
 
     prefix = reverse("meetings:compliance_matrix")
-    keys = [(col.period, col.start) for col in columns]
     rows = []
     totals = dict.fromkeys(Outcome.values, 0)
-    for branch in result.branches:
-        outcomes = [worst_of.get((branch.pk, period, start)) for period, start in keys]
+    for branch, outcomes in matrix_outcomes(result, columns):
         for col, outcome in zip(columns, outcomes, strict=True):
             if outcome is not None and col.start <= today:
                 totals[outcome] += 1
@@ -242,7 +199,31 @@ def compliance_matrix(request):
             "problems_only": problems_only,
             "page": page,
             "totals": [(OUTCOME_CSS[o], Outcome(o).label, n) for o, n in totals.items()],
+            "export_query": _without_page(request.GET),
         },
+    )
+
+
+def _without_page(params) -> str:
+    params = params.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def compliance_matrix_xlsx(request):
+    """The whole matrix (every branch the filters keep, not one page) as an Excel sheet."""
+    if not request.user.has_perm("meetings.view_compliance_all"):
+        raise PermissionDenied
+    now = timezone.now()
+    year = _matrix_year(request, timezone.localdate(now))
+    general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
+    chosen, query, problems_only = _matrix_filters(request, general_branches)
+    branches = matrix_branches(year=year, general_branch_id=int(chosen) if chosen else None, query=query)
+    return xlsx_response(
+        lambda f: write_matrix_xlsx(f, branches=branches, year=year, problems_only=problems_only, now=now),
+        filename=_("{year}年三会一课落实情况.xlsx").format(year=year),
     )
 
 
@@ -427,6 +408,7 @@ def compliance_cell(request, branch_pk: int, period: str):
 
 urlpatterns = [
     path("compliance/", compliance_matrix, name="compliance_matrix"),
+    path("compliance/xlsx/", compliance_matrix_xlsx, name="compliance_matrix_xlsx"),
     path("compliance/branch/<int:pk>/", branch_compliance, name="branch_compliance"),
     path("compliance/branch/<int:pk>/<int:year>/", branch_compliance, name="branch_compliance"),
     path("compliance/<int:branch_pk>/<str:period>/", compliance_cell, name="compliance_cell"),
