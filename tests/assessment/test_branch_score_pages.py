@@ -270,7 +270,7 @@ def test_a_draft_shows_its_state_and_the_way_to_the_manual_scores(draft, branch,
 
 
 @pytest.mark.parametrize("records", [1, 6])
-@pytest.mark.parametrize(("viewer", "queries"), [("member", 17), ("supervisor", 13)])
+@pytest.mark.parametrize(("viewer", "queries"), [("member", 14), ("supervisor", 10)])
 def test_the_page_costs_the_same_queries_for_few_deductions_as_for_many(
     records, viewer, queries, branch, other_branch, secretary, supervisor, member, committee, client,
     django_assert_num_queries,

@@ -120,7 +120,7 @@ def test_the_export_costs_the_same_queries_for_3_or_30_members(db, supervisor, c
 
     # session read, user, scope (staff roles, member), run, the rows, and the session save
     # (SESSION_SAVE_EVERY_REQUEST) in its savepoint pair
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         response = client.get(reverse("assessment:hr_export", args=[run.pk]))
         rows = _sheet(response)
 

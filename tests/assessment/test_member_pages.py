@@ -159,7 +159,7 @@ def test_anonymous_is_sent_to_sign_in_from_every_page(world, branch, member, cli
 # My page: session read and save (2 + savepoint pair), user, scope (staff roles, member, memberships,
 # posts), history, branch score, its items, their deductions, branch count, announcements, the
 # navbar's permission checks and inbox badge.
-MY_PAGE_QUERIES = 20  # + the member's 补学 (one query, shown beside the figures)
+MY_PAGE_QUERIES = 17  # + the member's 补学 (one query, shown beside the figures)
 
 
 @pytest.mark.parametrize("runs", [1, 4])
@@ -274,7 +274,7 @@ def test_unknown_runs_and_branches_are_404(world, branch, supervisor, client):
 
 # session (2 + savepoint pair), user, scope (4), branch, run, rows, the navbar (Django's own model
 # permissions, twice), inbox badge, the navbar's member name
-BRANCH_PAGE_QUERIES = 16
+BRANCH_PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize("size", [3, 30])

@@ -676,14 +676,14 @@ def test_the_ranking_costs_the_same_queries_for_20_branches_as_for_3(
 
     # 9 of every page, the user's model permissions (2: a rule said no to publishing), and the
     # run, its bands, the ranking and whether a previous run exists
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         response = client.get(url, {"failing": ""})
     assert page(response).count('class="branch-link"') == 3
 
     for _ in range(17):
         BranchFactory()
     run_compute(run=draft, now=NOW)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         response = client.get(url, {"failing": ""})
     assert page(response).count('class="branch-link"') == 20
 
@@ -694,11 +694,11 @@ def test_the_list_of_runs_costs_the_same_queries_for_one_run_as_for_three(
     client_for(client, supervisor)
     client.get(reverse("assessment:run_list"))
     # 9 of every page, model permissions (2); the runs, their bands, their grade counts, the schemes' years
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         client.get(reverse("assessment:run_list"))
     for start in (dt.date(2026, 4, 1), dt.date(2026, 7, 1)):
         run_compute(run=run_create(kind="quarter", period_start=start, user=committee, now=NOW), now=NOW)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         response = client.get(reverse("assessment:run_list"))
     assert page(response).count('<tr id="run-') == 3
 
@@ -713,14 +713,14 @@ def test_the_manual_page_costs_the_same_queries_for_20_branches_as_for_3(
 
     # 9 of every page (session and its refresh in a savepoint, user, scope, inbox, the navbar's name);
     # the run, its manual items, the page's count, its rows and their manual scores
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(manual_url(draft))
     assert page(response).count("manual-row") == 3
 
     for _ in range(17):
         BranchFactory()
     run_compute(run=draft, now=NOW)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = client.get(manual_url(draft))
     assert page(response).count("manual-row") == 20
 
@@ -765,7 +765,7 @@ def test_the_ranking_shows_one_page_of_branches_and_the_next_page_keeps_the_filt
     url = reverse("assessment:run_detail", args=[draft.pk])
     client.get(url)
 
-    with django_assert_num_queries(15):  # the same as unpaged: the page is cut from the ranking in memory
+    with django_assert_num_queries(12):  # the same as unpaged: the page is cut from the ranking in memory
         first = client.get(url, {"failing": ""})
     assert page(first).count('class="branch-link"') == 2
     body = first.content.decode()

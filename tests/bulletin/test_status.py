@@ -49,7 +49,7 @@ def test_the_status_page_shows_the_last_heartbeat_and_the_outbox(client, admin_u
     client_for(client, admin_user)
 
     # The page's own three reads; the rest is the layout (scope, unread count) and the session.
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(12):
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(9):
         response = client.get(URL)
 
     page = response.content.decode()

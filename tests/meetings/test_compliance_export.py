@@ -136,7 +136,7 @@ def test_the_export_query_count_does_not_grow_with_branches(client, supervisor, 
 
     # session, user, scope (2), general branches, branches, rules, the rollup read, the engine's
     # (groups, exemptions, meetings, ...): the page's 17 less the layout's 3 and the paginator's COUNT
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         response = c.get(URL)
 
     assert len(sheet(response)) == 1 + n_branches

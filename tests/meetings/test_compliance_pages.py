@@ -239,7 +239,7 @@ def test_the_matrix_query_count_does_not_grow_with_branches(client, supervisor, 
     c.get(reverse("meetings:compliance_matrix"))  # session and scope warm-up aside, every request costs the same
 
     # session, user, scope (2), general branches, branches, the engine (4), the layout's own (3)
-    with django_assert_num_queries(17):  # + the rollup read, + the paginator's COUNT (50 a page)
+    with django_assert_num_queries(14):  # + the rollup read, + the paginator's COUNT (50 a page)
         response = c.get(reverse("meetings:compliance_matrix"))
 
     assert len(page(response).get_element_by_id("compliance-matrix").findall(".//tbody/tr")) == n_branches
@@ -281,7 +281,7 @@ def test_the_branch_view_query_count_does_not_grow_with_groups(
     c = client_for(client, member)
     c.get(reverse("meetings:branch_compliance", args=[branch.pk, 2026]))
 
-    with django_assert_num_queries(19):  # + the rollup read
+    with django_assert_num_queries(16):  # + the rollup read
         response = c.get(reverse("meetings:branch_compliance", args=[branch.pk, 2026]))
 
     # one row per group, the member's own group included
@@ -378,7 +378,7 @@ def test_the_drill_down_query_count_does_not_grow_with_meetings(
     c = client_for(client, supervisor)
     c.get(url)
 
-    with django_assert_num_queries(17):  # + the rollup read
+    with django_assert_num_queries(14):  # + the rollup read
         response = c.get(url)
 
     assert response.content.decode().count('href="/meetings/') >= 3 * n_meetings

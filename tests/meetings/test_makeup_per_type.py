@@ -291,7 +291,7 @@ def test_the_matrix_costs_the_same_queries_with_per_type_periods(
     c.get(reverse("meetings:compliance_matrix"))
 
     # as pinned in test_compliance_pages: the per-type period is a subquery of the engine's one query
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         c.get(reverse("meetings:compliance_matrix"))
 
 

@@ -17,9 +17,9 @@ from tests.factories import MeetingFactory, member_with_login
 # is a search box, no choices to load); the detail adds the meeting, types, theme tags, attendances, agenda items,
 # speeches, votes, leave requests, the committee of the summary (detail and checklist) and
 # the devices that checked in several members, and (on a complete record) whether it has its photo.
-LIST_QUERIES = 16
-SUPERVISOR_LIST_QUERIES = 12
-DETAIL_QUERIES = 25
+LIST_QUERIES = 13
+SUPERVISOR_LIST_QUERIES = 9
+DETAIL_QUERIES = 22
 
 
 @pytest.mark.django_db

@@ -27,4 +27,4 @@ def test_the_branch_panel_costs_the_same_queries_and_is_bounded(
 
 # every page (session read and save, user, scope, inbox badge, navbar), the announcements and
 # the branch panel (one query, whatever the number of branches)
-HOME_QUERIES = 11
+HOME_QUERIES = 8

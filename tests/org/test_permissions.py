@@ -122,11 +122,11 @@ def test_a_refused_page_does_not_leak_the_branch(client, member, other_branch):
 # Both include the request's fixed costs: the session (read, and its save with a savepoint,
 # since sessions slide), the user, the scope (3 to 5 queries), the inbox badge, and for a refused
 # rule the ModelBackend's two permission queries.
-BRANCH_LIST_QUERIES = 10
+BRANCH_LIST_QUERIES = 7
 # + 1 for the 支委分工 (PostDuty) shown beside each post.
-BRANCH_DETAIL_QUERIES = 20
+BRANCH_DETAIL_QUERIES = 17
 # The secretary's home adds "my branch" and its meeting summary (upcoming, awaiting records).
-HOME_QUERIES = {"supervisor": 11, "secretary": 17}
+HOME_QUERIES = {"supervisor": 8, "secretary": 14}
 
 
 def add_branches(n):

@@ -683,7 +683,7 @@ def test_the_export_query_count_does_not_grow_with_the_members(
 
     # Session, user, the user's staff roles and member row (the permission check), the audit
     # log's INSERT, the roster itself, and the session's sliding expiry (an UPDATE inside a savepoint).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         response = importer.get(reverse("org:roster_export"))
         content = b"".join(response.streaming_content)
 

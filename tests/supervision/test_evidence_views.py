@@ -416,7 +416,7 @@ def test_the_meeting_page_links_to_its_evidence(client, member, meeting):
 # Session read and save (inside a savepoint), user, scope (4), the meeting, the evidence with its uploaders, the inbox
 # badge and the navbar's member name (base.html); the secretary adds the policy (upload limits)
 # and Django's model permissions (2), read once a refused rule falls through to ModelBackend.
-PAGE_QUERIES = {"secretary": 16, "supervisor": 11}
+PAGE_QUERIES = {"secretary": 13, "supervisor": 8}
 
 
 @pytest.mark.django_db
@@ -446,7 +446,7 @@ def test_a_download_loads_the_evidence_and_its_meeting_in_one_query(client, memb
 
     # Session read, its save (inside a savepoint: 3), user, scope (4), the evidence with its meeting,
     # and the audit log's INSERT (who downloaded which file from where).
-    with django_assert_num_queries(11) as captured:
+    with django_assert_num_queries(8) as captured:
         b"".join(c.get(url).streaming_content)
 
     evidence_queries = [q["sql"] for q in captured.captured_queries if "supervision_evidence" in q["sql"]]

@@ -150,7 +150,7 @@ def test_the_export_makes_the_same_queries_for_1_or_25_findings(
 
     # Session read, user, scope (2 for a login without member), the rows in one query, and the
     # session saved (3 with its savepoint).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         response = c.get(reverse("supervision:finding_export"))
         _header, rows = read(response)
 

@@ -442,11 +442,11 @@ def test_the_queue_puts_the_oldest_submission_first_and_pages_by_twenty(client, 
 # member), inbox badge and the navbar's member name: 9. The queue adds the type choices (the
 # branch is a search box, no choices), the count, the page with its counts, the page's types, and the meeting policy
 # (the notice rule's days, for each row's notice warning).
-QUEUE_QUERIES = 14
+QUEUE_QUERIES = 11
 # The detail adds the meeting, types, theme tags, attendances, agenda items, speeches, votes,
 # evidence, flags, reviews, the committee of the summary, the history of the rounds, the notice's
 # recipients and the flag decisions kept with the rounds: 14.
-DETAIL_QUERIES = 23
+DETAIL_QUERIES = 20
 
 
 @pytest.mark.django_db

@@ -96,4 +96,4 @@ def test_the_list_makes_the_same_queries_for_1_or_many_rows(
 # Session, user, scope (staff roles and member), the count, the navbar's inbox badge and its
 # member, the page of rows (organisation, owner and meeting joined), and the session saved
 # (3 with its savepoint).
-QUERIES = 11
+QUERIES = 8

@@ -282,4 +282,4 @@ def test_the_task_page_costs_the_same_queries(client, secretary, supervisor, tas
 
 
 # Each count includes the base page's own (session, user, scope, inbox count, ...).
-QUERIES = {"matrix": 13, "dispatch_detail": 11, "list": 15, "detail": 14}
+QUERIES = {"matrix": 10, "dispatch_detail": 8, "list": 12, "detail": 11}
