@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model
@@ -38,8 +38,17 @@ from simple_history.utils import get_history_manager_for_model
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
 from org.clock import date_label, datetime_label, deadline_text, mine_tz, time_range_label
-from supervision import hashindex, minhash
-from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, SupervisionPolicy
+from org.models import Member, Organization
+from supervision import hashindex, minhash, minutes_text
+from supervision.models import (
+    Evidence,
+    Flag,
+    MeetingCheck,
+    MinutesBand,
+    MinutesPassage,
+    PhotoFingerprint,
+    SupervisionPolicy,
+)
 from supervision.selectors.evidence import types_missing_photos
 from supervision.selectors.integrity import similar_photos_many
 
@@ -51,12 +60,12 @@ RECORD_KINDS = (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.LATE_ENTRY, Flag.Kind.MISSI
 # A photo reused across many meetings needs a handful of flags to be seen, not hundreds.
 MAX_DUPLICATE_MEETINGS = 5
 MAX_SIMILAR_MINUTES = 5
+# Records compared sentence by sentence per check, and the uncommon passages one must share to be one.
+MAX_MINUTES_CANDIDATES = 20
+MIN_SHARED_PASSAGES = 3
 # Minutes shorter than this many shingles (a topic and a line or two) say too little to
 # call two records copies of each other.
 MIN_SHINGLES = 20
-# Candidates whose estimated similarity is this far below the threshold still get an
-# exact comparison (the 128-value estimate errs by about ±0.035 at 0.8).
-ESTIMATE_SLACK = 0.15
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -369,7 +378,9 @@ def minutes_segments(meeting: Meeting) -> list[str]:
 
 
 def _with_minutes(queryset):
-    return queryset.prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speeches")))
+    return queryset.prefetch_related(
+        Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speeches__speaker"))
+    )
 
 
 def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | None:
@@ -430,55 +441,134 @@ def _shared_device_flags(meeting: Meeting) -> list[_Wanted]:
     ]
 
 
-def _similar_minutes_flags(
-    meeting: Meeting, own: set[str], sig: tuple[int, ...], band_values: list[int], policy: SupervisionPolicy
-) -> list[_Wanted]:
-    """Other meetings whose minutes share a band, compared exactly when their signatures come close."""
-    condition = Q(pk__in=[])
-    for band, value in enumerate(band_values):
-        condition |= Q(band=band, value=value)
-    candidate_ids = set(
-        MinutesBand.objects.filter(condition).exclude(meeting_id=meeting.pk).values_list("meeting_id", flat=True)
+def minutes_names(meeting: Meeting, *extra: Meeting) -> tuple[str, ...]:
+    """The names the comparison replaces by a placeholder: the branches' members and speakers, every organisation."""
+    branch_ids = {m.branch_id for m in (meeting, *extra)}
+    names = set(Organization.objects.values_list("name", flat=True))
+    names.update(Member.objects.filter(memberships__organization_id__in=branch_ids).values_list("name", flat=True))
+    for m in (meeting, *extra):
+        for item in m.agenda_items.all():
+            names.update(speech.speaker.name for speech in item.speeches.all())
+    return minutes_text.prepare_names(names)
+
+
+def passage_frequencies(hashes: set[int], *, exclude_branch_id: int) -> dict[int, int]:
+    """For each passage hash, in how many branches' records (other than ``exclude_branch_id``) it occurs."""
+    if not hashes:
+        return {}
+    rows = (
+        MinutesPassage.objects.filter(hash__in=hashes)
+        .exclude(branch_id=exclude_branch_id)
+        .values("hash")
+        .annotate(n=Count("branch_id", distinct=True))
+        .values_list("hash", "n")
     )
+    return dict(rows)
+
+
+def _passage_candidates(meeting: Meeting, hashes: set[int], df: dict[int, int]) -> list[int]:
+    """Other meetings sharing at least ``MIN_SHARED_PASSAGES`` uncommon passages, the most shared first."""
+    rare = [h for h in hashes if df.get(h, 0) <= minutes_text.COMMON_FREE]
+    if not rare:
+        return []
+    hits = (
+        MinutesPassage.objects.filter(hash__in=rare)
+        .exclude(meeting_id=meeting.pk)
+        .values("meeting_id")
+        .annotate(n=Count("hash", distinct=True))
+        .filter(n__gte=MIN_SHARED_PASSAGES)
+        .order_by("-n", "meeting_id")
+        .values_list("meeting_id", flat=True)[:MAX_MINUTES_CANDIDATES]
+    )
+    return list(hits)
+
+
+@dataclass
+class MinutesComparison:
+    """Two records side by side: each one's sentences, marked where the other contains them."""
+
+    share: float  # of this record's content found in the other, weighted (common passages count less)
+    other_share: float
+    mine: list[tuple[str, bool]]
+    theirs: list[tuple[str, bool]]
+
+
+def compare_minutes(meeting: Meeting, other: Meeting, *, df: dict[int, int] | None = None) -> MinutesComparison:
+    """Compare two records read through ``_with_minutes`` (names of both branches replaced)."""
+    names = minutes_names(meeting, other)
+    mine = minutes_text.sentences(minutes_segments(meeting), names)
+    theirs = minutes_text.sentences(minutes_segments(other), names)
+    if df is None:
+        hashes = minutes_text.passage_hashes(mine) | minutes_text.passage_hashes(theirs)
+        df = passage_frequencies(hashes, exclude_branch_id=meeting.branch_id)
+        if other.branch_id != meeting.branch_id:
+            # The other branch's own copy of a passage is not a sign that the passage is common.
+            df = {h: max(0, n - 1) for h, n in df.items()}
+    share, my_marks = minutes_text.copied_share(mine, theirs, df)
+    other_share, their_marks = minutes_text.copied_share(theirs, mine, df)
+    return MinutesComparison(
+        share=share,
+        other_share=other_share,
+        mine=[(s.text, m) for s, m in zip(mine, my_marks, strict=True)],
+        theirs=[(s.text, m) for s, m in zip(theirs, their_marks, strict=True)],
+    )
+
+
+def _copied_text(percent: int, there: Meeting, here: Meeting) -> str:
+    return _("本次记录约{percent}%的内容与{meeting_name}的会议记录相同").format(
+        percent=percent, meeting_name=_meeting_name(there, seen_from=here).strip()
+    )
+
+
+def _similar_minutes_flags(
+    meeting: Meeting, hashes: set[int], band_values: list[int], policy: SupervisionPolicy
+) -> list[_Wanted]:
+    """Other meetings whose minutes contain a large share of this record's (or this record theirs).
+
+    Candidates: meetings sharing uncommon passages (the passage index) or a MinHash band.
+    Each is compared sentence by sentence, passages common across branches discounted.
+    """
+    df = passage_frequencies(hashes, exclude_branch_id=meeting.branch_id)
+    candidate_ids = set(_passage_candidates(meeting, hashes, df))
+    if band_values:
+        condition = Q(pk__in=[])
+        for band, value in enumerate(band_values):
+            condition |= Q(band=band, value=value)
+        candidate_ids |= set(
+            MinutesBand.objects.filter(condition).exclude(meeting_id=meeting.pk).values_list("meeting_id", flat=True)[
+                :MAX_MINUTES_CANDIDATES
+            ]
+        )
     if not candidate_ids:
         return []
     threshold = float(policy.minutes_similarity_threshold)
-    close = []
-    for other_id, stored in MeetingCheck.objects.filter(meeting_id__in=candidate_ids).values_list(
-        "meeting_id", "minutes_signature"
-    ):
-        other_sig = minhash.unpack(stored)
-        if other_sig is not None and minhash.estimate(sig, other_sig) >= threshold - ESTIMATE_SLACK:
-            close.append(other_id)
-    if not close:
-        return []
-    others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(close)
+    others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(candidate_ids)
     scored = []
     for other in others.values():
-        similarity = minhash.jaccard(own, minhash.shingles(minutes_segments(other)))
-        if similarity >= threshold:
-            scored.append((similarity, other))
-    scored.sort(key=lambda pair: (-pair[0], pair[1].pk))
+        other_df = df if other.branch_id == meeting.branch_id else None
+        comparison = compare_minutes(meeting, other, df=other_df)
+        if max(comparison.share, comparison.other_share) >= threshold:
+            scored.append((comparison, other))
+    scored.sort(key=lambda pair: (-max(pair[0].share, pair[0].other_share), pair[1].pk))
     wanted = []
-    for similarity, other in scored[:MAX_SIMILAR_MINUTES]:
-        percent = _similarity_percent(similarity)
-        for here, there in ((meeting, other), (other, meeting)):
+    for comparison, other in scored[:MAX_SIMILAR_MINUTES]:
+        for here, there, share in ((meeting, other, comparison.share), (other, meeting, comparison.other_share)):
             wanted.append(
                 _Wanted(
                     meeting_id=here.pk,
                     key=f"similar_minutes:{there.pk}",
                     kind=Flag.Kind.SIMILAR_MINUTES,
-                    message=_("会议记录与{meeting_name}的会议记录高度相似（相似度 {percent}%）").format(
-                        meeting_name=_meeting_name(there, seen_from=here), percent=percent
-                    ),
+                    message=_copied_text(_similarity_percent(share), there, here),
                     related_meeting_id=there.pk,
-                    score=similarity,
+                    score=round(share, 4),
                 )
             )
     return wanted
 
 
-def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, now) -> None:
+def _index_minutes(
+    meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, hashes: set[int], now
+) -> None:
     values = {"checked_at": now, "minutes_signature": minhash.pack(sig) if sig else b"", "shingle_count": count}
     # No race between update and create: the caller holds the meeting's row lock.
     if not MeetingCheck.objects.filter(meeting_id=meeting.pk).update(**values):
@@ -487,6 +577,22 @@ def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: l
     MinutesBand.objects.bulk_create(
         [MinutesBand(meeting_id=meeting.pk, band=band, value=value) for band, value in enumerate(band_values)]
     )
+    MinutesPassage.objects.filter(meeting_id=meeting.pk).delete()
+    MinutesPassage.objects.bulk_create(
+        [MinutesPassage(meeting_id=meeting.pk, branch_id=meeting.branch_id, hash=h) for h in sorted(hashes)],
+        batch_size=500,
+    )
+
+
+def _minutes_fingerprints(meeting: Meeting):
+    """The record's MinHash (for records long enough) and its passage hashes."""
+    own = minhash.shingles(minutes_segments(meeting))
+    sig, band_values, hashes = None, [], set()
+    if len(own) >= MIN_SHINGLES:
+        sig = minhash.signature(own)
+        band_values = minhash.bands(sig)
+        hashes = minutes_text.passage_hashes(minutes_text.sentences(minutes_segments(meeting), minutes_names(meeting)))
+    return own, sig, band_values, hashes
 
 
 def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datetime) -> list[Flag]:
@@ -517,13 +623,10 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
                 wanted.append(flag)
         wanted.extend(_shared_device_flags(meeting))
 
-        own = minhash.shingles(minutes_segments(meeting))
-        sig, band_values = None, []
-        if len(own) >= MIN_SHINGLES:
-            sig = minhash.signature(own)
-            band_values = minhash.bands(sig)
-            wanted.extend(_similar_minutes_flags(meeting, own, sig, band_values, policy))
-        _index_minutes(meeting, sig, band_values, len(own), now)
+        own, sig, band_values, hashes = _minutes_fingerprints(meeting)
+        if sig is not None:
+            wanted.extend(_similar_minutes_flags(meeting, hashes, band_values, policy))
+        _index_minutes(meeting, sig, band_values, len(own), hashes, now)
 
         flags = _sync_flags(
             wanted,
@@ -542,12 +645,8 @@ def minutes_index(*, meeting, now: dt.datetime) -> None:
     """
     with transaction.atomic():
         meeting = _with_minutes(Meeting.objects.select_for_update(of=("self",))).get(pk=meeting.pk)
-        own = minhash.shingles(minutes_segments(meeting))
-        sig, band_values = None, []
-        if len(own) >= MIN_SHINGLES:
-            sig = minhash.signature(own)
-            band_values = minhash.bands(sig)
-        _index_minutes(meeting, sig, band_values, len(own), now)
+        own, sig, band_values, hashes = _minutes_fingerprints(meeting)
+        _index_minutes(meeting, sig, band_values, len(own), hashes, now)
 
 
 def meeting_checks(*, meeting, now: dt.datetime) -> list[Flag]:
@@ -608,3 +707,21 @@ def flag_decide(*, flag: Flag, confirm: bool, reason: str, user, now: dt.datetim
         _("该提示已由他人核实（{get_status_display}）。").format(get_status_display=flag.get_status_display()),
         code="already_decided",
     )
+
+
+def minutes_comparisons(meeting: Meeting, flags: list[Flag]) -> dict[int, MinutesComparison]:
+    """The side-by-side comparison behind each open or decided 会议记录雷同 flag of ``meeting``, by flag id.
+
+    Reads both records afresh (a few queries per flag; a record has at most
+    ``MAX_SIMILAR_MINUTES`` such flags).
+    """
+    wanted = [f for f in flags if f.kind == Flag.Kind.SIMILAR_MINUTES and f.related_meeting_id]
+    if not wanted:
+        return {}
+    records = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(
+        {meeting.pk, *(f.related_meeting_id for f in wanted)}
+    )
+    here = records[meeting.pk]
+    return {
+        f.pk: compare_minutes(here, records[f.related_meeting_id]) for f in wanted if f.related_meeting_id in records
+    }
