@@ -15,7 +15,7 @@ compared with the other record's; a sentence is contained when ``CONTAINED`` of 
 occur there, so a sentence with a word or two swapped still counts as copied.
 
 For the indexed lookup a record keeps two kinds of 64-bit passage hashes: the hash of
-each whole normalised sentence (to count across branches how common a sentence is) and
+each whole normalised sentence (to count in how many branches' records a sentence occurs) and
 a deterministic sample of its runs (those whose hash ≡ 0 mod ``SAMPLE``), which survive
 rewording of the rest of the sentence.
 """
@@ -33,8 +33,8 @@ SHINGLE = 5
 SAMPLE = 4
 MIN_SENTENCE = 8
 CONTAINED = 0.6
-# Passages in at most this many other branches' records count fully; beyond, less and less.
-COMMON_FREE = 2
+# Passages in more than this many other branches' records do not make a record a candidate.
+RARE_BRANCHES = 3
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n\r]+|[.．](?!\d)")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
@@ -134,10 +134,8 @@ def passage_hashes(items: list[Sentence]) -> set[int]:
 
 
 def common_weight(branches: int) -> float:
-    """How much a passage found in ``branches`` other branches' records counts: 1, then falling as 1/n²."""
-    if branches <= COMMON_FREE:
-        return 1.0
-    return (COMMON_FREE / branches) ** 2
+    """How much a passage found in ``branches`` other branches' records counts: 1, ¼, ⅑, … (1 / (1 + n)²)."""
+    return 1.0 / (1 + max(0, branches)) ** 2
 
 
 def sentence_weight(s: Sentence, df: dict[int, int]) -> float:

@@ -6,31 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0007_meeting_type_period'),
-        ('org', '0005_post_duty'),
-        ('supervision', '0007_merge_rectification_months'),
+        ("meetings", "0007_meeting_type_period"),
+        ("org", "0005_post_duty"),
+        ("supervision", "0007_merge_rectification_months"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='supervisionpolicy',
-            name='minutes_similarity_threshold',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.50'), help_text='0–1：本次记录中有多大比例的内容（按句计，多个支部都有的学习原文等常见内容按出现范围降低权重）包含在另一份记录中时提示雷同。默认 0.5：测试集中抄袭的副本在 0.6 以上，各支部如实记录的在 0.25 以下', max_digits=3, verbose_name='会议记录雷同阈值（内容重合比例）'),
+            model_name="supervisionpolicy",
+            name="minutes_similarity_threshold",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("0.50"),
+                help_text="0–1：本次记录中有多大比例的内容（按句计，多个支部都有的学习原文等常见内容按出现范围降低权重）包含在另一份记录中时提示雷同。默认 0.5：测试集中抄袭的副本在 0.6 以上，各支部如实记录的在 0.25 以下",
+                max_digits=3,
+                verbose_name="会议记录雷同阈值（内容重合比例）",
+            ),
         ),
         migrations.CreateModel(
-            name='MinutesPassage',
+            name="MinutesPassage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hash', models.BigIntegerField(verbose_name='片段哈希')),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.organization', verbose_name='支部')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='meetings.meeting', verbose_name='会议')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hash", models.BigIntegerField(verbose_name="片段哈希")),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="org.organization",
+                        verbose_name="支部",
+                    ),
+                ),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="meetings.meeting",
+                        verbose_name="会议",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '记录片段',
-                'verbose_name_plural': '记录片段',
-                'indexes': [models.Index(fields=['hash', 'branch', 'meeting'], name='supervision_passage_lookup')],
+                "verbose_name": "记录片段",
+                "verbose_name_plural": "记录片段",
+                "indexes": [models.Index(fields=["hash", "branch", "meeting"], name="supervision_passage_lookup")],
             },
         ),
     ]

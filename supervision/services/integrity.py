@@ -452,13 +452,13 @@ def minutes_names(meeting: Meeting, *extra: Meeting) -> tuple[str, ...]:
     return minutes_text.prepare_names(names)
 
 
-def passage_frequencies(hashes: set[int], *, exclude_branch_id: int) -> dict[int, int]:
-    """For each passage hash, in how many branches' records (other than ``exclude_branch_id``) it occurs."""
+def passage_frequencies(hashes: set[int], *, exclude_branch_ids: set[int]) -> dict[int, int]:
+    """For each passage hash, in how many branches' records (other than ``exclude_branch_ids``) it occurs."""
     if not hashes:
         return {}
     rows = (
         MinutesPassage.objects.filter(hash__in=hashes)
-        .exclude(branch_id=exclude_branch_id)
+        .exclude(branch_id__in=exclude_branch_ids)
         .values("hash")
         .annotate(n=Count("branch_id", distinct=True))
         .values_list("hash", "n")
@@ -468,7 +468,7 @@ def passage_frequencies(hashes: set[int], *, exclude_branch_id: int) -> dict[int
 
 def _passage_candidates(meeting: Meeting, hashes: set[int], df: dict[int, int]) -> list[int]:
     """Other meetings sharing at least ``MIN_SHARED_PASSAGES`` uncommon passages, the most shared first."""
-    rare = [h for h in hashes if df.get(h, 0) <= minutes_text.COMMON_FREE]
+    rare = [h for h in hashes if df.get(h, 0) <= minutes_text.RARE_BRANCHES]
     if not rare:
         return []
     hits = (
@@ -493,17 +493,17 @@ class MinutesComparison:
     theirs: list[tuple[str, bool]]
 
 
-def compare_minutes(meeting: Meeting, other: Meeting, *, df: dict[int, int] | None = None) -> MinutesComparison:
-    """Compare two records read through ``_with_minutes`` (names of both branches replaced)."""
+def compare_minutes(meeting: Meeting, other: Meeting) -> MinutesComparison:
+    """Compare two records read through ``_with_minutes`` (names of both branches replaced).
+
+    A passage counts less the more branches other than these two have it in their records
+    (``minutes_text.common_weight``): a study text read mine-wide, a fixed opening.
+    """
     names = minutes_names(meeting, other)
     mine = minutes_text.sentences(minutes_segments(meeting), names)
     theirs = minutes_text.sentences(minutes_segments(other), names)
-    if df is None:
-        hashes = minutes_text.passage_hashes(mine) | minutes_text.passage_hashes(theirs)
-        df = passage_frequencies(hashes, exclude_branch_id=meeting.branch_id)
-        if other.branch_id != meeting.branch_id:
-            # The other branch's own copy of a passage is not a sign that the passage is common.
-            df = {h: max(0, n - 1) for h, n in df.items()}
+    hashes = minutes_text.passage_hashes(mine) | minutes_text.passage_hashes(theirs)
+    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id, other.branch_id})
     share, my_marks = minutes_text.copied_share(mine, theirs, df)
     other_share, their_marks = minutes_text.copied_share(theirs, mine, df)
     return MinutesComparison(
@@ -520,33 +520,62 @@ def _copied_text(percent: int, there: Meeting, here: Meeting) -> str:
     )
 
 
+def _rejudge_pairs(meeting: Meeting, others: dict[int, Meeting], threshold: float) -> None:
+    """Remove open 雷同 flags between the candidates that no longer hold now that more records are in.
+
+    The first two branches to read a new study text share it before anyone else has: their
+    pair is flagged, and only later records show the text to be common. When those later
+    records are checked, the earlier pairs among their candidates are judged again.
+    """
+    flags = list(
+        Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES, status=Flag.Status.OPEN, meeting_id__in=others)
+        .exclude(related_meeting_id=meeting.pk)
+        .exclude(related_meeting_id=None)
+        .values_list("meeting_id", "related_meeting_id")[: 4 * MAX_SIMILAR_MINUTES]
+    )
+    pairs = {tuple(sorted(pair)) for pair in flags}
+    missing = {mid for pair in pairs for mid in pair if mid not in others}
+    records = dict(others)
+    if missing:
+        records.update(_with_minutes(Meeting.objects.select_related("branch")).in_bulk(missing))
+    for a, b in sorted(pairs):
+        if a not in records or b not in records:
+            continue
+        comparison = compare_minutes(records[a], records[b])
+        if max(comparison.share, comparison.other_share) < threshold:
+            Flag.objects.filter(
+                Q(meeting_id=a, key=f"similar_minutes:{b}") | Q(meeting_id=b, key=f"similar_minutes:{a}"),
+                status=Flag.Status.OPEN,
+            ).delete()
+
+
 def _similar_minutes_flags(
     meeting: Meeting, hashes: set[int], band_values: list[int], policy: SupervisionPolicy
-) -> list[_Wanted]:
+) -> tuple[list[_Wanted], dict[int, Meeting]]:
     """Other meetings whose minutes contain a large share of this record's (or this record theirs).
 
     Candidates: meetings sharing uncommon passages (the passage index) or a MinHash band.
     Each is compared sentence by sentence, passages common across branches discounted.
+    Returns the flags wanted and the candidates read.
     """
-    df = passage_frequencies(hashes, exclude_branch_id=meeting.branch_id)
+    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id})
     candidate_ids = set(_passage_candidates(meeting, hashes, df))
     if band_values:
         condition = Q(pk__in=[])
         for band, value in enumerate(band_values):
             condition |= Q(band=band, value=value)
         candidate_ids |= set(
-            MinutesBand.objects.filter(condition).exclude(meeting_id=meeting.pk).values_list("meeting_id", flat=True)[
-                :MAX_MINUTES_CANDIDATES
-            ]
+            MinutesBand.objects.filter(condition)
+            .exclude(meeting_id=meeting.pk)
+            .values_list("meeting_id", flat=True)[:MAX_MINUTES_CANDIDATES]
         )
     if not candidate_ids:
-        return []
+        return [], {}
     threshold = float(policy.minutes_similarity_threshold)
     others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(candidate_ids)
     scored = []
     for other in others.values():
-        other_df = df if other.branch_id == meeting.branch_id else None
-        comparison = compare_minutes(meeting, other, df=other_df)
+        comparison = compare_minutes(meeting, other)
         if max(comparison.share, comparison.other_share) >= threshold:
             scored.append((comparison, other))
     scored.sort(key=lambda pair: (-max(pair[0].share, pair[0].other_share), pair[1].pk))
@@ -563,7 +592,7 @@ def _similar_minutes_flags(
                     score=round(share, 4),
                 )
             )
-    return wanted
+    return wanted, others
 
 
 def _index_minutes(
@@ -624,9 +653,13 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
         wanted.extend(_shared_device_flags(meeting))
 
         own, sig, band_values, hashes = _minutes_fingerprints(meeting)
+        candidates = {}
         if sig is not None:
-            wanted.extend(_similar_minutes_flags(meeting, hashes, band_values, policy))
+            similar, candidates = _similar_minutes_flags(meeting, hashes, band_values, policy)
+            wanted.extend(similar)
         _index_minutes(meeting, sig, band_values, len(own), hashes, now)
+        # After indexing: this record now counts in how common the candidates' passages are.
+        _rejudge_pairs(meeting, candidates, float(policy.minutes_similarity_threshold))
 
         flags = _sync_flags(
             wanted,
