@@ -475,7 +475,10 @@ class MinutesPassage(models.Model):
     """
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
-    branch = models.ForeignKey(Organization, verbose_name=_("支部"), on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the lookup index covers it, and every insert would pay for a second one.
+    branch = models.ForeignKey(
+        Organization, verbose_name=_("支部"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     hash = models.BigIntegerField(_("片段哈希"))
 
     class Meta:

@@ -17,7 +17,7 @@ from supervision import minutes_text
 from supervision.models import Flag, MinutesPassage
 from supervision.services.integrity import compare_minutes, meeting_checks
 from tests.factories import BranchFactory
-from tests.supervision.conftest import local
+from tests.supervision.conftest import local, meeting_held
 from tests.supervision.test_integrity_minutes import (
     DECEMBER,
     NOW,
@@ -376,3 +376,18 @@ def test_the_threshold_lies_between_the_honest_records_and_the_copies(zongcai):
             c = compare_minutes(records[a.pk], records[b.pk])
             honest.append(max(c.share, c.other_share))
     assert max(honest) < 0.3
+
+
+@pytest.mark.django_db
+def test_the_bench_builds_stored_passages_in_bulk_and_finds_the_planted_copy(zongcai, member):
+    from bench import bench_minutes
+
+    for day in range(1, 5):
+        meeting_held(zongcai, start=local(2026, 11, day, 15))
+    assert bench_minutes.ensure(500) is True
+    assert bench_minutes.ensure(500) is False  # kept: the marker row says it is there
+    assert MinutesPassage.objects.count() > 500 * (bench_minutes.PER_RECORD - 1)
+    copy_ms, honest_ms, flags = bench_minutes.check_ms(runs=1)
+    assert flags == 2 and copy_ms > 0 and honest_ms > 0
+    # Rolled back: the bench leaves the data as built.
+    assert not Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES).exists()
