@@ -499,19 +499,42 @@ def compare_minutes(meeting: Meeting, other: Meeting) -> MinutesComparison:
     A passage counts less the more branches other than these two have it in their records
     (``minutes_text.common_weight``): a study text read mine-wide, a fixed opening.
     """
-    names = minutes_names(meeting, other)
+    return _compare_many(meeting, [other])[other.pk]
+
+
+def _compare_many(meeting: Meeting, others: list[Meeting]) -> dict[int, MinutesComparison]:
+    """``compare_minutes`` of ``meeting`` with each of ``others``, in a fixed number of queries."""
+    names = minutes_names(meeting, *others)
     mine = minutes_text.sentences(minutes_segments(meeting), names)
-    theirs = minutes_text.sentences(minutes_segments(other), names)
-    hashes = minutes_text.passage_hashes(mine) | minutes_text.passage_hashes(theirs)
-    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id, other.branch_id})
-    share, my_marks = minutes_text.copied_share(mine, theirs, df)
-    other_share, their_marks = minutes_text.copied_share(theirs, mine, df)
-    return MinutesComparison(
-        share=share,
-        other_share=other_share,
-        mine=[(s.text, m) for s, m in zip(mine, my_marks, strict=True)],
-        theirs=[(s.text, m) for s, m in zip(theirs, their_marks, strict=True)],
-    )
+    theirs = {o.pk: minutes_text.sentences(minutes_segments(o), names) for o in others}
+    hashes = minutes_text.passage_hashes(mine)
+    for items in theirs.values():
+        hashes |= minutes_text.passage_hashes(items)
+    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id})
+    # Which of those passages the other branches have: they are not a third branch's.
+    other_branches = {o.branch_id for o in others} - {meeting.branch_id}
+    present = set()
+    if other_branches and hashes:
+        present = set(
+            MinutesPassage.objects.filter(hash__in=hashes, branch_id__in=other_branches)
+            .values_list("hash", "branch_id")
+            .distinct()
+        )
+    result = {}
+    for other in others:
+        if other.branch_id == meeting.branch_id:
+            pair_df = df
+        else:
+            pair_df = {h: n - ((h, other.branch_id) in present) for h, n in df.items()}
+        share, my_marks = minutes_text.copied_share(mine, theirs[other.pk], pair_df)
+        other_share, their_marks = minutes_text.copied_share(theirs[other.pk], mine, pair_df)
+        result[other.pk] = MinutesComparison(
+            share=share,
+            other_share=other_share,
+            mine=[(s.text, m) for s, m in zip(mine, my_marks, strict=True)],
+            theirs=[(s.text, m) for s, m in zip(theirs[other.pk], their_marks, strict=True)],
+        )
+    return result
 
 
 def _copied_text(percent: int, there: Meeting, here: Meeting) -> str:
@@ -574,8 +597,9 @@ def _similar_minutes_flags(
     threshold = float(policy.minutes_similarity_threshold)
     others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(candidate_ids)
     scored = []
+    comparisons = _compare_many(meeting, list(others.values()))
     for other in others.values():
-        comparison = compare_minutes(meeting, other)
+        comparison = comparisons[other.pk]
         if max(comparison.share, comparison.other_share) >= threshold:
             scored.append((comparison, other))
     scored.sort(key=lambda pair: (-max(pair[0].share, pair[0].other_share), pair[1].pk))

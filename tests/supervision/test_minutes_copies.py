@@ -391,3 +391,17 @@ def test_the_bench_builds_stored_passages_in_bulk_and_finds_the_planted_copy(zon
     assert flags == 2 and copy_ms > 0 and honest_ms > 0
     # Rolled back: the bench leaves the data as built.
     assert not Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES).exists()
+
+
+@pytest.mark.django_db
+def test_a_ring_of_branches_copying_one_record_each_with_a_paragraph_of_its_own(zongcai):
+    september = held(zongcai, SEPTEMBER, start=local(2026, 9, 18, 15))
+    meeting_checks(meeting=september, now=NOW)
+    copies = []
+    for i in range(4):
+        own = OTHERS[i]["items"][0]
+        record = {**SEPTEMBER, "items": [*SEPTEMBER["items"], own]}
+        copies.append(held(BranchFactory(), record, start=local(2026, 10, 5 + i, 15)))
+        meeting_checks(meeting=copies[-1], now=NOW)
+    found = {f.meeting_id for f in Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES, related_meeting=september)}
+    assert found == {c.pk for c in copies}
