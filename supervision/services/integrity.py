@@ -452,23 +452,34 @@ def minutes_names(meeting: Meeting, *extra: Meeting) -> tuple[str, ...]:
     return minutes_text.prepare_names(names)
 
 
+# Hashes per IN (...) list: well inside every backend's limit on parameters of one statement.
+IN_CHUNK = 5000
+
+
+def _chunks(values: set[int]) -> list[list[int]]:
+    ordered = sorted(values)
+    return [ordered[i : i + IN_CHUNK] for i in range(0, len(ordered), IN_CHUNK)]
+
+
 def passage_frequencies(hashes: set[int], *, exclude_branch_ids: set[int]) -> dict[int, int]:
     """For each passage hash, in how many branches' records (other than ``exclude_branch_ids``) it occurs."""
-    if not hashes:
-        return {}
-    rows = (
-        MinutesPassage.objects.filter(hash__in=hashes)
-        .exclude(branch_id__in=exclude_branch_ids)
-        .values("hash")
-        .annotate(n=Count("branch_id", distinct=True))
-        .values_list("hash", "n")
-    )
-    return dict(rows)
+    result: dict[int, int] = {}
+    for chunk in _chunks(hashes):
+        rows = (
+            MinutesPassage.objects.filter(hash__in=chunk)
+            .exclude(branch_id__in=exclude_branch_ids)
+            .values("hash")
+            .annotate(n=Count("branch_id", distinct=True))
+            .values_list("hash", "n")
+        )
+        result.update(rows)
+    return result
 
 
 def _passage_candidates(meeting: Meeting, hashes: set[int], df: dict[int, int]) -> list[int]:
     """Other meetings sharing at least ``MIN_SHARED_PASSAGES`` uncommon passages, the most shared first."""
-    rare = [h for h in hashes if df.get(h, 0) <= minutes_text.RARE_BRANCHES]
+    # A record of more than IN_CHUNK passages (some 20,000 characters) looks up its first ones.
+    rare = sorted(h for h in hashes if df.get(h, 0) <= minutes_text.RARE_BRANCHES)[:IN_CHUNK]
     if not rare:
         return []
     hits = (
@@ -513,13 +524,14 @@ def _compare_many(meeting: Meeting, others: list[Meeting]) -> dict[int, MinutesC
     df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id})
     # Which of those passages the other branches have: they are not a third branch's.
     other_branches = {o.branch_id for o in others} - {meeting.branch_id}
-    present = set()
-    if other_branches and hashes:
-        present = set(
-            MinutesPassage.objects.filter(hash__in=hashes, branch_id__in=other_branches)
-            .values_list("hash", "branch_id")
-            .distinct()
-        )
+    present: set[tuple[int, int]] = set()
+    if other_branches:
+        for chunk in _chunks(hashes):
+            present.update(
+                MinutesPassage.objects.filter(hash__in=chunk, branch_id__in=other_branches)
+                .values_list("hash", "branch_id")
+                .distinct()
+            )
     result = {}
     for other in others:
         if other.branch_id == meeting.branch_id:
