@@ -405,3 +405,23 @@ def test_a_ring_of_branches_copying_one_record_each_with_a_paragraph_of_its_own(
         meeting_checks(meeting=copies[-1], now=NOW)
     found = {f.meeting_id for f in Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES, related_meeting=september)}
     assert found == {c.pk for c in copies}
+
+
+@pytest.mark.django_db
+def test_the_index_command_adds_passages_to_records_checked_before_the_passage_index(zongcai):
+    import io
+
+    from django.core.management import call_command
+
+    september = held(zongcai, SEPTEMBER, start=local(2026, 9, 18, 15))
+    meeting_checks(meeting=september, now=local(2026, 9, 20, 9))
+    MinutesPassage.objects.all().delete()  # as checked by the previous version
+    out = io.StringIO()
+    call_command("index_minutes", stdout=out)
+    assert "已为 1 次会议" in out.getvalue()
+    assert MinutesPassage.objects.filter(meeting=september).exists()
+    call_command("index_minutes", stdout=out)
+    assert "已为 0 次会议" in out.getvalue()
+    the_copy = held(BranchFactory(), COPIES["reworded"], start=local(2026, 12, 10, 15))
+    meeting_checks(meeting=the_copy, now=NOW)
+    assert len(similar_flags(the_copy)) == 1
