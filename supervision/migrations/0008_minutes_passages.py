@@ -5,6 +5,14 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
+def containment_default(apps, schema_editor):
+    """The old Jaccard default (0.80) becomes the containment default: a chosen other value is kept."""
+    Policy = apps.get_model("supervision", "SupervisionPolicy")
+    Policy.objects.filter(minutes_similarity_threshold=Decimal("0.80")).update(
+        minutes_similarity_threshold=Decimal("0.50")
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,6 +22,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(containment_default, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='supervisionpolicy',
             name='minutes_similarity_threshold',
