@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -41,8 +41,18 @@ from simple_history.utils import get_history_manager_for_model
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
 from org.clock import date_label, datetime_label, deadline_text, mine_tz, time_range_label
-from supervision import hashindex, minhash, photocopies
-from supervision.models import Evidence, Flag, MeetingCheck, MinutesBand, PhotoFingerprint, PhotoView, SupervisionPolicy
+from org.models import Member, Organization
+from supervision import hashindex, minhash, minutes_text, photocopies
+from supervision.models import (
+    Evidence,
+    Flag,
+    MeetingCheck,
+    MinutesBand,
+    MinutesPassage,
+    PhotoFingerprint,
+    PhotoView,
+    SupervisionPolicy,
+)
 from supervision.selectors.evidence import types_missing_photos
 from supervision.selectors.integrity import copy_candidates
 
@@ -54,12 +64,12 @@ RECORD_KINDS = (Flag.Kind.SIMILAR_MINUTES, Flag.Kind.LATE_ENTRY, Flag.Kind.MISSI
 # A photo reused across many meetings needs a handful of flags to be seen, not hundreds.
 MAX_DUPLICATE_MEETINGS = 5
 MAX_SIMILAR_MINUTES = 5
+# Records compared sentence by sentence per check, and the uncommon passages one must share to be one.
+MAX_MINUTES_CANDIDATES = 20
+MIN_SHARED_PASSAGES = 3
 # Minutes shorter than this many shingles (a topic and a line or two) say too little to
 # call two records copies of each other.
 MIN_SHINGLES = 20
-# Candidates whose estimated similarity is this far below the threshold still get an
-# exact comparison (the 128-value estimate errs by about ±0.035 at 0.8).
-ESTIMATE_SLACK = 0.15
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -434,7 +444,9 @@ def minutes_segments(meeting: Meeting) -> list[str]:
 
 
 def _with_minutes(queryset):
-    return queryset.prefetch_related(Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speeches")))
+    return queryset.prefetch_related(
+        Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related("speeches__speaker"))
+    )
 
 
 def _late_entry_flag(meeting: Meeting, policy: SupervisionPolicy) -> _Wanted | None:
@@ -495,55 +507,199 @@ def _shared_device_flags(meeting: Meeting) -> list[_Wanted]:
     ]
 
 
-def _similar_minutes_flags(
-    meeting: Meeting, own: set[str], sig: tuple[int, ...], band_values: list[int], policy: SupervisionPolicy
-) -> list[_Wanted]:
-    """Other meetings whose minutes share a band, compared exactly when their signatures come close."""
-    condition = Q(pk__in=[])
-    for band, value in enumerate(band_values):
-        condition |= Q(band=band, value=value)
-    candidate_ids = set(
-        MinutesBand.objects.filter(condition).exclude(meeting_id=meeting.pk).values_list("meeting_id", flat=True)
+def minutes_names(meeting: Meeting, *extra: Meeting) -> tuple[str, ...]:
+    """The names the comparison replaces by a placeholder: the branches' members and speakers, every organisation."""
+    branch_ids = {m.branch_id for m in (meeting, *extra)}
+    names = set(Organization.objects.values_list("name", flat=True))
+    names.update(Member.objects.filter(memberships__organization_id__in=branch_ids).values_list("name", flat=True))
+    for m in (meeting, *extra):
+        for item in m.agenda_items.all():
+            names.update(speech.speaker.name for speech in item.speeches.all())
+    return minutes_text.prepare_names(names)
+
+
+# Hashes per IN (...) list: well inside every backend's limit on parameters of one statement.
+IN_CHUNK = 5000
+
+
+def _chunks(values: set[int]) -> list[list[int]]:
+    ordered = sorted(values)
+    return [ordered[i : i + IN_CHUNK] for i in range(0, len(ordered), IN_CHUNK)]
+
+
+def passage_frequencies(hashes: set[int], *, exclude_branch_ids: set[int]) -> dict[int, int]:
+    """For each passage hash, in how many branches' records (other than ``exclude_branch_ids``) it occurs."""
+    result: dict[int, int] = {}
+    for chunk in _chunks(hashes):
+        rows = (
+            MinutesPassage.objects.filter(hash__in=chunk)
+            .exclude(branch_id__in=exclude_branch_ids)
+            .values("hash")
+            .annotate(n=Count("branch_id", distinct=True))
+            .values_list("hash", "n")
+        )
+        result.update(rows)
+    return result
+
+
+def _passage_candidates(meeting: Meeting, hashes: set[int], df: dict[int, int]) -> list[int]:
+    """Other meetings sharing at least ``MIN_SHARED_PASSAGES`` uncommon passages, the most shared first."""
+    # A record of more than IN_CHUNK passages (some 20,000 characters) looks up its first ones.
+    rare = sorted(h for h in hashes if df.get(h, 0) <= minutes_text.RARE_BRANCHES)[:IN_CHUNK]
+    if not rare:
+        return []
+    hits = (
+        MinutesPassage.objects.filter(hash__in=rare)
+        .exclude(meeting_id=meeting.pk)
+        .values("meeting_id")
+        .annotate(n=Count("hash", distinct=True))
+        .filter(n__gte=MIN_SHARED_PASSAGES)
+        .order_by("-n", "meeting_id")
+        .values_list("meeting_id", flat=True)[:MAX_MINUTES_CANDIDATES]
     )
+    return list(hits)
+
+
+@dataclass
+class MinutesComparison:
+    """Two records side by side: each one's sentences, marked where the other contains them."""
+
+    share: float  # of this record's content found in the other, weighted (common passages count less)
+    other_share: float
+    mine: list[tuple[str, bool]]
+    theirs: list[tuple[str, bool]]
+
+
+def compare_minutes(meeting: Meeting, other: Meeting) -> MinutesComparison:
+    """Compare two records read through ``_with_minutes`` (names of both branches replaced).
+
+    A passage counts less the more branches other than these two have it in their records
+    (``minutes_text.common_weight``): a study text read mine-wide, a fixed opening.
+    """
+    return _compare_many(meeting, [other])[other.pk]
+
+
+def _compare_many(meeting: Meeting, others: list[Meeting]) -> dict[int, MinutesComparison]:
+    """``compare_minutes`` of ``meeting`` with each of ``others``, in a fixed number of queries."""
+    names = minutes_names(meeting, *others)
+    mine = minutes_text.sentences(minutes_segments(meeting), names)
+    theirs = {o.pk: minutes_text.sentences(minutes_segments(o), names) for o in others}
+    hashes = minutes_text.passage_hashes(mine)
+    for items in theirs.values():
+        hashes |= minutes_text.passage_hashes(items)
+    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id})
+    # Which of those passages the other branches have: they are not a third branch's.
+    other_branches = {o.branch_id for o in others} - {meeting.branch_id}
+    present: set[tuple[int, int]] = set()
+    if other_branches:
+        for chunk in _chunks(hashes):
+            present.update(
+                MinutesPassage.objects.filter(hash__in=chunk, branch_id__in=other_branches)
+                .values_list("hash", "branch_id")
+                .distinct()
+            )
+    result = {}
+    for other in others:
+        if other.branch_id == meeting.branch_id:
+            pair_df = df
+        else:
+            pair_df = {h: n - ((h, other.branch_id) in present) for h, n in df.items()}
+        share, my_marks = minutes_text.copied_share(mine, theirs[other.pk], pair_df)
+        other_share, their_marks = minutes_text.copied_share(theirs[other.pk], mine, pair_df)
+        result[other.pk] = MinutesComparison(
+            share=share,
+            other_share=other_share,
+            mine=[(s.text, m) for s, m in zip(mine, my_marks, strict=True)],
+            theirs=[(s.text, m) for s, m in zip(theirs[other.pk], their_marks, strict=True)],
+        )
+    return result
+
+
+def _copied_text(percent: int, there: Meeting, here: Meeting) -> str:
+    return _("本次记录约{percent}%的内容与{meeting_name}的会议记录相同").format(
+        percent=percent, meeting_name=_meeting_name(there, seen_from=here).strip()
+    )
+
+
+def _rejudge_pairs(meeting: Meeting, others: dict[int, Meeting], threshold: float) -> None:
+    """Remove open 雷同 flags between the candidates that no longer hold now that more records are in.
+
+    The first two branches to read a new study text share it before anyone else has: their
+    pair is flagged, and only later records show the text to be common. When those later
+    records are checked, the earlier pairs among their candidates are judged again.
+    """
+    flags = list(
+        Flag.objects.filter(kind=Flag.Kind.SIMILAR_MINUTES, status=Flag.Status.OPEN, meeting_id__in=others)
+        .exclude(related_meeting_id=meeting.pk)
+        .exclude(related_meeting_id=None)
+        .values_list("meeting_id", "related_meeting_id")[: 4 * MAX_SIMILAR_MINUTES]
+    )
+    pairs = {tuple(sorted(pair)) for pair in flags}
+    missing = {mid for pair in pairs for mid in pair if mid not in others}
+    records = dict(others)
+    if missing:
+        records.update(_with_minutes(Meeting.objects.select_related("branch")).in_bulk(missing))
+    for a, b in sorted(pairs):
+        if a not in records or b not in records:
+            continue
+        comparison = compare_minutes(records[a], records[b])
+        if max(comparison.share, comparison.other_share) < threshold:
+            Flag.objects.filter(
+                Q(meeting_id=a, key=f"similar_minutes:{b}") | Q(meeting_id=b, key=f"similar_minutes:{a}"),
+                status=Flag.Status.OPEN,
+            ).delete()
+
+
+def _similar_minutes_flags(
+    meeting: Meeting, hashes: set[int], band_values: list[int], policy: SupervisionPolicy
+) -> tuple[list[_Wanted], dict[int, Meeting]]:
+    """Other meetings whose minutes contain a large share of this record's (or this record theirs).
+
+    Candidates: meetings sharing uncommon passages (the passage index) or a MinHash band.
+    Each is compared sentence by sentence, passages common across branches discounted.
+    Returns the flags wanted and the candidates read.
+    """
+    df = passage_frequencies(hashes, exclude_branch_ids={meeting.branch_id})
+    candidate_ids = set(_passage_candidates(meeting, hashes, df))
+    if band_values:
+        condition = Q(pk__in=[])
+        for band, value in enumerate(band_values):
+            condition |= Q(band=band, value=value)
+        candidate_ids |= set(
+            MinutesBand.objects.filter(condition)
+            .exclude(meeting_id=meeting.pk)
+            .values_list("meeting_id", flat=True)[:MAX_MINUTES_CANDIDATES]
+        )
     if not candidate_ids:
-        return []
+        return [], {}
     threshold = float(policy.minutes_similarity_threshold)
-    close = []
-    for other_id, stored in MeetingCheck.objects.filter(meeting_id__in=candidate_ids).values_list(
-        "meeting_id", "minutes_signature"
-    ):
-        other_sig = minhash.unpack(stored)
-        if other_sig is not None and minhash.estimate(sig, other_sig) >= threshold - ESTIMATE_SLACK:
-            close.append(other_id)
-    if not close:
-        return []
-    others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(close)
+    others = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(candidate_ids)
     scored = []
+    comparisons = _compare_many(meeting, list(others.values()))
     for other in others.values():
-        similarity = minhash.jaccard(own, minhash.shingles(minutes_segments(other)))
-        if similarity >= threshold:
-            scored.append((similarity, other))
-    scored.sort(key=lambda pair: (-pair[0], pair[1].pk))
+        comparison = comparisons[other.pk]
+        if max(comparison.share, comparison.other_share) >= threshold:
+            scored.append((comparison, other))
+    scored.sort(key=lambda pair: (-max(pair[0].share, pair[0].other_share), pair[1].pk))
     wanted = []
-    for similarity, other in scored[:MAX_SIMILAR_MINUTES]:
-        percent = _similarity_percent(similarity)
-        for here, there in ((meeting, other), (other, meeting)):
+    for comparison, other in scored[:MAX_SIMILAR_MINUTES]:
+        for here, there, share in ((meeting, other, comparison.share), (other, meeting, comparison.other_share)):
             wanted.append(
                 _Wanted(
                     meeting_id=here.pk,
                     key=f"similar_minutes:{there.pk}",
                     kind=Flag.Kind.SIMILAR_MINUTES,
-                    message=_("会议记录与{meeting_name}的会议记录高度相似（相似度 {percent}%）").format(
-                        meeting_name=_meeting_name(there, seen_from=here), percent=percent
-                    ),
+                    message=_copied_text(_similarity_percent(share), there, here),
                     related_meeting_id=there.pk,
-                    score=similarity,
+                    score=round(share, 4),
                 )
             )
-    return wanted
+    return wanted, others
 
 
-def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, now) -> None:
+def _index_minutes(
+    meeting: Meeting, sig: tuple[int, ...] | None, band_values: list[int], count: int, hashes: set[int], now
+) -> None:
     values = {"checked_at": now, "minutes_signature": minhash.pack(sig) if sig else b"", "shingle_count": count}
     # No race between update and create: the caller holds the meeting's row lock.
     if not MeetingCheck.objects.filter(meeting_id=meeting.pk).update(**values):
@@ -552,6 +708,22 @@ def _index_minutes(meeting: Meeting, sig: tuple[int, ...] | None, band_values: l
     MinutesBand.objects.bulk_create(
         [MinutesBand(meeting_id=meeting.pk, band=band, value=value) for band, value in enumerate(band_values)]
     )
+    MinutesPassage.objects.filter(meeting_id=meeting.pk).delete()
+    MinutesPassage.objects.bulk_create(
+        [MinutesPassage(meeting_id=meeting.pk, branch_id=meeting.branch_id, hash=h) for h in sorted(hashes)],
+        batch_size=500,
+    )
+
+
+def _minutes_fingerprints(meeting: Meeting):
+    """The record's MinHash (for records long enough) and its passage hashes."""
+    own = minhash.shingles(minutes_segments(meeting))
+    sig, band_values, hashes = None, [], set()
+    if len(own) >= MIN_SHINGLES:
+        sig = minhash.signature(own)
+        band_values = minhash.bands(sig)
+        hashes = minutes_text.passage_hashes(minutes_text.sentences(minutes_segments(meeting), minutes_names(meeting)))
+    return own, sig, band_values, hashes
 
 
 def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datetime) -> list[Flag]:
@@ -585,13 +757,14 @@ def _meeting_checks(meeting_id: int, *, policy: SupervisionPolicy, now: dt.datet
                 wanted.append(flag)
         wanted.extend(_shared_device_flags(meeting))
 
-        own = minhash.shingles(minutes_segments(meeting))
-        sig, band_values = None, []
-        if len(own) >= MIN_SHINGLES:
-            sig = minhash.signature(own)
-            band_values = minhash.bands(sig)
-            wanted.extend(_similar_minutes_flags(meeting, own, sig, band_values, policy))
-        _index_minutes(meeting, sig, band_values, len(own), now)
+        own, sig, band_values, hashes = _minutes_fingerprints(meeting)
+        candidates = {}
+        if sig is not None:
+            similar, candidates = _similar_minutes_flags(meeting, hashes, band_values, policy)
+            wanted.extend(similar)
+        _index_minutes(meeting, sig, band_values, len(own), hashes, now)
+        # After indexing: this record now counts in how common the candidates' passages are.
+        _rejudge_pairs(meeting, candidates, float(policy.minutes_similarity_threshold))
 
         flags = _sync_flags(
             wanted,
@@ -610,12 +783,8 @@ def minutes_index(*, meeting, now: dt.datetime) -> None:
     """
     with transaction.atomic():
         meeting = _with_minutes(Meeting.objects.select_for_update(of=("self",))).get(pk=meeting.pk)
-        own = minhash.shingles(minutes_segments(meeting))
-        sig, band_values = None, []
-        if len(own) >= MIN_SHINGLES:
-            sig = minhash.signature(own)
-            band_values = minhash.bands(sig)
-        _index_minutes(meeting, sig, band_values, len(own), now)
+        own, sig, band_values, hashes = _minutes_fingerprints(meeting)
+        _index_minutes(meeting, sig, band_values, len(own), hashes, now)
 
 
 def meeting_checks(*, meeting, now: dt.datetime) -> list[Flag]:
@@ -692,3 +861,21 @@ def evidence_reindex(*, evidence_id: int, now: dt.datetime) -> bool:
         fingerprint_store(evidence=evidence, phash=views[0], views=views)
     evidence_checks(evidence=evidence, now=now)
     return True
+
+
+def minutes_comparisons(meeting: Meeting, flags: list[Flag]) -> dict[int, MinutesComparison]:
+    """The side-by-side comparison behind each open or decided 会议记录雷同 flag of ``meeting``, by flag id.
+
+    Reads both records afresh (a few queries per flag; a record has at most
+    ``MAX_SIMILAR_MINUTES`` such flags).
+    """
+    wanted = [f for f in flags if f.kind == Flag.Kind.SIMILAR_MINUTES and f.related_meeting_id]
+    if not wanted:
+        return {}
+    records = _with_minutes(Meeting.objects.select_related("branch")).in_bulk(
+        {meeting.pk, *(f.related_meeting_id for f in wanted)}
+    )
+    here = records[meeting.pk]
+    return {
+        f.pk: compare_minutes(here, records[f.related_meeting_id]) for f in wanted if f.related_meeting_id in records
+    }

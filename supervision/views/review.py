@@ -105,6 +105,9 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
     rows = list(meeting.attendances.all())
     evidence = list(meeting.evidence.all())
     flags = list(meeting.flags.all())
+    comparisons = integrity.minutes_comparisons(meeting, flags)
+    for f in flags:
+        f.comparison = comparisons.get(f.pk)
     per_item = selectors.flags_by_evidence(flags)
     can_review = user.has_perm(REVIEW, meeting)
     submitted = meeting.status == Meeting.Status.SUBMITTED
