@@ -211,6 +211,19 @@ def _meeting_ids(value) -> tuple[int, ...]:
     return tuple(value or ())
 
 
+def _groups_by_branch(branch_ids, start: dt.date, end: dt.date) -> defaultdict[int, list[Organization]]:
+    """The groups alive in [start, end] of the branches ``branch_ids``, by branch id, in their order (one query)."""
+    groups: defaultdict[int, list[Organization]] = defaultdict(list)
+    for g in (
+        Organization.objects.groups()
+        .alive_during(start, end)
+        .filter(parent_id__in=branch_ids)
+        .order_by("sort_order", "id")
+    ):
+        groups[g.parent_id].append(g)
+    return groups
+
+
 def compliance(
     *,
     branches: Iterable[Organization],
@@ -283,14 +296,7 @@ def compliance(
         )
     if not stored:  # nothing rolled up yet (a new install, or before the first sweep): all live
         return compute_live(branches=branches, start=start, end=end, now=now, rules=rules)
-    groups: dict[int, list[Organization]] = defaultdict(list)
-    for g in (
-        Organization.objects.groups()
-        .alive_during(start, end)
-        .filter(parent_id__in=branch_ids)
-        .order_by("sort_order", "id")
-    ):
-        groups[g.parent_id].append(g)
+    groups = _groups_by_branch(branch_ids, start, end)
     # The cells wanted, in compute_live's order; those the rollup lacks are computed live.
     wanted: list[tuple] = []
     live_from: dict[int, dt.date] = {}  # rule id -> first period start the rollup lacks
@@ -345,17 +351,7 @@ def compute_live(
     branch_ids = [b.pk for b in branches]
     rule_ids = [r.pk for r in rules]
 
-    groups: dict[int, list[Organization]] = defaultdict(list)
-    if known_groups is not None:
-        groups.update(known_groups)
-    else:
-        for g in (
-            Organization.objects.groups()
-            .alive_during(start, end)
-            .filter(parent_id__in=branch_ids)
-            .order_by("sort_order", "id")
-        ):
-            groups[g.parent_id].append(g)
+    groups = defaultdict(list, known_groups) if known_groups is not None else _groups_by_branch(branch_ids, start, end)
     group_branch = {g.pk: bid for bid, gs in groups.items() for g in gs}
 
     cells: list[Cell] = []
