@@ -575,6 +575,19 @@ class LeaveRequestQuerySet(models.QuerySet):
         """Approved requests made before their meeting started: the only source of 请假 in attendance."""
         return self.filter(status=LeaveRequest.Status.APPROVED, created_at__lt=models.F("meeting__planned_start"))
 
+    def decided_by(self, *, branch_ids, group_ids):
+        """Requests whose decider is the 书记 of one of ``branch_ids`` or, for a 党小组会, the 党小组长 of
+        one of ``group_ids``: ``org.rules.decides_leave`` and ``Meeting.is_group_meeting`` as one filter."""
+        group_meeting = models.Exists(
+            Meeting.types.through.objects.filter(
+                meeting_id=models.OuterRef("meeting_id"), meetingtype__code=MeetingType.Code.GROUP_MEETING
+            )
+        )
+        is_group = Q(meeting__group_id__isnull=False) & Q(group_meeting)
+        return self.filter(
+            (is_group & Q(meeting__group_id__in=group_ids)) | (~is_group & Q(meeting__branch_id__in=branch_ids))
+        )
+
 
 class LeaveRequest(models.Model):
     """A member's request for leave from one meeting, decided by the 书记 (a 党小组会: its 党小组长).

@@ -251,19 +251,11 @@ def _leave_requests(*, user, scope: Scope, now):
     党小组会 its 党小组长) on a record still editable (``may_decide_leave``), as one filter."""
     if not (scope.chief_secretary_branch_ids or scope.led_group_ids):
         return None
-    from meetings.models import LeaveRequest, Meeting, MeetingType
+    from meetings.models import LeaveRequest, Meeting
 
-    group_meeting = Exists(
-        Meeting.types.through.objects.filter(
-            meeting_id=OuterRef("meeting_id"), meetingtype__code=MeetingType.Code.GROUP_MEETING
-        )
-    )
-    is_group = Q(meeting__group_id__isnull=False) & Q(group_meeting)
-    decides = (is_group & Q(meeting__group_id__in=scope.led_group_ids)) | (
-        ~is_group & Q(meeting__branch_id__in=scope.chief_secretary_branch_ids)
-    )
     return (
-        LeaveRequest.objects.filter(decides, status=LeaveRequest.Status.PENDING)
+        LeaveRequest.objects.decided_by(branch_ids=scope.chief_secretary_branch_ids, group_ids=scope.led_group_ids)
+        .filter(status=LeaveRequest.Status.PENDING)
         .filter(meeting__status__in=Meeting.EDITABLE_STATUSES)
         .select_related("meeting__branch", "member")
         .order_by("meeting__planned_start", "pk")
