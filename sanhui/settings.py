@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "meetings",
     "supervision",
     "tasks",
+    "study",
+    "practice",
     "appraisal",
     "assessment",
 ]

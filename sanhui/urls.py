@@ -55,6 +55,8 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("todo/", include("tasks.urls_todo")),
     path("appraisal/", include("appraisal.urls")),
+    path("study/", include("study.urls")),
+    path("practice/", include("practice.urls")),
     path("admin/", admin.site.urls),
 ]
 

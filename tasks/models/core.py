@@ -62,6 +62,9 @@ class Task(models.Model):
         DECISION = "decision", _("支委会议定事项")
         MAKEUP = "makeup", _("补学")
         RECTIFICATION = "rectification", _("整改")
+        STUDY = "study", _("学习任务")
+        HAZARD = "hazard", _("隐患整改")
+        MILESTONE = "milestone", _("攻关节点")
         OTHER = "other", _("其他")
 
     class Status(models.TextChoices):

@@ -1,7 +1,6 @@
 """A task's life: start, hand over, report, accept, return, cancel; each refused step changes nothing."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,13 +20,14 @@ from tasks.services import (
 )
 from tasks.sources import _REPORT_RULES, register_report_rule
 from tasks.states import Progress, task_progress
+from tests.supervision.conftest import SAMPLES
 
 from ..factories import member_with_login
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=timezone.get_default_timezone())
-PHOTO = Path("/work/wt/shared/samples/photos/Canon_40D.jpg")
+PHOTO = SAMPLES / "Canon_40D.jpg"
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The task pages: who sees and does what, bad input at the forms, and pinned query counts."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,13 +10,14 @@ from django.utils import timezone
 from org.models import Post
 from tasks.models import Dispatch, Task, TaskReport
 from tasks.services import dispatch_send, task_create, task_report
+from tests.supervision.conftest import SAMPLES
 
 from ..conftest import client_for
 from ..factories import BranchFactory, member_with_login, staff_user
 
 pytestmark = pytest.mark.django_db
 
-PHOTO = Path("/work/wt/shared/samples/photos/Canon_40D.jpg")
+PHOTO = SAMPLES / "Canon_40D.jpg"
 
 
 def _due(days=14):
