@@ -197,3 +197,26 @@ def connect() -> None:
         post_delete.connect(handler, sender=model, dispatch_uid=f"rollup-delete-{model.__name__}")
     m2m_changed.connect(_types_changed, sender=Meeting.types.through, dispatch_uid="rollup-meeting-types")
     m2m_changed.connect(_rule_changed, sender=CadenceRule.types.through, dispatch_uid="rollup-rule-types")
+
+
+def unmet_cells_this_year(*, on: dt.date):
+    """An expression for a branch queryset: how many closed cells of ``on``'s year (the branch's
+    and its groups') were 未开 or 补开, read from the rollup. The supervisor's home lists branches
+    worst first by it; a running period is not counted (it is not missed yet)."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+
+    from .compliance import Outcome
+
+    cells = (
+        ComplianceRollup.objects.filter(
+            branch_id=OuterRef("pk"),
+            period_start__gte=dt.date(on.year, 1, 1),
+            period_end__lt=on,
+            outcome__in=(Outcome.MISSING, Outcome.LATE),
+        )
+        .order_by()
+        .values("branch_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(cells), 0, output_field=IntegerField())

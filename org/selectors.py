@@ -43,11 +43,13 @@ def branch_overview(user, *, on: dt.date) -> QuerySet[Organization]:
     )
 
 
-def home_branches(user, *, on: dt.date, limit: int) -> list[Organization]:
+def home_branches(user, *, on: dt.date, limit: int, unmet=None) -> list[Organization]:
     """The home's 全部支部 panel: the first ``limit`` visible branches with their member and group
     counts, one query whatever the number of branches (correlated counts per shown row, not a
-    COUNT(DISTINCT) over memberships x groups of every branch). The lead may point this at the
-    rollups ("worst first") at merge; the full list is org:branch_list."""
+    COUNT(DISTINCT) over memberships x groups of every branch); the full list is org:branch_list.
+
+    ``unmet``: an expression counting each branch's missed cells, given by the layer that owns
+    compliance (org sits below it); the panel then lists the worst branches first."""
     from django.db.models import IntegerField, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
@@ -65,11 +67,10 @@ def home_branches(user, *, on: dt.date, limit: int) -> list[Organization]:
     group_count = Coalesce(
         Subquery(groups.values("parent_id").annotate(n=Count("pk")).values("n")[:1]), 0, output_field=IntegerField()
     )
-    return list(
-        branches_visible_to(user)
-        .annotate(member_count=count_of(members), group_count=group_count)
-        .order_by("sort_order", "id")[:limit]
-    )
+    branches = branches_visible_to(user).annotate(member_count=count_of(members), group_count=group_count)
+    if unmet is None:
+        return list(branches.order_by("sort_order", "id")[:limit])
+    return list(branches.annotate(unmet_count=unmet).order_by("-unmet_count", "sort_order", "id")[:limit])
 
 
 def branch_members_on(branch: Organization, *, on: dt.date) -> QuerySet[Member]:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from bulletin.selectors import announcements_for_user
 from meetings import selectors as meeting_selectors
+from meetings.rollups import unmet_cells_this_year
 from org import selectors as org_selectors
 from org.scope import get_scope
 
@@ -26,8 +27,11 @@ def home(request):
         "my_branch_meetings": None,
     }
     if scope.sees_all_branches:
-        # bounded: at 1,000 branches the panel shows HOME_BRANCH_ROWS, the rest is one click away
-        ctx["all_branches"] = org_selectors.home_branches(request.user, on=today, limit=HOME_BRANCH_ROWS)
+        # bounded: at 1,000 branches the panel shows HOME_BRANCH_ROWS, worst first (missed cells
+        # of this year's closed periods, from the rollup); the rest is one click away
+        ctx["all_branches"] = org_selectors.home_branches(
+            request.user, on=today, limit=HOME_BRANCH_ROWS, unmet=unmet_cells_this_year(on=today)
+        )
     if scope.home_branch_id:
         my_branch = org_selectors.branch_overview(request.user, on=today).filter(pk=scope.home_branch_id).first()
         ctx["my_branch"] = my_branch
