@@ -318,6 +318,12 @@ class Meeting(models.Model):
             # the all-meetings list of the committee: newest first across every branch
             models.Index(fields=["-planned_start", "-id"], name="meetings_meeting_start_id"),
             models.Index(fields=["status", "actual_end"], name="meetings_meeting_status_end"),
+            # the review queue: submitted records, oldest submission first
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=Q(status="submitted"),
+                name="meetings_meeting_review_queue",
+            ),
             models.Index(
                 fields=["minutes_due_at"],
                 condition=Q(submitted_at__isnull=True, minutes_overdue_at__isnull=True),

@@ -27,6 +27,9 @@ class PageWithoutTotal:
     has_next: bool
     paginator: _NoTotal
     without_total: bool = True
+    # A total known without counting on this request (an aggregate the page makes anyway, or
+    # ``cached_count``): printed as "共 N 条", never used to compute the page.
+    total: int | None = None
 
     def __iter__(self):
         return iter(self.object_list)
@@ -55,7 +58,23 @@ class PageWithoutTotal:
 MAX_PAGE = 10_000
 
 
-def page_without_total(qs, raw_number, per_page: int) -> PageWithoutTotal:
+def cached_count(qs) -> int:
+    """``qs.count()``, kept LIST_COUNT_CACHE_SECONDS per distinct SQL (the filters are in the key,
+    so a filtered list never shows another filter's total); 0 counts every time."""
+    import hashlib
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    ttl = settings.LIST_COUNT_CACHE_SECONDS
+    if ttl <= 0:
+        return qs.count()
+    sql, params = qs.order_by().query.sql_with_params()
+    key = "list-count:" + hashlib.sha256(repr((qs.db, sql, params)).encode()).hexdigest()
+    return cache.get_or_set(key, qs.count, ttl)
+
+
+def page_without_total(qs, raw_number, per_page: int, *, total: int | None = None) -> PageWithoutTotal:
     """Page ``raw_number`` (a string from the query string, or None) of ``qs``, with one query."""
     try:
         number = int(str(raw_number or "1").strip())
@@ -69,4 +88,5 @@ def page_without_total(qs, raw_number, per_page: int) -> PageWithoutTotal:
         number=number,
         has_next=len(rows) > per_page,
         paginator=_NoTotal(per_page=per_page),
+        total=total,
     )

@@ -152,6 +152,9 @@ SESSION_TOUCH_SECONDS = env.int("SESSION_TOUCH_SECONDS", default=60)
 # A login's Scope (member, branches, posts, roles: org/scope.py) is kept in the cache this long;
 # saving a post, membership, role or member drops it at once. 0 turns the cache off.
 SCOPE_CACHE_SECONDS = env.int("SCOPE_CACHE_SECONDS", default=60)
+# Totals of long lists (review queue, ...) printed as "共 N 条" are counted at most once this
+# often per filter (org/paging.py cached_count); 0 counts on every request.
+LIST_COUNT_CACHE_SECONDS = env.int("LIST_COUNT_CACHE_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Sign-in lockout, client address, second factor -------------------------

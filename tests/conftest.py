@@ -45,6 +45,7 @@ def _no_scope_cache_across_requests(settings):
     (org/scope.py, SCOPE_CACHE_SECONDS) would make the first request the only one that reads the
     scope. Its own tests turn it back on."""
     settings.SCOPE_CACHE_SECONDS = 0
+    settings.LIST_COUNT_CACHE_SECONDS = 0
 
 
 def _is_transactional(item) -> bool:

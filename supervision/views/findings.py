@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from org.clock import add_months, local_midnight
 from org.forms import attach_service_errors
 from org.models import Organization, Post
+from org.paging import page_without_total
 from org.selectors import active_on
 from org.throttle import throttle
 from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
@@ -115,7 +115,7 @@ def _ledger_context(request, *, mine: bool) -> dict:
 def _ledger_page(request, *, mine: bool):
     context = _ledger_context(request, mine=mine)
     qs, now = context.pop("queryset"), context["now"]
-    page = Paginator(selectors.ledger_page_queryset(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_without_total(selectors.ledger_page_queryset(qs), request.GET.get("page"), PAGE_SIZE)
     # A rectification without an owner (the 书记 has no login) goes to the branch committee: name them.
     unowned = {
         f.branch_id for f in page.object_list if getattr(f, "rectification", None) and not f.rectification.owner_id
@@ -136,6 +136,7 @@ def _ledger_page(request, *, mine: bool):
         submitted=Count("pk", filter=Q(rectification__status=Status.SUBMITTED)),
         verified=Count("pk", filter=Q(rectification__status=Status.VERIFIED)),
     )
+    page.total = counts["total"]  # the page's own aggregate: no second COUNT for the pager
     return render(
         request,
         "supervision/finding_list.html",

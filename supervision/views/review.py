@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from meetings.models import Attendance, Meeting, MeetingPolicy
 from meetings.services import attendance_summary
 from org.forms import error_messages
 from org.models import Organization
+from org.paging import cached_count, page_without_total
 from org.texts import quoted
 
 from ..models import Flag, Review, ReviewFlagRecord
@@ -77,7 +77,10 @@ def review_queue(request):
     branches = Organization.objects.branches().active().order_by("sort_order", "id")
     form = QueueFilterForm(request.GET or None, branches=branches)
     filters = form.values(today=timezone.localdate()) if form.is_bound else {}
-    page = Paginator(selectors.review_queue(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    queue = selectors.review_queue(**filters)
+    # indexed order (submitted_at, id) and one row more than a page; the total is counted at
+    # most once a minute per filter, not on every request
+    page = page_without_total(queue, request.GET.get("page"), PAGE_SIZE, total=cached_count(queue))
     policy = MeetingPolicy.current()
     for meeting in page.object_list:
         # meetings' one notice rule, on the prefetched types: no query per row

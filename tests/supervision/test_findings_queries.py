@@ -20,8 +20,8 @@ NOW = local(2026, 5, 10, 9, 30)
 # grant them, as for a supervisor) and its user name. The ledger adds the page's count, the rows
 # (owner and rejection label joined in), the summary counts (a supervisor's branch is a search box: no choices);
 # when some rows have no owner (the 书记 has no login), the committees those go to (one query).
-SECRETARY_LIST_QUERIES = 13
-SUPERVISOR_LIST_QUERIES = 10
+SECRETARY_LIST_QUERIES = 12
+SUPERVISOR_LIST_QUERIES = 9
 # The detail adds the finding with its joins, its evidence, the events and the rectification's evidence.
 DETAIL_QUERIES = 14
 
