@@ -23,15 +23,16 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appraisal.selectors import confirmed_grades, grade_blocks_commendation
 from bulletin.models import Announcement
 from bulletin.selectors import announcements_for_user
-from meetings.models import Attendance, Meeting
-from org.clock import local_midnight, month_number, month_start
+from meetings.attendance_rates import RECORDED_STATUSES, held_in, live_month_counts
+from meetings.models import Attendance, AttendanceRollup, Meeting
+from org.clock import month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
 from tasks.follow_selectors import makeup_tasks_of
@@ -39,19 +40,7 @@ from tasks.states import task_progress
 
 from .models import BranchScore, Deduction, ItemScore, MemberScore, ParticipationBaseline, Run, Scheme
 
-RECORDED_STATUSES = (
-    Attendance.Status.PRESENT,
-    Attendance.Status.LATE,
-    Attendance.Status.LEAVE,
-    Attendance.Status.ABSENT,
-)
 CENT = Decimal("0.01")
-
-
-def _held_in(start: dt.date, end: dt.date, prefix: str = "") -> Q:
-    """Held meetings whose date (actual start, else planned) lies in [start, end) local time."""
-    dated = Meeting.held_in_q(local_midnight(start), local_midnight(end), prefix=prefix)
-    return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & dated
 
 
 # --- The score of one member -----------------------------------------------------------------
@@ -125,7 +114,7 @@ def _branch_by_member(start: dt.date, end: dt.date) -> dict[int, tuple[int, str]
 def _attendance_counts(start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:
     """Per member: expected, attended, late, leave, absent in [start, end): one grouped query."""
     rows = (
-        Attendance.objects.filter(_held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
+        Attendance.objects.filter(held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
         .values("member_id")
         .annotate(
             expected=Count("id"),
@@ -141,7 +130,7 @@ def _attendance_counts(start: dt.date, end: dt.date) -> dict[int, dict[str, int]
 
 def _lessons_given(start: dt.date, end: dt.date) -> dict[int, int]:
     rows = (
-        Meeting.objects.filter(_held_in(start, end), lecturer__isnull=False)
+        Meeting.objects.filter(held_in(start, end), lecturer__isnull=False)
         .values("lecturer_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -315,27 +304,6 @@ def latest_announcements(user, *, now: dt.datetime, limit: int = 5) -> list[Anno
 # --- Participation trend -----------------------------------------------------------------------
 
 
-def _month_bucket(first: int, last: int) -> Case:
-    """The local month number of the meeting's date, as a CASE over month boundaries.
-
-    Boundaries are computed here in Asia/Shanghai, so the database needs no time zone
-    support; faster than TruncMonth on SQLite (see meetings.compliance). The two fields
-    are bucketed separately (actual start, else planned) for the same reason as ``_held_in``.
-    """
-
-    bounds = [(n, local_midnight(month_start(n + 1))) for n in range(first, last)]
-    actual = [When(meeting__actual_start__lt=bound, then=Value(n)) for n, bound in bounds]
-    planned = [When(meeting__planned_start__lt=bound, then=Value(n)) for n, bound in bounds]
-    return Case(
-        When(
-            meeting__actual_start__isnull=False,
-            then=Case(*actual, default=Value(last), output_field=IntegerField()),
-        ),
-        default=Case(*planned, default=Value(last), output_field=IntegerField()),
-        output_field=IntegerField(),
-    )
-
-
 @dataclass(frozen=True)
 class Rate:
     """Attended over expected in some months, and the change against a baseline rate."""
@@ -393,60 +361,74 @@ class Trend:
         return self.total.relative_change(self.baseline_rate)
 
 
-def _attendance_in(start: dt.date, end: dt.date, branch_id: int | None) -> QuerySet[Attendance]:
-    qs = Attendance.objects.filter(_held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
-    if branch_id is not None:
-        qs = qs.filter(meeting__branch_id=branch_id)
-    return qs
+def _month_counts(
+    *, start: dt.date, end: dt.date, branch_id: int | None, today: dt.date | None
+) -> dict[int, tuple[int, int]]:
+    """{month number: (expected, attended)} of [start, end) for one branch or the mine.
 
-
-_RATE_COUNTS = {
-    "expected": Count("id"),
-    "attended": Count("id", filter=Q(status__in=Attendance.PRESENT_STATUSES)),
-}
-
-
-def monthly_rates(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> list[MonthRate]:
-    """The participation rate of each month in [start, end) (first days of months): one grouped query.
-
-    Every month of the range is listed, with 0 / 0 where nothing was held.
+    With ``today``, months over before it are read from the attendance rollup (meetings'
+    ``AttendanceRollup``) when it has them — every branch's row for the mine, the branch's
+    own for one branch — and the rest (the running month, months not rolled up yet) are
+    counted live with the same rule (meetings/attendance_rates.py). Without ``today``
+    everything is counted live. Two or three queries, whatever the number of branches.
     """
     first, last = month_number(start), month_number(end)
-    rows = (
-        _attendance_in(start, end, branch_id)
-        .annotate(month=_month_bucket(first, last))
-        .values("month")
-        .annotate(**_RATE_COUNTS)
-        .order_by()
-    )
-    by_month = {row["month"]: row for row in rows}
-    return [
-        MonthRate(
-            month=month_start(n),
-            expected=by_month.get(n, {}).get("expected", 0),
-            attended=by_month.get(n, {}).get("attended", 0),
+    rolled: dict[int, tuple[int, int]] = {}
+    if today is not None and first < min(last, month_number(today)):
+        closed_end = month_start(min(last, month_number(today)))
+        rows = AttendanceRollup.objects.filter(month__gte=start, month__lt=closed_end)
+        if branch_id is not None:
+            rows = rows.filter(branch_id=branch_id)
+        sums = rows.values("month").annotate(e=Sum("expected"), a=Sum("attended"), n=Count("pk")).order_by()
+        need = 1 if branch_id is not None else Organization.objects.branches().count()
+        rolled = {month_number(r["month"]): (r["e"], r["a"]) for r in sums if r["n"] >= need}
+    live_months = [n for n in range(first, last) if n not in rolled]
+    live: dict[int, tuple[int, int]] = {}
+    if live_months:
+        counts = live_month_counts(
+            start=month_start(live_months[0]),
+            end=month_start(live_months[-1] + 1),
+            branch_ids=None if branch_id is None else [branch_id],
+            by_branch=False,
         )
-        for n in range(first, last)
-    ]
+        live = {n: counts[(None, n)] for (_b, n) in counts if n in live_months}
+    return {n: rolled.get(n) or live.get(n) or (0, 0) for n in range(first, last)}
 
 
-def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Rate:
-    """The participation rate of [start, end) as a whole: one aggregate query."""
-    row = _attendance_in(start, end, branch_id).aggregate(**_RATE_COUNTS)
-    return Rate(expected=row["expected"] or 0, attended=row["attended"] or 0)
+def monthly_rates(
+    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None
+) -> list[MonthRate]:
+    """The participation rate of each month in [start, end) (first days of months).
+
+    Every month of the range is listed, with 0 / 0 where nothing was held; closed months come
+    from the rollup when ``today`` is given (``_month_counts``).
+    """
+    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today)
+    return [MonthRate(month=month_start(n), expected=e, attended=a) for n, (e, a) in sorted(counts.items())]
+
+
+def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None) -> Rate:
+    """The participation rate of [start, end) (first days of months) as a whole."""
+    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today).values()
+    return Rate(expected=sum(e for e, _a in counts), attended=sum(a for _e, a in counts))
 
 
 def current_baseline() -> ParticipationBaseline | None:
     return ParticipationBaseline.objects.order_by("-set_at", "-pk").first()
 
 
-def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Trend:
-    """Monthly rates of [start, end), their total, and the baseline's rate (3 queries)."""
-    months = monthly_rates(start=start, end=end, branch_id=branch_id)
+def participation_trend(
+    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None
+) -> Trend:
+    """Monthly rates of [start, end), their total, and the baseline's rate (closed months from
+    the rollup when ``today`` is given: a fixed handful of queries whatever the data)."""
+    months = monthly_rates(start=start, end=end, branch_id=branch_id, today=today)
     total = Rate(expected=sum(m.expected for m in months), attended=sum(m.attended for m in months))
     baseline = current_baseline()
     baseline_rate = (
-        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id) if baseline is not None else None
+        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id, today=today)
+        if baseline is not None
+        else None
     )
     return Trend(months=months, total=total, baseline=baseline, baseline_rate=baseline_rate)
 

@@ -32,6 +32,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from org.models import Member
 
 from .models import Attendance, Meeting, MeetingPolicy
+from .rollups import schedule_refresh
 
 TOKEN_SALT = "sanhui.meetings.checkin"  # noqa: S105 - an HMAC salt, not a secret
 TOKEN_LENGTH = 16  # hex characters: 64 bits, and a QR code that stays small
@@ -170,6 +171,10 @@ def checkin_member(
         status=status, leave_reason="", checked_in_at=now, checkin_device=device[:64]
     )
     row.refresh_from_db()
+    if changed == 1:
+        # an update sends no signal: the attendance rollup of a month just closed (a meeting
+        # across midnight at the month's end) is refreshed like after any attendance change
+        schedule_refresh(meeting.branch_id)
     if changed != 1:
         raise CheckinError(ALREADY_MESSAGE.format(at=_local_hm(row.checked_in_at)), code="already")
     return row

@@ -801,3 +801,29 @@ class ComplianceRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.rule_id} {self.unit} {self.period_start:%Y-%m} {self.outcome}"
+
+
+class AttendanceRollup(models.Model):
+    """Expected and attended of one branch in one closed month (meetings/attendance_rates.py's counts).
+
+    Kept with the compliance rollup by ``meetings/rollups.py``: a row for every branch and
+    every month over when computed (0 / 0 included, so that a missing row means "not
+    computed yet" and the month is counted live instead). The trend and the dashboard read it.
+    """
+
+    branch = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    expected = models.PositiveIntegerField(default=0)
+    attended = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("参与率汇总")
+        verbose_name_plural = _("参与率汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "month"], name="%(app_label)s_%(class)s_one_per_month")
+        ]
+        indexes = [models.Index(fields=["month", "branch"], name="meetings_attroll_month_branch")]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.month:%Y-%m} {self.attended}/{self.expected}"

@@ -28,11 +28,12 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.db.models.functions import Coalesce
 
-from org.clock import local_date
+from org.clock import local_date, month_number, month_start
 from org.models import Organization
 
+from .attendance_rates import live_month_counts
 from .compliance import compute_live
-from .models import CadenceRule, ComplianceRollup, Exemption, Meeting
+from .models import Attendance, AttendanceRollup, CadenceRule, ComplianceRollup, Exemption, Meeting
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,27 @@ def _rows_for(branches: list[Organization], year: int, *, now: dt.datetime) -> l
     ]
 
 
+def _attendance_rows_for(branches: list[Organization], year: int, *, now: dt.datetime) -> list[AttendanceRollup]:
+    """One row per branch and month of ``year`` over before ``now``'s day, 0 / 0 included."""
+    today = local_date(now)
+    first = month_number(dt.date(year, 1, 1))
+    last = min(month_number(dt.date(year + 1, 1, 1)), month_number(today))  # this month is still running
+    if last <= first or not branches:
+        return []
+    counts = live_month_counts(start=month_start(first), end=month_start(last), branch_ids=[b.pk for b in branches])
+    return [
+        AttendanceRollup(
+            branch_id=b.pk,
+            month=month_start(n),
+            expected=counts.get((b.pk, n), (0, 0))[0],
+            attended=counts.get((b.pk, n), (0, 0))[1],
+            computed_at=now,
+        )
+        for b in branches
+        for n in range(first, last)
+    ]
+
+
 @transaction.atomic
 def refresh_rollups(*, branch_ids: list[int] | None, now: dt.datetime, years: list[int] | None = None) -> int:
     """Recompute the closed cells of ``branch_ids`` (None: every branch) for ``years`` (None: all); rows written."""
@@ -89,11 +111,19 @@ def refresh_rollups(*, branch_ids: list[int] | None, now: dt.datetime, years: li
     if years:
         stale = stale.filter(period_start__year__in=years)
     stale.delete()
+    stale_attendance = AttendanceRollup.objects.all()
+    if branch_ids is not None:
+        stale_attendance = stale_attendance.filter(branch_id__in=branch_ids)
+    if years:
+        stale_attendance = stale_attendance.filter(month__year__in=years)
+    stale_attendance.delete()
     written = 0
     for year in years:
         rows = _rows_for(branches, year, now=now)
         ComplianceRollup.objects.bulk_create(rows, batch_size=BATCH)
-        written += len(rows)
+        attendance = _attendance_rows_for(branches, year, now=now)
+        AttendanceRollup.objects.bulk_create(attendance, batch_size=BATCH)
+        written += len(rows) + len(attendance)
     return written
 
 
@@ -116,11 +146,15 @@ def schedule_refresh(branch_id: int | None) -> None:
     """
     if branch_id is None:
         return
-    pending = connection.__dict__.get("rollup_pending")
-    waiting = pending is not None and any(entry[1] is _flush for entry in connection.run_on_commit)
-    if pending is None:
-        pending = connection.__dict__["rollup_pending"] = set()
-    pending.add(branch_id)
+    _register_flush()
+    connection.__dict__["rollup_pending"].add(branch_id)
+
+
+def _register_flush() -> None:
+    """One callback per transaction: registered again after a flush (the ids were taken) or a
+    rollback (the callback was dropped)."""
+    waiting = "rollup_pending" in connection.__dict__ and any(entry[1] is _flush for entry in connection.run_on_commit)
+    connection.__dict__.setdefault("rollup_pending", set())
     if not waiting:
         transaction.on_commit(_flush)
 
@@ -128,8 +162,21 @@ def schedule_refresh(branch_id: int | None) -> None:
 ALL = 0  # in the pending ids: every branch (a cadence rule changed)
 
 
+def schedule_refresh_for_meeting(meeting_id: int | None) -> None:
+    """As ``schedule_refresh``, for a row that knows only its meeting (an attendance row):
+    the meeting ids wait on the connection and become branch ids in one query at commit."""
+    if meeting_id is None:
+        return
+    _register_flush()
+    connection.__dict__.setdefault("rollup_pending_meetings", set()).add(meeting_id)
+
+
 def _flush() -> None:
-    ids = sorted(connection.__dict__.pop("rollup_pending", set()))
+    meeting_ids = connection.__dict__.pop("rollup_pending_meetings", set())
+    ids = connection.__dict__.pop("rollup_pending", set())
+    if meeting_ids:
+        ids.update(Meeting.objects.filter(pk__in=meeting_ids).values_list("branch_id", flat=True))
+    ids = sorted(ids)
     if ALL in ids:
         ids = None
     if ids is None or ids:
@@ -148,7 +195,7 @@ def _enqueue(branch_ids: list[int] | None) -> None:
 
 # --- What changes a cell ------------------------------------------------------------------
 # A meeting (status, dates, counts_for, types), a type's own period, an exemption, a
-# branch's or group's life dates. Attendance does not enter a cadence cell.
+# branch's or group's life dates; an attendance row (the attendance rollup only).
 
 
 def _meeting_changed(sender, instance, **kwargs):
@@ -176,6 +223,10 @@ def _organization_changed(sender, instance, **kwargs):
         schedule_refresh(instance.parent_id)
 
 
+def _attendance_changed(sender, instance, **kwargs):
+    schedule_refresh_for_meeting(instance.meeting_id)
+
+
 def _rule_changed(sender, instance, **kwargs):
     schedule_refresh(ALL)
 
@@ -192,6 +243,7 @@ def connect() -> None:
         (_exemption_changed, Exemption),
         (_organization_changed, Organization),
         (_rule_changed, CadenceRule),
+        (_attendance_changed, Attendance),
     ):
         post_save.connect(handler, sender=model, dispatch_uid=f"rollup-save-{model.__name__}")
         post_delete.connect(handler, sender=model, dispatch_uid=f"rollup-delete-{model.__name__}")

@@ -263,7 +263,9 @@ def _render_trend(request, *, filter_form: TrendFilterForm, baseline_form: Basel
             first = n if filter_form.cleaned_data["start"] else n - 11
             start, end = month_start(first), month_start(first + 12)
     branch = _trend_branch(request, branch_pk)
-    trend = participation_trend(start=start, end=end, branch_id=branch.pk if branch else None)
+    trend = participation_trend(
+        start=start, end=end, branch_id=branch.pk if branch else None, today=timezone.localdate()
+    )
     baseline = trend.baseline
     if baseline_form is None and request.user.has_perm("assessment.set_baseline"):
         initial = {"start": baseline.start, "end": month_start(month_number(baseline.end) - 1)} if baseline else {}

@@ -312,7 +312,7 @@ def test_anonymous_is_sent_to_sign_in(db, client):
 
 # session (2 + savepoint pair), user, scope (staff roles, member), monthly rates, baseline, its rate,
 # branch picker, the navbar's Django permissions (2), inbox badge and member name
-TREND_QUERIES = 12
+TREND_QUERIES = 16
 
 
 @pytest.mark.parametrize("meetings", [1, 12])

@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessment.participation import monthly_rates
 from meetings import rollups
 from meetings.compliance import Outcome, compliance, compute_live
-from meetings.models import CadenceRule, ComplianceRollup, Exemption, Meeting
+from meetings.models import Attendance, AttendanceRollup, CadenceRule, ComplianceRollup, Exemption, Meeting
 from meetings.tasks import refresh_branch_rollups
 from org.models import Organization, User
 
@@ -55,8 +56,20 @@ def _flat(result):
     ]
 
 
+def assert_attendance_rollup_equals_live(branches, *, now=NOW):
+    """The trend's months read from the attendance rollup equal the months counted live."""
+    today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    start, end = dt.date(2025, 1, 1), dt.date(2027, 1, 1)
+    assert monthly_rates(start=start, end=end, today=today) == monthly_rates(start=start, end=end)
+    for branch in list(branches)[:3]:
+        assert monthly_rates(start=start, end=end, branch_id=branch.pk, today=today) == monthly_rates(
+            start=start, end=end, branch_id=branch.pk
+        )
+
+
 def assert_rollup_equals_live(branches, *, now=NOW):
     branches = list(branches)
+    assert_attendance_rollup_equals_live(branches, now=now)
     for start, end in YEARS:
         live = compute_live(branches=branches, start=start, end=end, now=now)
         read = compliance(branches=branches, start=start, end=end, now=now)
@@ -82,6 +95,7 @@ def worker(monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(rollups.threading, "Thread", Now)
     # The seeding's own callback waits on the test's transaction, which never commits: drop it.
     connection.__dict__.pop("rollup_pending", None)
+    connection.__dict__.pop("rollup_pending_meetings", None)
     connection.run_on_commit = [e for e in connection.run_on_commit if e[1] is not rollups._flush]
     sent = []
 
@@ -221,3 +235,40 @@ def test_the_running_year_reads_the_rollup_and_costs_the_same_at_one_and_every_b
     live_starts = {c.start for c in result.cells if c.end >= dt.date(2026, 11, 24)}
     assert counts == [9, 9]
     assert len(live_starts) <= 4  # the running month, quarter, half year, year
+
+
+def test_the_attendance_rollup_has_every_branch_and_closed_month_and_the_trend_reads_it(
+    demo, django_assert_max_num_queries
+):
+    branches = demo.count()
+    # Jan 2025 .. Oct 2026 are over on 2026-11-24; November is still running
+    assert AttendanceRollup.objects.count() == branches * 22
+    assert not AttendanceRollup.objects.filter(month__gte=dt.date(2026, 11, 1)).exists()
+    assert AttendanceRollup.objects.filter(expected__gt=0).exists()
+    with django_assert_max_num_queries(3) as ctx:
+        monthly_rates(start=dt.date(2025, 1, 1), end=dt.date(2026, 11, 1), today=dt.date(2026, 11, 24))
+    assert len(ctx.captured_queries) == 2  # the branch count and the rollup's sums
+    assert not any('"meetings_attendance"' in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_missing_attendance_row_falls_back_to_live(demo):
+    branch = demo.first()
+    AttendanceRollup.objects.filter(branch=branch, month=dt.date(2026, 3, 1)).delete()
+    assert_attendance_rollup_equals_live(demo)
+
+
+def test_an_attendance_changed_in_a_closed_month_is_rolled_up_after_commit(
+    demo, worker, django_capture_on_commit_callbacks
+):
+    branch = demo.first()
+    meeting = _held_meeting(branch, dt.date(2026, 3, 1))
+    row = meeting.attendances.filter(status=Attendance.Status.PRESENT).first()
+    assert row is not None
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            row.status = Attendance.Status.ABSENT
+            row.save()
+        _refreshed(worker, branch)
+        with django_capture_on_commit_callbacks(execute=True):
+            row.delete()
+        _refreshed(worker, branch)
