@@ -148,7 +148,7 @@ def test_the_meeting_page_links_the_微党课_once_made(client, branch, secretar
     assert reverse("study:publish_recording", args=[meeting.pk]) not in html
 
 
-def test_a_meeting_that_is_no_党课_costs_the_meeting_page_no_query(client, branch, secretary, django_assert_num_queries):
+def test_a_meeting_that_is_no_党课_costs_the_meeting_page_no_query(branch, django_assert_num_queries):
     from meetings import panels
     from study.panels import meeting_page
 
