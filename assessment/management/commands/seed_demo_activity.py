@@ -47,6 +47,7 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from study.demo import seed_library
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import (
@@ -359,6 +360,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     seed_tasks(now=now)
     seed_follow(now=now)
     seed_appraisal(now=now)
+    seed_library(now=now)
     return len(meetings)
 
 
