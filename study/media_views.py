@@ -24,7 +24,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.http import content_disposition_header, parse_http_date_safe
 from django.views.decorators.http import require_safe
@@ -32,7 +32,7 @@ from django.views.decorators.http import require_safe
 from supervision.models import evidence_storage
 
 from .models import StudyItem, StudyMedia
-from .selectors import item_for_user
+from .selectors import items_for_user
 
 PIECE = 64 * 1024
 RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -75,11 +75,9 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 def _get_item_for_user(request, pk: int) -> StudyItem:
-    """The item if ``request.user`` may see it (the library's one rule), else 404."""
-    item = item_for_user(request.user, pk)
-    if item is None:
-        raise Http404
-    return item
+    """The item with its media if ``request.user`` may open it (the library's one rule, as
+    ``study.selectors.item_for_user``), else 404."""
+    return get_object_or_404(items_for_user(request.user).select_related("media"), pk=pk)
 
 
 def _served(media: StudyMedia, which: str) -> tuple[str, str]:
@@ -101,7 +99,8 @@ def _served(media: StudyMedia, which: str) -> tuple[str, str]:
 
 def _etag(name: str, size: int) -> str:
     # Storage names are never reused (a uuid each), so name and size identify the bytes.
-    return '"%s"' % hashlib.sha256(f"{name}:{size}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{name}:{size}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
 
 
 def _common_headers(response, media: StudyMedia, *, content_type: str, which: str) -> None:
@@ -151,7 +150,9 @@ def media_file(request, pk: int, which: str):
     except Exception:
         fh.close()
         raise
-    response = _ranged_response(request, fh, etag=_etag(name, size), size=size, modified=modified, content_type=content_type)
+    response = _ranged_response(
+        request, fh, etag=_etag(name, size), size=size, modified=modified, content_type=content_type
+    )
     if response.status_code in (200, 206):
         _common_headers(response, media, content_type=content_type, which=which)
     return response
