@@ -49,7 +49,7 @@ def with_media(item, data: bytes, *, name="study/playable/2026/05/lesson.mp4", c
         content_type=content_type,
         size=len(data),
         playable=stored if item.kind in ("video", "audio") else "",
-        status=StudyMedia.Status.READY,
+        status=fields.pop("status", StudyMedia.Status.READY),
         uploaded_at=NOW,
         **fields,
     )
@@ -273,3 +273,57 @@ def test_behind_nginx_the_bytes_are_left_to_x_accel_redirect(client, member, les
     assert response["X-Accel-Redirect"] == f"/protected/{lesson.media.playable.name}"
     assert response["Content-Type"] == "video/mp4"
     assert response.content == b""
+
+
+# --- The player on the item page ---------------------------------------------------------------
+
+
+def page(client, user, item):
+    response = client_for(client, user).get(reverse("study:item_detail", args=[item.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_item_page_plays_the_video_through_the_checked_view_with_its_poster(client, member, video_bytes):
+    poster = evidence_storage().save("study/posters/p.jpg", ContentFile(b"\xff\xd8\xff"))
+    item = with_media(
+        StudyItemFactory(kind="video", credit_hours=None), video_bytes, poster=poster, duration_seconds=754
+    )
+
+    html = page(client, member, item)
+
+    assert f'src="{play_url(item)}"' in html
+    assert f'poster="{play_url(item, "poster")}"' in html
+    assert 'preload="metadata"' in html and "playsinline" in html
+    assert "约 13 分钟" in html
+
+
+def test_the_item_page_says_when_the_video_is_still_being_processed_or_failed(client, member, video_bytes):
+    pending = with_media(StudyItemFactory(kind="video"), video_bytes, status=StudyMedia.Status.PENDING)
+    failed = with_media(
+        StudyItemFactory(kind="video"),
+        video_bytes,
+        name="study/originals/f.mp4",
+        status=StudyMedia.Status.FAILED,
+        error="视频转码失败（格式无法识别或文件已损坏），原文件已保留，手机可能无法播放。",
+    )
+
+    assert "待处理：正在生成封面并转为手机可播放的格式" in page(client, member, pending)
+    assert "处理失败：视频转码失败" in page(client, member, failed)
+
+
+def test_the_item_page_has_an_audio_player_for_audio_and_a_link_for_a_document(client, member):
+    audio = with_media(
+        StudyItemFactory(kind="audio"), b"ID3" + bytes(100), name="study/a.mp3", content_type="audio/mpeg"
+    )
+    doc = with_media(
+        StudyItemFactory(kind="document"),
+        office_bytes(),
+        name="study/originals/b.docx",
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        original_name="讲义.docx",
+    )
+
+    assert '<audio id="study-media" class="w-100" controls preload="metadata"' in page(client, member, audio)
+    html = page(client, member, doc)
+    assert f'href="{play_url(doc, "file")}"' in html and "下载" in html and "讲义.docx" in html
