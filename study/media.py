@@ -361,13 +361,13 @@ def media_process(*, media_id: int, now: dt.datetime) -> bool:
             fields = _process_file(media, src, scratch, now=now, storage=storage, new_files=new_files)
     except MediaFailed as failed:
         _delete_files(new_files)
-        return _finish(media_id, now=now, status=StudyMedia.Status.FAILED, error=failed.reason)
+        return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=failed.reason)
     except Exception:
         _delete_files(new_files)
         logger.exception("processing study media %s failed", media_id)
         error = _("处理时出现意外错误，原文件已保留。")
-        return _finish(media_id, now=now, status=StudyMedia.Status.FAILED, error=error)
-    done = _finish(media_id, now=now, status=StudyMedia.Status.READY, **fields)
+        return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=error)
+    done = _finish(media, now=now, status=StudyMedia.Status.READY, **fields)
     if not done:
         _delete_files(new_files)
     return done
@@ -379,12 +379,15 @@ class MediaFailed(Exception):
         self.reason = reason
 
 
-def _finish(media_id: int, *, now: dt.datetime, status: str, **fields) -> bool:
-    """Write the outcome only while the row is still this run's (处理中): a re-upload meanwhile wins."""
+def _finish(media: StudyMedia, *, now: dt.datetime, status: str, **fields) -> bool:
+    """Write the outcome only while the row is still this run's: 处理中 and the same original file.
+
+    A re-upload meanwhile (a new original, 待处理, perhaps already claimed by its own run) wins.
+    """
     return bool(
-        StudyMedia.objects.filter(pk=media_id, status=StudyMedia.Status.PROCESSING).update(
-            status=status, processed_at=now, **fields
-        )
+        StudyMedia.objects.filter(
+            pk=media.pk, status=StudyMedia.Status.PROCESSING, original=media.original.name
+        ).update(status=status, processed_at=now, **fields)
     )
 
 

@@ -274,13 +274,35 @@ def test_the_same_file_sent_twice_changes_nothing_and_a_new_file_replaces_the_ol
     assert stored_files(_study_storage) == [replaced.original.name]
 
 
-def test_a_reupload_while_the_worker_runs_wins_over_the_old_outcome(tmp_path):
-    item = draft("video")
-    media = attach(item, "a.mp4", make_video(tmp_path / "a.mp4").read_bytes())
+def test_a_row_another_run_holds_is_left_alone(tmp_path):
+    media = attach(draft("video"), "a.mp4", make_video(tmp_path / "a.mp4").read_bytes())
     StudyMedia.objects.filter(pk=media.pk).update(status=StudyMedia.Status.PROCESSING)
 
-    assert services.media_process(media_id=media.pk, now=NOW) is False  # claimed by another run
+    assert services.media_process(media_id=media.pk, now=NOW) is False
     assert StudyMedia.objects.get(pk=media.pk).status == StudyMedia.Status.PROCESSING
+
+
+def test_a_reupload_while_the_worker_runs_wins_over_the_old_outcome(tmp_path, monkeypatch, _study_storage):
+    item = draft("video")
+    media = attach(item, "a.mp4", make_video(tmp_path / "a.mp4").read_bytes())
+    newer = {}
+    real = services._process_file
+
+    def reupload_meanwhile(*args, **kwargs):
+        fields = real(*args, **kwargs)
+        newer["media"] = attach(item, "b.webm", make_video(tmp_path / "b.webm", codec="vp8").read_bytes())
+        # ... and the new upload's own run has already claimed it.
+        StudyMedia.objects.filter(pk=media.pk).update(status=StudyMedia.Status.PROCESSING)
+        return fields
+
+    monkeypatch.setattr(services, "_process_file", reupload_meanwhile)
+
+    assert services.media_process(media_id=media.pk, now=NOW) is False
+
+    row = StudyMedia.objects.get(pk=media.pk)
+    assert row.original.name == newer["media"].original.name
+    assert row.status == StudyMedia.Status.PROCESSING and not row.poster  # the old poster is not written
+    assert not [f for f in stored_files(_study_storage) if f.startswith("study/posters/")]  # the old run's, deleted
 
 
 def test_the_processing_task_is_queued_again_by_the_sweep_when_the_broker_was_down(tmp_path, monkeypatch):
