@@ -291,7 +291,7 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
             if locked.state == StudyItem.State.PUBLISHED:
                 raise ValidationError(_(PUBLISHED_MESSAGE), code="published")
             media = StudyMedia.objects.filter(item=locked).first() or StudyMedia(item=locked)
-            old_files = [f.name for f in (media.original, media.playable, media.poster) if f]
+            old_files = sorted({f.name for f in (media.original, media.playable, media.poster) if f})
             document = item.kind == StudyItem.Kind.DOCUMENT
             media.original = stored
             media.original_name = _display_name(upload)
@@ -309,7 +309,8 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
             media.processed_at = now if document else None
             media.full_clean(exclude=["item"], validate_unique=False, validate_constraints=False)
             media.save()
-            transaction.on_commit(partial(_delete_files, old_files))
+            if old_files:
+                transaction.on_commit(partial(_delete_files, old_files))
             if not document:
                 transaction.on_commit(partial(_enqueue_processing, media.pk))
     except BaseException:
@@ -360,13 +361,13 @@ def media_process(*, media_id: int, now: dt.datetime) -> bool:
             fields = _process_file(media, src, scratch, now=now, storage=storage, new_files=new_files)
     except MediaFailed as failed:
         _delete_files(new_files)
-        return _finish(media_id, now=now, status=StudyMedia.Status.FAILED, error=failed.reason)
+        return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=failed.reason)
     except Exception:
         _delete_files(new_files)
         logger.exception("processing study media %s failed", media_id)
         error = _("处理时出现意外错误，原文件已保留。")
-        return _finish(media_id, now=now, status=StudyMedia.Status.FAILED, error=error)
-    done = _finish(media_id, now=now, status=StudyMedia.Status.READY, **fields)
+        return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=error)
+    done = _finish(media, now=now, status=StudyMedia.Status.READY, **fields)
     if not done:
         _delete_files(new_files)
     return done
@@ -378,12 +379,15 @@ class MediaFailed(Exception):
         self.reason = reason
 
 
-def _finish(media_id: int, *, now: dt.datetime, status: str, **fields) -> bool:
-    """Write the outcome only while the row is still this run's (处理中): a re-upload meanwhile wins."""
+def _finish(media: StudyMedia, *, now: dt.datetime, status: str, **fields) -> bool:
+    """Write the outcome only while the row is still this run's: 处理中 and the same original file.
+
+    A re-upload meanwhile (a new original, 待处理, perhaps already claimed by its own run) wins.
+    """
     return bool(
-        StudyMedia.objects.filter(pk=media_id, status=StudyMedia.Status.PROCESSING).update(
-            status=status, processed_at=now, **fields
-        )
+        StudyMedia.objects.filter(
+            pk=media.pk, status=StudyMedia.Status.PROCESSING, original=media.original.name
+        ).update(status=status, processed_at=now, **fields)
     )
 
 

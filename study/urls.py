@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import media_views, views
 
 app_name = "study"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.item_withdraw, name="item_withdraw"),
     path("<int:pk>/reopen/", views.item_reopen, name="item_reopen"),
     path("from-meeting/<int:meeting_pk>/", views.publish_recording, name="publish_recording"),
+    *media_views.urlpatterns,
 ]

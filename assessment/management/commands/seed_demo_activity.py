@@ -48,6 +48,7 @@ from meetings.models import (
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
 from study.demo import seed_library
+from study.demo_media import seed_videos
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import (
@@ -347,6 +348,9 @@ class Command(BaseCommand):
             self.stdout.write("演示会议数据已存在，跳过。")
             return
         seeded = seed_activity(now=now)
+        _videos, skipped = seed_videos(now=now)
+        if skipped:
+            self.stdout.write(self.style.WARNING(skipped))
         self.stdout.write(self.style.SUCCESS(f"演示业务数据已就绪：{COMMITTEE_NAME}，{seeded} 次会议。"))
 
 
