@@ -431,3 +431,9 @@ rules.add_perm("appraisal.start_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.view_round", sees_all | manages_branch)
 rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)
+
+
+# --- Study records: the 学时 ledger -------------------------------------------------
+
+rules.add_perm("study.view_branch_ledger", sees_all | manages_branch)
+rules.add_perm("study.view_mine_ledger", sees_all)
