@@ -74,6 +74,19 @@ def record_heartbeat(
     record = LearningRecord.objects.filter(item=item, member=member).first()
     if record is None:
         record = record_open(item=item, member=member, now=now)
+    return _apply_report(record, item=item, duration=duration, report=report, policy=policy, now=now)
+
+
+def _apply_report(
+    record: LearningRecord,
+    *,
+    item: StudyItem,
+    duration: float,
+    report: progress.Report,
+    policy: StudyPolicy,
+    now: dt.datetime,
+) -> HeartbeatResult:
+    """Judge ``report`` against ``record`` as loaded and write it only if nobody wrote in between."""
     previous_at = record.last_report_at or record.opened_at
     verdict = progress.judge(
         intervals=record.intervals,

@@ -19,6 +19,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,7 +34,7 @@ from .exports import MINE_STUDY_LEDGER
 from .models import LearningRecord, StudyItem, StudyMedia, StudyPolicy
 from .progress import Report
 from .records import RecordRefused, record_confirm_document, record_heartbeat
-from .selectors import item_for_user
+from .selectors import visible_items
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # The largest report body read: three numbers and a timestamp.
@@ -58,7 +59,7 @@ def _refuse(reason: str, status: int) -> JsonResponse:
 
 def _parse_report(request) -> Report:
     """The report from a JSON body (fetch) or a ``payload`` form field (sendBeacon); ValueError when malformed."""
-    if len(request.body) > MAX_REPORT_BYTES:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REPORT_BYTES:
         raise ValueError
     if request.content_type == "application/json":
         data = json.loads(request.body)
@@ -73,6 +74,22 @@ def _parse_report(request) -> Report:
     return Report(from_position=start, to_position=end, sent_at=sent_at)
 
 
+def _get_item_to_study(request, pk: int) -> StudyItem:
+    """A published item in the login's audience (``study.selectors.visible_items``, the one rule of who
+    may study what), with its media, in one query; 404 otherwise. An author's draft is not studied."""
+    item = visible_items(request.user).select_related("media").prefetch_related(None).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("study:my_study")
+
+
 @require_POST
 @no_session_touch
 def heartbeat(request, pk: int):
@@ -82,9 +99,7 @@ def heartbeat(request, pk: int):
     member = _member_of(request.user)
     if member is None:
         return _refuse(_("只有党员的学习进度才会记录。"), 403)
-    item = item_for_user(request.user, pk)
-    if item is None:
-        raise Http404
+    item = _get_item_to_study(request, pk)
     try:
         report = _parse_report(request)
     except (ValueError, KeyError, TypeError, OverflowError, OSError):
@@ -121,9 +136,7 @@ def confirm_done(request, pk: int):
     member = _member_of(request.user)
     if member is None:
         raise PermissionDenied
-    item = item_for_user(request.user, pk)
-    if item is None:
-        raise Http404
+    item = _get_item_to_study(request, pk)
     try:
         record = record_confirm_document(item=item, member=member, now=timezone.now())
     except RecordRefused as refused:
@@ -132,7 +145,7 @@ def confirm_done(request, pk: int):
         messages.success(
             request, _("已记为学完，获得 {hours} 学时。").format(hours=record.credit_hours or 0)
         )
-    return redirect(reverse("study:item_detail", args=[item.pk]))
+    return redirect(_next_url(request))
 
 
 def _years(year: int) -> range:
