@@ -1,23 +1,31 @@
-"""The 学时 an item is worth: one function that pages, records and the ledger call."""
+"""How many 学时 an item is worth: the one home of that rule (pages, the ledger and completion call it)."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import StudyItem, StudyPolicy
+from .models import StudyItem, StudyMedia, StudyPolicy
 
-TENTH = Decimal("0.1")
+ZERO = Decimal("0.0")
 
 
-def item_credit_hours(item: StudyItem, *, policy: StudyPolicy, duration: float | None = None) -> Decimal:
-    """The item's own credit when its publisher set one; else a video's or audio's duration at
-    ``policy.minutes_per_hour`` (default 1 学时 per 45 minutes), to 0.1; else 0."""
+def item_credit_hours(item: StudyItem, *, policy: StudyPolicy | None = None) -> Decimal:
+    """The item's 学时: the publisher's ``credit_hours`` when set (always so for documents and articles);
+    else, for a video or audio, its duration / ``StudyPolicy.minutes_per_hour``, to 0.1 (half up).
+
+    A video whose duration is not known yet (the worker has not read it) is worth 0 until it is.
+    Reads ``item.media`` (select_related it in lists) and the policy (pass it in loops).
+    """
     if item.credit_hours is not None:
         return item.credit_hours
-    if duration is None and item.kind in StudyItem.PLAYABLE_KINDS:
-        media = getattr(item, "media", None)
-        duration = media.duration_seconds if media is not None else None
-    if not duration or not policy.minutes_per_hour:
-        return Decimal("0.0")
-    hours = Decimal(repr(duration)) / Decimal(60 * policy.minutes_per_hour)
-    return hours.quantize(TENTH, rounding=ROUND_HALF_UP)
+    if item.kind not in StudyItem.PLAYABLE_KINDS:
+        return ZERO
+    try:
+        seconds = item.media.duration_seconds
+    except StudyMedia.DoesNotExist:
+        return ZERO
+    if not seconds:
+        return ZERO
+    policy = policy or StudyPolicy.current()
+    hours = Decimal(str(seconds)) / Decimal(60 * policy.minutes_per_hour)
+    return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

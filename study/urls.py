@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_records
+from . import media_views, views, views_records
 
 app_name = "study"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.item_reopen, name="item_reopen"),
     path("from-meeting/<int:meeting_pk>/", views.publish_recording, name="publish_recording"),
     *views_records.urlpatterns,
+    *media_views.urlpatterns,
 ]
