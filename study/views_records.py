@@ -33,7 +33,7 @@ from . import ledger
 from .exports import MINE_STUDY_LEDGER
 from .models import LearningRecord, StudyItem, StudyMedia, StudyPolicy
 from .progress import Report
-from .records import RecordRefused, record_confirm_document, record_heartbeat
+from .records import RecordRefused, record_confirm_document, record_heartbeat, record_open
 from .selectors import visible_items
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -81,6 +81,23 @@ def _get_item_to_study(request, pk: int) -> StudyItem:
     if item is None:
         raise Http404
     return item
+
+
+def record_for_page(request, item: StudyItem, media: StudyMedia | None) -> dict:
+    """What the item page shows of the member's record: made (the opening time kept) on the first visit.
+
+    Only a published item is studied; a login without a member record (a supervisor) has none.
+    """
+    member = _member_of(request.user) if request.user.is_authenticated else None
+    if member is None or item.state != StudyItem.State.PUBLISHED:
+        return {}
+    record = record_open(item=item, member=member, now=timezone.now())
+    duration = media.duration_seconds if media is not None else None
+    return {
+        "record": record,
+        "record_percent": min(100, int(record.played_seconds * 100 / duration)) if duration else 0,
+        "study_policy": StudyPolicy.current(),
+    }
 
 
 def _next_url(request) -> str:
