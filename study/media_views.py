@@ -77,7 +77,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 def _get_item_for_user(request, pk: int) -> StudyItem:
     """The item with its media if ``request.user`` may open it (the library's one rule, as
     ``study.selectors.item_for_user``), else 404."""
-    return get_object_or_404(items_for_user(request.user).select_related("media"), pk=pk)
+    return get_object_or_404(items_for_user(request.user).select_related("media").prefetch_related(None), pk=pk)
 
 
 def _served(media: StudyMedia, which: str) -> tuple[str, str]:
