@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -92,6 +93,7 @@ def record_for_page(request, item: StudyItem, media: StudyMedia | None) -> dict:
     if member is None or item.state != StudyItem.State.PUBLISHED:
         return {}
     record = record_open(item=item, member=member, now=timezone.now())
+    get_token(request)  # the player's reports carry the CSRF cookie's token in a header
     duration = media.duration_seconds if media is not None else None
     return {
         "record": record,
