@@ -161,9 +161,7 @@ def confirm_done(request, pk: int):
     except RecordRefused as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(
-            request, _("已记为学完，获得 {hours} 学时。").format(hours=record.credit_hours or 0)
-        )
+        messages.success(request, _("已记为学完，获得 {hours} 学时。").format(hours=record.credit_hours or 0))
     return redirect(_next_url(request))
 
 
