@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bulletin.export_services import export_request
 from org.models import Member, Organization
+from org.scope import get_scope
 from org.sessions import no_session_touch
 from org.throttle import throttle
 from org.xlsx import xlsx_response
@@ -257,6 +258,19 @@ def branch_ledger_xlsx(request, pk: int, year: int):
 
 @login_required
 @require_GET
+def ledger_home(request):
+    """学时台账: the mine's page for the 党委 level, else the first branch the login is on the committee of."""
+    year = timezone.localdate().year
+    if request.user.has_perm("study.view_mine_ledger"):
+        return redirect("study:mine_ledger", year=year)
+    branch = Organization.objects.branches().filter(pk__in=get_scope(request.user).committee_branch_ids).first()
+    if branch is None:
+        raise PermissionDenied
+    return redirect("study:branch_ledger", pk=branch.pk, year=year)
+
+
+@login_required
+@require_GET
 def mine_ledger(request, year: int):
     """The mine's branches: members and how many met the year's requirement."""
     _check_year(year)
@@ -294,6 +308,7 @@ urlpatterns = [
     path("items/<int:pk>/progress/", heartbeat, name="heartbeat"),
     path("items/<int:pk>/done/", confirm_done, name="confirm_done"),
     path("mine/", my_study, name="my_study"),
+    path("ledger/", ledger_home, name="ledger_home"),
     path("ledger/<int:year>/", mine_ledger, name="mine_ledger"),
     path("ledger/<int:year>/xlsx/", mine_ledger_xlsx, name="mine_ledger_xlsx"),
     path("ledger/branch/<int:pk>/<int:year>/", branch_ledger, name="branch_ledger"),

@@ -259,3 +259,16 @@ def test_my_study_costs_the_same_queries_at_one_and_many_records(client, member,
         with django_assert_num_queries(14):
             response = c.get(reverse("study:my_study"))
     assert len(response.context["done"]) == records
+
+
+def test_the_ledger_link_leads_each_role_to_its_page(client, people, branch):
+    url = reverse("study:ledger_home")
+    assert _get(client, people["supervisor"], url).url == reverse("study:mine_ledger", args=[2027])
+    assert _get(client, people["secretary"], url).url == reverse("study:branch_ledger", args=[branch.pk, 2027])
+    assert _get(client, people["member"], url).status_code == 403
+
+
+def test_the_library_links_to_my_study_and_the_ledger_for_those_who_may(client, secretary, member):
+    assert 'id="open-ledger"' in _get(client, secretary, reverse("study:library")).content.decode()
+    page = _get(client, member, reverse("study:library")).content.decode()
+    assert 'id="open-my-study"' in page and 'id="open-ledger"' not in page
