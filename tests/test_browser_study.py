@@ -86,7 +86,8 @@ def test_a_member_watches_resumes_and_finishes_a_lesson_and_the_secretary_sees_i
     browser, browser_context_args, live_server, lesson
 ):
     phone = browser.new_context(**{**browser_context_args, "viewport": PHONE})
-    desk = browser.new_context(**browser_context_args)
+    # the 书记's own phone: a context of their own (cookies are per context)
+    phone2 = browser.new_context(**{**browser_context_args, "viewport": PHONE})
     try:
         page = phone.new_page()
         sign_in(page, live_server, "dangyuan")
@@ -112,14 +113,19 @@ def test_a_member_watches_resumes_and_finishes_a_lesson_and_the_secretary_sees_i
         record = _record(lesson)
         assert record.completed_at is not None and record.credit_hours == Decimal("0.5")
         assert record.played_seconds >= 0.9 * SECONDS
+        page.goto(f"{live_server.url}/study/mine/")
+        expect(page.locator("#my-done")).to_contain_text("微党课：班前会讲安全")
+        expect(page.locator("#my-hours")).to_contain_text("0.5 / 32.0 学时")
+        _no_sideways_scroll(page)
 
-        sec = desk.new_page()
+        sec = phone2.new_page()
         sign_in(sec, live_server, "shuji")
         home = Organization.objects.get(name="综采一队党支部")
         sec.goto(f"{live_server.url}/study/ledger/branch/{home.pk}/{timezone.localdate().year}/")
         row = sec.locator(".ledger-row", has_text="李党员")
         expect(row.locator(".ledger-completed")).to_have_text("1")
         expect(row).to_contain_text("0.5 / 32.0 学时")
+        _no_sideways_scroll(sec)
     finally:
         phone.close()
-        desk.close()
+        phone2.close()
