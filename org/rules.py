@@ -548,3 +548,11 @@ rules.add_perm("study.edit_item", writes_study_item)
 rules.add_perm("study.review_item", reviews_study)
 rules.add_perm("study.withdraw_item", writes_study_item | reviews_study)
 rules.add_perm("study.publish_recording", publishes_meeting_recording)
+
+
+# --- Study records: the 学时 ledger -------------------------------------------------
+
+rules.add_perm("study.view_branch_ledger", sees_all | manages_branch)
+rules.add_perm("study.view_mine_ledger", sees_all)
+# the 学时台账 link: the mine's page, or the branch page of a 书记 / 支委
+rules.add_perm("study.view_ledgers", sees_all | is_branch_manager_anywhere)

@@ -8,6 +8,8 @@ class StudyConfig(AppConfig):
     def ready(self):
         from meetings import panels
 
+        from . import exports
         from . import panels as study_panels
 
         panels.register(study_panels.meeting_page)
+        exports.register()  # the mine's 学时 ledger as an export job (bulletin.exports)

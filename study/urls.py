@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import media_views, views
+from . import media_views, views, views_records
 
 app_name = "study"
 
@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.item_withdraw, name="item_withdraw"),
     path("<int:pk>/reopen/", views.item_reopen, name="item_reopen"),
     path("from-meeting/<int:meeting_pk>/", views.publish_recording, name="publish_recording"),
+    *views_records.urlpatterns,
     *media_views.urlpatterns,
 ]
