@@ -86,7 +86,7 @@ def review_detail_queryset() -> QuerySet[Meeting]:
         Prefetch(
             "agenda_items",
             queryset=AgendaItem.objects.prefetch_related(
-                Prefetch("speeches", queryset=Speech.objects.select_related("speaker"))
+                Prefetch("speeches", queryset=Speech.objects.select_related("speaker", "attestation"))
             ),
         ),
         "votes",
