@@ -214,6 +214,11 @@ class CheckinRow:
     at: dt.datetime
     device_label: str
     shared: bool
+    browser: str = ""
+    network: str = ""
+    # The fallback signal: another check-in of the meeting came from the same browser on the same
+    # network, and one of the two had no valid device cookie (cleared or forged). A hint, never a flag.
+    same_browser: bool = False
 
 
 def checkin_rows(rows: list[Attendance]) -> list[CheckinRow]:
@@ -229,12 +234,25 @@ def checkin_rows(rows: list[Attendance]) -> list[CheckinRow]:
         if row.checkin_device:
             labels.setdefault(row.checkin_device, f"设备{len(labels) + 1}")
             counts[row.checkin_device] += 1
+    by_browser: dict[tuple[str, str], list[Attendance]] = defaultdict(list)
+    for row in checked:
+        if row.checkin_user_agent and row.checkin_network:
+            by_browser[(row.checkin_user_agent, row.checkin_network)].append(row)
+    hinted = {
+        row.pk
+        for same in by_browser.values()
+        if len({r.checkin_device for r in same}) > 1 and any(r.checkin_new_device for r in same)
+        for row in same
+    }
     return [
         CheckinRow(
             name=row.member.name,
             at=row.checked_in_at,
             device_label=labels.get(row.checkin_device, "—"),
             shared=counts.get(row.checkin_device, 0) > 1,
+            browser=row.checkin_user_agent,
+            network=row.checkin_network,
+            same_browser=row.pk in hinted,
         )
         for row in checked
     ]
