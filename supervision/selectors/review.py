@@ -93,12 +93,31 @@ def review_detail_queryset() -> QuerySet[Meeting]:
         Prefetch("evidence", queryset=Evidence.objects.order_by("category", "uploaded_at", "id")),
         Prefetch(
             "flags",
-            queryset=Flag.objects.select_related("related_meeting__branch", "decided_by__member").order_by(
+            queryset=Flag.objects.select_related(
+                "related_meeting__branch", "decided_by__member", "evidence", "related_evidence"
+            ).order_by(
                 _FLAG_ORDER, "kind", "id"
             ),
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("by__member").order_by("at", "id")),
     )
+
+
+def _points(corners) -> str:
+    """Corners in 0–1 coordinates of a picture as an SVG ``points`` list on a 0–100 box, clamped to it."""
+    try:
+        return " ".join(f"{min(max(float(x), 0.0), 1.0) * 100:.1f},{min(max(float(y), 0.0), 1.0) * 100:.1f}" for x, y in corners)
+    except (TypeError, ValueError):
+        return ""
+
+
+def match_outlines(flag: Flag) -> dict[str, str] | None:
+    """A photo copy's matched region in each picture as SVG points (``Flag.match_region``), or None."""
+    region = flag.match_region if isinstance(flag.match_region, dict) else None
+    if not region or flag.evidence_id is None or flag.related_evidence_id is None:
+        return None
+    outlines = {side: _points(region.get(side) or []) for side in ("evidence", "related")}
+    return outlines if all(outlines.values()) else None
 
 
 def flags_by_evidence(flags: list[Flag]) -> dict[int, list[Flag]]:
