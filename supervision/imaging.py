@@ -95,7 +95,6 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 

@@ -699,13 +699,9 @@ class SpeechAttestation(models.Model):
         CONFIRMED = "confirmed", _("已确认")
         DISPUTED = "disputed", _("有异议")
 
-    speech = models.OneToOneField(
-        Speech, verbose_name=_("发言"), on_delete=models.CASCADE, related_name="attestation"
-    )
+    speech = models.OneToOneField(Speech, verbose_name=_("发言"), on_delete=models.CASCADE, related_name="attestation")
     meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(
-        Member, verbose_name=_("发言人"), on_delete=models.CASCADE, related_name="attestations"
-    )
+    member = models.ForeignKey(Member, verbose_name=_("发言人"), on_delete=models.CASCADE, related_name="attestations")
     status = models.CharField(_("确认情况"), max_length=20, choices=Status.choices, default=Status.PENDING)
     comment = models.TextField(_("异议说明"), blank=True)
     requested_at = models.DateTimeField(_("请求确认时间"))

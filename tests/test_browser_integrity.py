@@ -25,14 +25,20 @@ def _boxes(flag):
         """sides => sides.map(side => {
             const img = side.querySelector('img').getBoundingClientRect();
             const shape = side.querySelector('svg polygon').getBoundingClientRect();
-            return {img: [img.left, img.top, img.right, img.bottom], shape: [shape.left, shape.top, shape.right, shape.bottom],
+            return {img: [img.left, img.top, img.right, img.bottom],
+                    shape: [shape.left, shape.top, shape.right, shape.bottom],
                     loaded: side.querySelector('img').naturalWidth};
         })"""
     )
 
 
 def test_the_supervisor_sees_both_photos_with_the_matched_region_outlined(
-    browser, browser_context_args, live_server, transactional_db, evidence_dir, photos  # noqa: F811
+    browser,
+    browser_context_args,
+    live_server,
+    transactional_db,
+    evidence_dir,  # noqa: F811
+    photos,  # noqa: F811
 ):
     branch = BranchFactory(name="综采一队党支部")
     im = photos["gps_DSCN0021.jpg"]

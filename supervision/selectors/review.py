@@ -95,9 +95,7 @@ def review_detail_queryset() -> QuerySet[Meeting]:
             "flags",
             queryset=Flag.objects.select_related(
                 "related_meeting__branch", "decided_by__member", "evidence", "related_evidence"
-            ).order_by(
-                _FLAG_ORDER, "kind", "id"
-            ),
+            ).order_by(_FLAG_ORDER, "kind", "id"),
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("by__member").order_by("at", "id")),
     )
@@ -106,7 +104,9 @@ def review_detail_queryset() -> QuerySet[Meeting]:
 def _points(corners) -> str:
     """Corners in 0–1 coordinates of a picture as an SVG ``points`` list on a 0–100 box, clamped to it."""
     try:
-        return " ".join(f"{min(max(float(x), 0.0), 1.0) * 100:.1f},{min(max(float(y), 0.0), 1.0) * 100:.1f}" for x, y in corners)
+        return " ".join(
+            f"{min(max(float(x), 0.0), 1.0) * 100:.1f},{min(max(float(y), 0.0), 1.0) * 100:.1f}" for x, y in corners
+        )
     except (TypeError, ValueError):
         return ""
 

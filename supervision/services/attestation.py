@@ -63,9 +63,7 @@ def request_attestations(*, meeting: Meeting, user, now: dt.datetime) -> int:
         return 0
     due_at = attestation_deadline(submitted_at=now, policy=policy)
     rows = [
-        SpeechAttestation(
-            speech=s, meeting_id=meeting.pk, member_id=s.speaker_id, requested_at=now, due_at=due_at
-        )
+        SpeechAttestation(speech=s, meeting_id=meeting.pk, member_id=s.speaker_id, requested_at=now, due_at=due_at)
         for s in speeches
     ]
     SpeechAttestation.objects.bulk_create(rows, ignore_conflicts=True)
@@ -198,9 +196,9 @@ def _flag_unconfirmed(now: dt.datetime) -> int:
                 meeting_id=meeting_id,
                 key="speech_unconfirmed",
                 kind=Flag.Kind.SPEECHES_UNCONFIRMED,
-                message=_("记录中 {total} 条发言有 {pending} 条到期未经发言人确认（{names}），记录可能并非当场所记").format(
-                    total=counts["total"], pending=counts["pending"], names="、".join(names)
-                ),
+                message=_(
+                    "记录中 {total} 条发言有 {pending} 条到期未经发言人确认（{names}），记录可能并非当场所记"
+                ).format(total=counts["total"], pending=counts["pending"], names="、".join(names)),
                 score=counts["pending"] / counts["total"],
                 created_at=now,
             )

@@ -101,7 +101,9 @@ def test_a_speaker_recorded_as_absent_blocks_submission_and_nothing_is_asked_of_
     services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: "absent"})
     meeting = Meeting.objects.get(pk=meeting.pk)
 
-    assert "第 1 项议题的发言人李党员登记为无故缺席，请核对出席情况或发言记录。" in services.submission_problems(meeting)
+    assert "第 1 项议题的发言人李党员登记为无故缺席，请核对出席情况或发言记录。" in services.submission_problems(
+        meeting
+    )
     with pytest.raises(ValidationError):
         services.meeting_submit(meeting=meeting, user=secretary, now=NOW)
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.HELD

@@ -118,9 +118,7 @@ def test_the_speaker_confirms_in_the_last_minute_and_is_refused_at_the_deadline(
     meeting = record_with_speakers(branch, secretary, [member.member, third.member], recorder=member)
     mine, theirs = asked(meeting)
 
-    services.attestation_answer(
-        attestation=mine, confirm=True, comment="", member_id=member.member.pk, now=LAST_MINUTE
-    )
+    services.attestation_answer(attestation=mine, confirm=True, comment="", member_id=member.member.pk, now=LAST_MINUTE)
     with pytest.raises(ValidationError) as caught:
         services.attestation_answer(attestation=theirs, confirm=True, comment="", member_id=third.member.pk, now=DUE)
 
@@ -134,7 +132,9 @@ def test_a_dispute_needs_a_comment_and_a_second_answer_changes_nothing(branch, s
     meeting = record_with_speakers(branch, secretary, [member.member], recorder=member)
     (row,) = asked(meeting)
     with pytest.raises(ValidationError) as caught:
-        services.attestation_answer(attestation=row, confirm=False, comment="  ", member_id=member.member.pk, now=SUBMIT)
+        services.attestation_answer(
+            attestation=row, confirm=False, comment="  ", member_id=member.member.pk, now=SUBMIT
+        )
     assert caught.value.message_dict["comment"] == ["提出异议须说明哪里与您的发言不符。"]
 
     services.attestation_answer(
@@ -182,9 +182,7 @@ def test_exactly_half_unconfirmed_at_the_deadline_raises_no_flag(branch, secreta
 
 
 @pytest.mark.django_db
-def test_more_than_half_unconfirmed_is_flagged_at_the_deadline_not_in_its_last_minute(
-    branch, secretary, member, third
-):
+def test_more_than_half_unconfirmed_is_flagged_at_the_deadline_not_in_its_last_minute(branch, secretary, member, third):
     meeting = record_with_speakers(branch, secretary, [member.member, third.member, third.member], recorder=member)
     mine, _a, _b = asked(meeting)
     services.attestation_answer(attestation=mine, confirm=True, comment="", member_id=member.member.pk, now=SUBMIT)
@@ -216,7 +214,9 @@ def test_the_supervisor_sees_each_speech_confirmed_disputed_or_unconfirmed(
     meeting = record_with_speakers(branch, secretary, [member.member, third.member, third.member], recorder=member)
     a, b, _c = asked(meeting)
     services.attestation_answer(attestation=a, confirm=True, comment="", member_id=member.member.pk, now=SUBMIT)
-    services.attestation_answer(attestation=b, confirm=False, comment="不是我说的", member_id=third.member.pk, now=SUBMIT)
+    services.attestation_answer(
+        attestation=b, confirm=False, comment="不是我说的", member_id=third.member.pk, now=SUBMIT
+    )
 
     html = client_for(client, supervisor).get(reverse("supervision:review_detail", args=[meeting.pk])).content.decode()
 
@@ -298,4 +298,3 @@ def test_the_speaker_page_reads_a_fixed_number_of_queries(
             c.get(attest_url(meeting))
         counts.append(len(captured))
     assert counts[0] == counts[1]
-

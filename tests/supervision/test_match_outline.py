@@ -35,9 +35,11 @@ def polygon_points(html: str) -> list[list[tuple[float, float]]]:
 
 @pytest.mark.django_db
 def test_the_review_page_shows_both_photos_with_the_matched_region_outlined(client, supervisor, copy_flag):
-    html = client_for(client, supervisor).get(
-        reverse("supervision:review_detail", args=[copy_flag.meeting_id])
-    ).content.decode()
+    html = (
+        client_for(client, supervisor)
+        .get(reverse("supervision:review_detail", args=[copy_flag.meeting_id]))
+        .content.decode()
+    )
 
     block = html[html.index('class="row g-2 small photo-compare') :]
     block = block[: block.index("flag-message") if "flag-message" in block else len(block)]
@@ -53,7 +55,11 @@ def test_the_review_page_shows_both_photos_with_the_matched_region_outlined(clie
 
 
 def test_a_region_out_of_the_picture_is_clamped_and_a_broken_one_shows_no_outline():
-    flag = Flag(evidence_id=1, related_evidence_id=2, match_region={"evidence": [[-0.2, 0], [1.5, 0], [1, 1], [0, 1]], "related": [[0, 0], [1, 0], [1, 1], [0, 1]]})
+    flag = Flag(
+        evidence_id=1,
+        related_evidence_id=2,
+        match_region={"evidence": [[-0.2, 0], [1.5, 0], [1, 1], [0, 1]], "related": [[0, 0], [1, 0], [1, 1], [0, 1]]},
+    )
     assert match_outlines(flag)["evidence"] == "0.0,0.0 100.0,0.0 100.0,100.0 0.0,100.0"
     assert match_outlines(Flag(evidence_id=1, related_evidence_id=2, match_region={"evidence": "x"})) is None
     assert match_outlines(Flag(evidence_id=1, related_evidence_id=None, match_region=flag.match_region)) is None
