@@ -19,6 +19,7 @@ be passed on.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from .models import Attendance, Meeting, MeetingPolicy
 from .rollups import schedule_refresh
 
 TOKEN_SALT = "sanhui.meetings.checkin"  # noqa: S105 - an HMAC salt, not a secret
+DEVICE_HASH_SALT = "sanhui.meetings.device"
 TOKEN_LENGTH = 16  # hex characters: 64 bits, and a QR code that stays small
 SCAN_GRACE = dt.timedelta(minutes=5)
 OPEN_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
@@ -90,6 +92,28 @@ def seconds_to_next_slot(*, now: dt.datetime, policy: MeetingPolicy) -> float:
 def checkin_path(meeting: Meeting, *, now: dt.datetime, policy: MeetingPolicy) -> str:
     """The path the QR code encodes (the view makes it absolute)."""
     return f"{reverse('meetings:checkin', args=[meeting.pk])}?t={current_token(meeting, now=now, policy=policy)}"
+
+
+# --- Devices ----------------------------------------------------------------------------------
+# A device is known by a random id in a long-lived signed cookie (set by the check-in view); the
+# database keeps only a keyed hash of it, so a leaked table gives no cookie to replay. The browser
+# and the network are kept as a weaker signal for the supervisor: many honest phones share them
+# (one mine Wi-Fi, one iOS version), so they never raise a flag on their own.
+
+
+def device_hash(device_id: str) -> str:
+    """The stored form of a device id: 64 hex characters of a keyed HMAC."""
+    return salted_hmac(DEVICE_HASH_SALT, device_id, algorithm="sha256").hexdigest()
+
+
+def network_prefix(address: str | None) -> str:
+    """The network an address belongs to: its /24 (IPv4) or /48 (IPv6), '' when it is not an address."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return ""
+    bits = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
 
 
 # --- The window ----------------------------------------------------------------------------
@@ -158,8 +182,14 @@ def checkin_member(
     now: dt.datetime,
     policy: MeetingPolicy | None = None,
     scanned_at: dt.datetime | None = None,
+    user_agent: str = "",
+    network: str = "",
+    new_device: bool = False,
 ) -> Attendance:
     """Check ``member`` in at ``now``: 出席, or 迟到 when ``MeetingPolicy.is_late``.
+
+    ``device`` is the device's stored hash (``device_hash``); ``user_agent`` and ``network``
+    the fallback signals; ``new_device`` whether the device came without a valid cookie.
 
     A conditional update on ``checked_in_at IS NULL`` makes a double tap (or two
     requests racing) record once; the loser is told when the first one was.
@@ -168,7 +198,13 @@ def checkin_member(
     row = checkin_precheck(meeting=meeting, member=member, token=token, now=now, policy=policy, scanned_at=scanned_at)
     status = Attendance.Status.LATE if policy.is_late(meeting, at=now) else Attendance.Status.PRESENT
     changed = Attendance.objects.filter(pk=row.pk, checked_in_at__isnull=True).update(
-        status=status, leave_reason="", checked_in_at=now, checkin_device=device[:64]
+        status=status,
+        leave_reason="",
+        checked_in_at=now,
+        checkin_device=device[:64],
+        checkin_user_agent=user_agent[:200],
+        checkin_network=network[:50],
+        checkin_new_device=new_device,
     )
     row.refresh_from_db()
     if changed == 1:
@@ -185,18 +221,30 @@ def checkin_member(
 
 @dataclass(frozen=True)
 class SharedDevice:
-    """One device that checked in several members of the same meeting (possible 代签到)."""
+    """One device that checked in several members of the same meeting (possible 代签到), in time order."""
 
     device: str
     names: tuple[str, ...]
+    times: tuple[dt.datetime, ...] = ()
 
     @property
     def count(self) -> int:
         return len(self.names)
 
+    @property
+    def listing(self) -> str:
+        """张三（08:55）、李四（08:56）: who, and when at the mine."""
+        if not self.times:
+            return "、".join(self.names)
+        return "、".join(f"{n}（{_local_hm(t):%H:%M}）" for n, t in zip(self.names, self.times, strict=True))
+
 
 def shared_device_checkins(meeting: Meeting) -> list[SharedDevice]:
-    """Devices that checked in more than one member of ``meeting``: one query."""
+    """Devices that checked in more than one member of ``meeting`` (the one rule of 代签到 by device): two queries.
+
+    Only the device id counts. The same browser on the same network is not one device: the
+    members of a branch sit in one room on one Wi-Fi, often with the same phone and app.
+    """
     shared = (
         Attendance.objects.filter(meeting=meeting, checked_in_at__isnull=False)
         .exclude(checkin_device="")
@@ -206,13 +254,15 @@ def shared_device_checkins(meeting: Meeting) -> list[SharedDevice]:
         .values("checkin_device")
     )
     names: dict[str, list[str]] = defaultdict(list)
-    for device, name in (
-        Attendance.objects.filter(meeting=meeting, checkin_device__in=Subquery(shared))
+    times: dict[str, list[dt.datetime]] = defaultdict(list)
+    for device, name, at in (
+        Attendance.objects.filter(meeting=meeting, checkin_device__in=Subquery(shared), checked_in_at__isnull=False)
         .order_by("checked_in_at", "id")
-        .values_list("checkin_device", "member__name")
+        .values_list("checkin_device", "member__name", "checked_in_at")
     ):
         names[device].append(name)
-    return [SharedDevice(device=d, names=tuple(n)) for d, n in names.items()]
+        times[device].append(at)
+    return [SharedDevice(device=d, names=tuple(n), times=tuple(times[d])) for d, n in names.items()]
 
 
 @dataclass(frozen=True)

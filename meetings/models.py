@@ -544,7 +544,13 @@ class Attendance(models.Model):
     status = models.CharField(_("出席情况"), max_length=20, choices=Status.choices, blank=True)
     leave_reason = models.CharField(_("请假事由"), max_length=200, blank=True)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    # A keyed hash of the signed device cookie's id (``meetings.checkin.device_hash``), never the id itself.
     checkin_device = models.CharField(_("签到设备"), max_length=64, blank=True)
+    # The fallback signals: the browser and the network (an address prefix), and whether the device
+    # came without a valid cookie (cleared, forged, or its first check-in) and was given a new one.
+    checkin_user_agent = models.CharField(_("签到浏览器"), max_length=200, blank=True)
+    checkin_network = models.CharField(_("签到网络"), max_length=50, blank=True)
+    checkin_new_device = models.BooleanField(_("签到时新发设备标识"), default=False)
 
     objects = AttendanceQuerySet.as_manager()
     history = HistoricalRecords()

@@ -301,6 +301,13 @@ def owns_rectification(user, obj):
     return obj is not None and obj.owner_id == user.pk
 
 
+@rules.predicate
+def attests_speech(user, attestation):
+    """The speaker asked to confirm their recorded point (``supervision.SpeechAttestation``), nobody else."""
+    member_id = get_scope(user).member_id if user.is_authenticated else None
+    return member_id is not None and getattr(attestation, "member_id", None) == member_id
+
+
 rules.add_perm("supervision.upload_evidence", (manages_meeting | records_meeting) & meeting_is_editable)
 rules.add_perm("supervision.view_evidence", sees_all | reaches_branch)
 # The review queue, the flags and the decisions on them belong to the 督导组.
@@ -313,6 +320,7 @@ rules.add_perm("supervision.view_findings_all", sees_all)
 rules.add_perm("supervision.view_finding", sees_all | manages_branch | owns_rectification)
 rules.add_perm("supervision.answer_rectification", manages_branch | owns_rectification)
 rules.add_perm("supervision.verify_rectification", is_supervisor)
+rules.add_perm("supervision.attest_speech", attests_speech)
 
 
 # --- Assessment (participation) --------------------------------------------------------

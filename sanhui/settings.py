@@ -375,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.tasks.check_submitted_meetings",
         "schedule": env.int("RECORD_CHECK_SECONDS", default=2 * 60),
     },
+    # Disputed speeches and records left mostly unconfirmed past their deadline (flagged once).
+    "supervision-sweep-attestations": {
+        "task": "supervision.tasks.sweep_attestations",
+        "schedule": env.int("ATTESTATION_SWEEP_SECONDS", default=15 * 60),
+    },
     # Overdue rectifications (flagged and notified once, escalated once after N days).
     "supervision-sweep-rectifications": {
         "task": "supervision.tasks.sweep_rectifications",

@@ -9,7 +9,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from meetings.admin import GuardedHistoryMixin, ReadOnlyAdminMixin
 
-from .models import Evidence, Finding, Flag, Rectification, RectificationEvent, Review, SupervisionPolicy
+from .models import (
+    Evidence,
+    Finding,
+    Flag,
+    Rectification,
+    RectificationEvent,
+    Review,
+    SpeechAttestation,
+    SupervisionPolicy,
+)
 
 
 @admin.register(SupervisionPolicy)
@@ -40,6 +49,7 @@ class SupervisionPolicyAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("发言确认", {"fields": ("attestation_days",)}),
         ("整改", {"fields": ("rectification_months", "escalation_days")}),
     )
 
@@ -87,6 +97,15 @@ class FlagAdmin(GuardedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("meeting", "kind", "status", "created_at", "decided_by")
     list_filter = ("kind", "status")
     list_select_related = ("meeting__branch", "decided_by")
+
+
+@admin.register(SpeechAttestation)
+class SpeechAttestationAdmin(GuardedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    revert_allowed = False
+    list_display = ("meeting", "member", "status", "due_at", "answered_at", "flagged_at")
+    list_filter = ("status",)
+    list_select_related = ("meeting__branch", "member")
+    search_fields = ("member__name", "meeting__topic")
 
 
 @admin.register(Review)

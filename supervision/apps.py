@@ -8,9 +8,11 @@ class SupervisionConfig(AppConfig):
     def ready(self):
         # Connects the receiver that deletes a row's files after it goes (also by cascade),
         # in every process: web, worker, shell and management commands.
-        from meetings import panels
+        from meetings import hooks, panels
 
         from . import panels as supervision_panels
-        from .services import evidence  # noqa: F401
+        from .services import attestation, evidence  # noqa: F401
 
         panels.register(supervision_panels.meeting_page)
+        # Speakers are asked to confirm their recorded points in the submission's transaction.
+        hooks.register_on_submitted(attestation.request_attestations)

@@ -87,9 +87,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import itertools
 import math
-import operator
 import re
 import struct
 import warnings
@@ -97,6 +95,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
@@ -914,22 +913,23 @@ _COSINES = [
 _COSINE_SUMS = [sum(cy) * sum(cx) for cy in _COSINES for cx in _COSINES]
 
 
+_COSINE_MATRIX = np.array(_COSINES, dtype=np.float64)  # 8 x PHASH_SIZE
+_COSINE_BIAS = np.array(_COSINE_SUMS, dtype=np.float64).reshape(8, 8)
+
+
 def phash(im: Image.Image) -> int:
-    """A 64-bit perceptual hash of an (upright) image: the 8x8 low-frequency cosine coefficients vs their median."""
+    """A 64-bit perceptual hash of an (upright) image: the 8x8 low-frequency cosine coefficients vs their median.
+
+    The coefficients are C · P · Cᵀ over the 32x32 grey pixels P (two small matrix products), less
+    the mean's share; the bits are row by row, the top-left (mean) term first.
+    """
     gray = im.convert("L").resize((PHASH_SIZE, PHASH_SIZE), Image.Resampling.BOX)
-    pixels = gray.tobytes()
-    n = PHASH_SIZE
-    rows = [[sum(map(operator.mul, pixels[r * n : (r + 1) * n], c)) for c in _COSINES] for r in range(n)]
-    columns = list(zip(*rows, strict=True))
-    mean = sum(pixels) / len(pixels)
-    coefficients = [
-        sum(map(operator.mul, cy, column)) - mean * bias
-        for (cy, column), bias in zip(itertools.product(_COSINES, columns), _COSINE_SUMS, strict=True)
-    ]
-    median = sorted(coefficients[1:])[31]  # of the 63 AC terms
+    pixels = np.frombuffer(gray.tobytes(), dtype=np.uint8).reshape(PHASH_SIZE, PHASH_SIZE).astype(np.float64)
+    coefficients = (_COSINE_MATRIX @ pixels @ _COSINE_MATRIX.T - pixels.mean() * _COSINE_BIAS).ravel()
+    median = np.sort(coefficients[1:])[31]  # of the 63 AC terms
     value = 0
-    for c in coefficients:
-        value = (value << 1) | (c > median)
+    for bit in coefficients > median:
+        value = (value << 1) | int(bit)
     return value
 
 

@@ -15,9 +15,9 @@ from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from meetings.models import Meeting
+from meetings.models import Meeting, Speech
 from org.clock import deadline_text
-from org.models import Organization
+from org.models import Member, Organization
 
 
 class _EvidenceStorage(LazyObject):
@@ -81,6 +81,11 @@ class SupervisionPolicy(models.Model):
         help_text=_("按自然月计算：15 日提出的问题，期限到下月 15 日当天结束；下月没有该日时到月末"),
     )
     escalation_days = models.PositiveSmallIntegerField(_("逾期几天后再次督办"), default=7)
+    attestation_days = models.PositiveSmallIntegerField(
+        _("发言人确认发言记录的期限（天）"),
+        default=3,
+        help_text=_("按自然日：3 表示 10 日提交的记录，发言人须在 13 日 24:00 前确认或提出异议"),
+    )
 
     class Meta:
         verbose_name = _("督导检查参数")
@@ -534,6 +539,8 @@ class Flag(models.Model):
         LATE_ENTRY = "late_entry", _("会后补录")
         MISSING_PHOTO = "missing_photo", _("缺少会议照片")
         SHARED_DEVICE = "shared_device", _("同一设备代签到")
+        SPEECH_DISPUTED = "speech_disputed", _("发言记录有异议")
+        SPEECHES_UNCONFIRMED = "speech_unconfirmed", _("发言记录多数未确认")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待核实")
@@ -675,3 +682,55 @@ class ReviewFlagRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review} {self.get_kind_display()}"
+
+
+class SpeechAttestation(models.Model):
+    """A speaker's answer to their recorded point (确认 / 有异议 with a comment), asked after submission.
+
+    Made for every speech of a submitted record whose speaker has a login (except the
+    submitter's own: they wrote the record). ``due_at`` is stored and indexed for the sweep
+    that flags disputes and records left mostly unconfirmed; ``flagged_at`` is set once by a
+    conditional update, so a sweep that runs twice flags once. A speech rewritten after a
+    return is a new speech: it is asked again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("未确认")
+        CONFIRMED = "confirmed", _("已确认")
+        DISPUTED = "disputed", _("有异议")
+
+    speech = models.OneToOneField(Speech, verbose_name=_("发言"), on_delete=models.CASCADE, related_name="attestation")
+    meeting = models.ForeignKey(Meeting, verbose_name=_("会议"), on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("发言人"), on_delete=models.CASCADE, related_name="attestations")
+    status = models.CharField(_("确认情况"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    comment = models.TextField(_("异议说明"), blank=True)
+    requested_at = models.DateTimeField(_("请求确认时间"))
+    due_at = models.DateTimeField(_("确认期限"))
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    # When the sweep judged it: a dispute flagged, or the deadline passed and the record was counted.
+    flagged_at = models.DateTimeField(_("检查时间"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("发言确认")
+        verbose_name_plural = _("发言确认")
+        ordering = ["meeting", "speech__agenda_item__order", "speech__order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="disputed") | ~Q(comment=""),
+                name="%(app_label)s_%(class)s_dispute_has_comment",
+                violation_error_message=_("提出异议须说明哪里与您的发言不符。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="supervision_attest_due", condition=Q(flagged_at__isnull=True)),
+            models.Index(fields=["member", "status"], name="supervision_attest_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.member_id} {self.get_status_display()}"
+
+    @property
+    def due_text(self) -> str:
+        return deadline_text(self.due_at)

@@ -59,6 +59,8 @@ BLOCK_CORRELATION = 0.8
 COPY_BLOCK_SHARE = 0.4
 # The overlap must cover at least this share of the smaller picture.
 MIN_OVERLAP = 0.35
+# A block score from which the other orientation is not tried: nothing but a copy scores so high.
+CERTAIN_COPY = 0.9
 
 
 def _gray(im: Image.Image) -> np.ndarray:
@@ -196,16 +198,23 @@ def _orb():
     return cv2.ORB_create(nfeatures=ORB_FEATURES, fastThreshold=10)
 
 
-def _homography(a: np.ndarray, b: np.ndarray):
-    orb = _orb()
-    ka, da = orb.detectAndCompute(a, None)
-    kb, db = orb.detectAndCompute(b, None)
+def _matches(features_a, b: np.ndarray):
+    """b's keypoints and the ratio-tested ORB matches of a's keypoints to them (None when too few)."""
+    ka, da = features_a
+    kb, db = _orb().detectAndCompute(b, None)
     if da is None or db is None or len(ka) < MIN_INLIERS or len(kb) < MIN_INLIERS:
-        return None, 0
+        return None
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(da, db, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_INLIERS:
-        return None, 0
+        return None
+    return kb, good
+
+
+def _homography(features_a, matched):
+    """b mapped onto a by RANSAC over the matches, and the inliers."""
+    ka, _da = features_a
+    kb, good = matched
     src = np.float32([ka[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
     dst = np.float32([kb[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
     h, mask = cv2.findHomography(dst, src, cv2.RANSAC, 4.0)  # maps b onto a
@@ -214,28 +223,38 @@ def _homography(a: np.ndarray, b: np.ndarray):
     return h, int(mask.sum())
 
 
+def _blocks(arr: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The ``BLOCK``×``BLOCK`` tiles of ``arr`` (from the top left, partial tiles dropped) as rows × cols × pixels."""
+    return arr[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).swapaxes(1, 2).reshape(rows, cols, -1)
+
+
 def _block_score(a: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> tuple[float, float]:
-    """(share of matching blocks among the overlapping ones, overlap share of ``a``)."""
+    """(share of matching blocks among the overlapping ones, overlap share of ``a``).
+
+    A block overlaps when 99 % of it is covered by the warped picture. Two textured blocks match
+    when their correlation reaches ``BLOCK_CORRELATION`` (identical up to brightness and contrast);
+    a flat block (deviation under 4) matches a flat one of about the same brightness. All blocks at
+    once, in numpy: the same arithmetic as block by block, some 20 times faster.
+    """
     h, w = a.shape
-    total = matched = overlap = 0
-    blocks = (h // BLOCK) * (w // BLOCK)
-    for y in range(0, h - BLOCK + 1, BLOCK):
-        for x in range(0, w - BLOCK + 1, BLOCK):
-            if valid[y : y + BLOCK, x : x + BLOCK].mean() < 0.99:
-                continue
-            overlap += 1
-            p = a[y : y + BLOCK, x : x + BLOCK].astype(np.float32).ravel()
-            q = warped[y : y + BLOCK, x : x + BLOCK].astype(np.float32).ravel()
-            sp, sq = p.std(), q.std()
-            total += 1
-            if sp < 4 or sq < 4:
-                matched += abs(p.mean() - q.mean()) < 12 and max(sp, sq) < 8
-                continue
-            corr = float(np.mean((p - p.mean()) * (q - q.mean())) / (sp * sq))
-            matched += corr >= BLOCK_CORRELATION
+    rows, cols = h // BLOCK, w // BLOCK
+    if not rows or not cols:
+        return 0.0, 0.0
+    keep = _blocks(valid, rows, cols).mean(axis=2) >= 0.99
+    p = _blocks(a, rows, cols)[keep].astype(np.float32)
+    q = _blocks(warped, rows, cols)[keep].astype(np.float32)
+    total = len(p)
     if not total:
         return 0.0, 0.0
-    return matched / total, overlap / max(blocks, 1)
+    pm, qm = p.mean(axis=1), q.mean(axis=1)
+    sp, sq = p.std(axis=1), q.std(axis=1)
+    flat = (sp < 4) | (sq < 4)
+    flat_match = (np.abs(pm - qm) < 12) & (np.maximum(sp, sq) < 8)
+    cov = ((p - pm[:, None]) * (q - qm[:, None])).mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / (sp * sq)
+    matched = int(np.where(flat, flat_match, corr >= BLOCK_CORRELATION).sum())
+    return matched / total, total / (rows * cols)
 
 
 def confirm_copy(im_a: Image.Image, im_b: Image.Image) -> CopyMatch:
@@ -293,10 +312,21 @@ def _parts_with_box(im: Image.Image) -> list[tuple[Image.Image, tuple[int, int, 
 def _confirm(im_a: Image.Image, im_b: Image.Image) -> CopyMatch:
     a, b0 = _small(trim_borders(im_a)), _small(trim_borders(im_b))
     best = CopyMatch(is_copy=False, score=0.0)
+    features_a = _orb().detectAndCompute(a, None)  # the same for both tries: computed once
+    tries = []
     for mirrored in (False, True):
         b = b0[:, ::-1].copy() if mirrored else b0
+        matched = _matches(features_a, b)
+        if matched is not None:
+            tries.append((mirrored, b, matched))
+    # The orientation with more matches first. RANSAC over mostly wrong matches (the other
+    # orientation of a copy) is the slowest step: it is skipped once a copy is already certain.
+    tries.sort(key=lambda t: -len(t[2][1]))
+    for mirrored, b, matched in tries:
+        if best.is_copy and best.score >= CERTAIN_COPY:
+            break
         # Warp the smaller onto the larger: the overlap is then measured on the part that exists in both.
-        h, inliers = _homography(a, b)
+        h, inliers = _homography(features_a, matched)
         if h is None or inliers < MIN_INLIERS:
             continue
         warped = cv2.warpPerspective(b, h, (a.shape[1], a.shape[0]))

@@ -6,7 +6,7 @@ Every task is safe to run twice or at once (conditional updates and idempotent f
 from celery import shared_task
 from django.utils import timezone
 
-from .services import evidence, findings, integrity
+from .services import attestation, evidence, findings, integrity
 
 
 @shared_task(ignore_result=True)
@@ -31,3 +31,9 @@ def check_submitted_meetings() -> int:
 def sweep_rectifications() -> dict[str, int]:
     """Flag rectifications past their deadline and escalate long-overdue ones; each notice is sent once."""
     return findings.rectifications_sweep(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def sweep_attestations() -> dict[str, int]:
+    """Flag disputed speeches, and records past their deadline with most speeches unconfirmed; each once."""
+    return attestation.attestations_sweep(now=timezone.now())

@@ -1,4 +1,4 @@
-from .views import evidence, findings, review
+from .views import attestation, evidence, findings, review
 
 app_name = "supervision"
 
@@ -6,4 +6,5 @@ urlpatterns = [
     *evidence.urlpatterns,
     *review.urlpatterns,
     *findings.urlpatterns,
+    *attestation.urlpatterns,
 ]

@@ -373,5 +373,34 @@ def _review_row(meeting, *, now) -> dict:
     }
 
 
+def _attestations(*, user, scope: Scope, now):
+    """The user's recorded speeches still to confirm before their deadline (``supervision.attest_speech``)."""
+    if scope.member_id is None:
+        return None
+    from supervision.models import SpeechAttestation
+
+    return (
+        SpeechAttestation.objects.filter(
+            member_id=scope.member_id, status=SpeechAttestation.Status.PENDING, due_at__gt=now
+        )
+        .select_related("meeting__branch", "speech__agenda_item")
+        .order_by("due_at", "pk")
+    )
+
+
+def _attestation_row(attestation, *, now) -> dict:
+    meeting = attestation.meeting
+    return {
+        "title": _("确认发言记录：{topic}（{item}）").format(
+            topic=meeting.topic or str(meeting), item=attestation.speech.agenda_item.title
+        ),
+        "organization": meeting.branch.name,
+        "due_at": attestation.due_at,
+        "state": attestation.get_status_display(),
+        "url": reverse("supervision:attest_meeting", args=[meeting.pk]) + f"#attest-{attestation.pk}",
+    }
+
+
 register(Provider("rectification", _("整改"), _rectifications, _rectification_row))
+register(Provider("attestation", _("发言确认"), _attestations, _attestation_row))
 register(Provider("review", _("记录审核"), _review, _review_row))

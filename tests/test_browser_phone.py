@@ -84,6 +84,7 @@ SKIPPED = {
     "supervision:review_return": "POST only",
     "supervision:review_reopen": "POST only",
     "supervision:flag_decide": "POST only",
+    "supervision:attest_answer": "POST only (the buttons are on the speaker's page)",
     "supervision:finding_evidence_add": "POST only",
     "supervision:rectification_answer": "POST only (the form is on the finding page)",
     "supervision:rectification_verify": "POST only",
@@ -206,6 +207,7 @@ def demo_objects(now: dt.datetime) -> dict:
         "published": published,
         "finding": finding,
         "task": Task.objects.filter(owner=secretary.member, source=Task.Source.DISPATCH).order_by("-pk").first(),
+        "attested": _attested_meeting(submitted, member, now),
         "dispatch": Dispatch.objects.order_by("-pk").first(),
         "year": timezone.localdate(now).year,
         **study_objects(home),
@@ -225,6 +227,20 @@ def study_objects(home) -> dict:
     }
 
 
+def _attested_meeting(meeting: Meeting, member: Member, now: dt.datetime) -> Meeting:
+    """``meeting`` with a speech of the member asked to confirm (the demo's speakers may all be others)."""
+    from meetings.models import Speech
+    from supervision.models import SpeechAttestation
+
+    if not SpeechAttestation.objects.filter(meeting=meeting, member=member).exists():
+        item = meeting.agenda_items.order_by("order").first()
+        speech = Speech.objects.create(agenda_item=item, speaker=member, points="要把安全放在第一位。", order=99)
+        SpeechAttestation.objects.create(
+            speech=speech, meeting=meeting, member=member, requested_at=now, due_at=now + dt.timedelta(days=3)
+        )
+    return meeting
+
+
 def pages(o: dict) -> list[tuple[str, str, str, dict]]:
     """(role's username, screenshot name, URL name, kwargs): every page as the role that uses it."""
     home, run = o["home"], o["published"]
@@ -238,6 +254,7 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("dangyuan", "announcement", "bulletin:announcement_detail", {"pk": announcement.pk}),
         ("dangyuan", "inbox", "bulletin:inbox", {}),
         ("dangyuan", "inbox-open", "bulletin:inbox_open", {"pk": notification.pk}),
+        ("dangyuan", "attest", "supervision:attest_meeting", {"meeting_pk": o["attested"].pk}),
         ("supervisor", "announcement-new", "bulletin:announcement_create", {}),
         ("supervisor", "announcement-edit", "bulletin:announcement_edit", {"pk": announcement.pk}),
         ("supervisor", "announcement-receipts", "bulletin:announcement_receipts", {"pk": announcement.pk}),

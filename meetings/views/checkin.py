@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,14 +23,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from org.models import Member
+from org.netaddr import client_ip
 from org.scope import get_scope
 
 from .. import checkin as service
 from ..models import Attendance, Meeting, MeetingPolicy
 
 DEVICE_COOKIE = "sanhui_device"
-DEVICE_COOKIE_AGE = 5 * 365 * 24 * 3600
-_DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+DEVICE_COOKIE_SALT = "sanhui.meetings.device-cookie"
+# Two years: it must outlive the session (cleared with the browser's cookies for this site it
+# goes too, which is why the browser and the network are kept as a fallback signal).
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+_DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SCANS_SESSION_KEY = "checkin_scans"
 
 
@@ -128,11 +133,33 @@ def _forget_scan(request, meeting: Meeting) -> None:
         request.session[SCANS_SESSION_KEY] = scans
 
 
+def _device_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=DEVICE_COOKIE_SALT)
+
+
+def device_cookie_value(device_id: str) -> str:
+    """The cookie's value: the id, when it was issued, and a signature under the secret key."""
+    return _device_signer().sign(device_id)
+
+
+def device_cookie_id(value: str) -> str | None:
+    """The device id a cookie carries, or None when its signature does not hold or it is too old."""
+    try:
+        device_id = _device_signer().unsign(value or "", max_age=DEVICE_COOKIE_AGE)
+    except signing.BadSignature:
+        return None
+    return device_id if _DEVICE_RE.match(device_id) else None
+
+
 def _device_id(request) -> tuple[str, bool]:
-    """The device cookie's value, and whether it is new and must be set."""
-    value = request.COOKIES.get(DEVICE_COOKIE, "")
-    if _DEVICE_RE.match(value):
-        return value, False
+    """The signed device cookie's id, and whether it is new and must be set.
+
+    A cookie whose signature does not hold (forged, tampered, or an old unsigned one) is
+    ignored: the device gets a new id, as if it had none.
+    """
+    device_id = device_cookie_id(request.COOKIES.get(DEVICE_COOKIE, ""))
+    if device_id:
+        return device_id, False
     return secrets.token_urlsafe(24), True
 
 
@@ -168,10 +195,13 @@ def checkin(request, pk: int):
                 meeting=meeting,
                 member=member,
                 token=token,
-                device=device,
+                device=service.device_hash(device),
                 now=now,
                 policy=policy,
                 scanned_at=scanned_at,
+                user_agent=request.headers.get("user-agent", ""),
+                network=service.network_prefix(client_ip(request)),
+                new_device=new_device,
             )
         except service.CheckinError as exc:
             ctx["error"] = exc.messages[0]
@@ -187,7 +217,7 @@ def checkin(request, pk: int):
         if new_device:
             response.set_cookie(
                 DEVICE_COOKIE,
-                device,
+                device_cookie_value(device),
                 max_age=DEVICE_COOKIE_AGE,
                 httponly=True,
                 samesite="Lax",

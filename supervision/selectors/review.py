@@ -86,19 +86,38 @@ def review_detail_queryset() -> QuerySet[Meeting]:
         Prefetch(
             "agenda_items",
             queryset=AgendaItem.objects.prefetch_related(
-                Prefetch("speeches", queryset=Speech.objects.select_related("speaker"))
+                Prefetch("speeches", queryset=Speech.objects.select_related("speaker", "attestation"))
             ),
         ),
         "votes",
         Prefetch("evidence", queryset=Evidence.objects.order_by("category", "uploaded_at", "id")),
         Prefetch(
             "flags",
-            queryset=Flag.objects.select_related("related_meeting__branch", "decided_by__member").order_by(
-                _FLAG_ORDER, "kind", "id"
-            ),
+            queryset=Flag.objects.select_related(
+                "related_meeting__branch", "decided_by__member", "evidence", "related_evidence"
+            ).order_by(_FLAG_ORDER, "kind", "id"),
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("by__member").order_by("at", "id")),
     )
+
+
+def _points(corners) -> str:
+    """Corners in 0–1 coordinates of a picture as an SVG ``points`` list on a 0–100 box, clamped to it."""
+    try:
+        return " ".join(
+            f"{min(max(float(x), 0.0), 1.0) * 100:.1f},{min(max(float(y), 0.0), 1.0) * 100:.1f}" for x, y in corners
+        )
+    except (TypeError, ValueError):
+        return ""
+
+
+def match_outlines(flag: Flag) -> dict[str, str] | None:
+    """A photo copy's matched region in each picture as SVG points (``Flag.match_region``), or None."""
+    region = flag.match_region if isinstance(flag.match_region, dict) else None
+    if not region or flag.evidence_id is None or flag.related_evidence_id is None:
+        return None
+    outlines = {side: _points(region.get(side) or []) for side in ("evidence", "related")}
+    return outlines if all(outlines.values()) else None
 
 
 def flags_by_evidence(flags: list[Flag]) -> dict[int, list[Flag]]:
@@ -214,6 +233,11 @@ class CheckinRow:
     at: dt.datetime
     device_label: str
     shared: bool
+    browser: str = ""
+    network: str = ""
+    # The fallback signal: another check-in of the meeting came from the same browser on the same
+    # network, and one of the two had no valid device cookie (cleared or forged). A hint, never a flag.
+    same_browser: bool = False
 
 
 def checkin_rows(rows: list[Attendance]) -> list[CheckinRow]:
@@ -229,12 +253,25 @@ def checkin_rows(rows: list[Attendance]) -> list[CheckinRow]:
         if row.checkin_device:
             labels.setdefault(row.checkin_device, f"设备{len(labels) + 1}")
             counts[row.checkin_device] += 1
+    by_browser: dict[tuple[str, str], list[Attendance]] = defaultdict(list)
+    for row in checked:
+        if row.checkin_user_agent and row.checkin_network:
+            by_browser[(row.checkin_user_agent, row.checkin_network)].append(row)
+    hinted = {
+        row.pk
+        for same in by_browser.values()
+        if len({r.checkin_device for r in same}) > 1 and any(r.checkin_new_device for r in same)
+        for row in same
+    }
     return [
         CheckinRow(
             name=row.member.name,
             at=row.checked_in_at,
             device_label=labels.get(row.checkin_device, "—"),
             shared=counts.get(row.checkin_device, 0) > 1,
+            browser=row.checkin_user_agent,
+            network=row.checkin_network,
+            same_browser=row.pk in hinted,
         )
         for row in checked
     ]

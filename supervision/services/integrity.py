@@ -498,7 +498,7 @@ def _shared_device_flags(meeting: Meeting) -> list[_Wanted]:
             kind=Flag.Kind.SHARED_DEVICE,
             message=(
                 _("同一台设备为 {count} 名党员扫码签到：{value}，可能存在代签到，请核实本人是否到会").format(
-                    count=shared.count, value="、".join(shared.names)
+                    count=shared.count, value=shared.listing
                 )
             ),
             score=shared.count,

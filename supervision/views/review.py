@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from meetings.deadlines import notice_problem
 from meetings.models import Attendance, Meeting, MeetingPolicy
 from meetings.services import attendance_summary
+from org.clock import date_label
 from org.forms import error_messages
 from org.models import Organization
 from org.paging import cached_count, page_without_total
@@ -111,6 +112,20 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
     comparisons = integrity.minutes_comparisons(meeting, flags)
     for f in flags:
         f.comparison = comparisons.get(f.pk)
+        f.outlines = selectors.match_outlines(f)
+        if f.outlines:
+            other = f.related_meeting
+            f.outline_sides = [
+                ("evidence", f.evidence, f.outlines["evidence"], _("本次会议的材料")),
+                (
+                    "related",
+                    f.related_evidence,
+                    f.outlines["related"],
+                    _("{branch} {date} 的材料").format(
+                        branch=other.branch.name if other else "", date=date_label(other.held_on) if other else ""
+                    ),
+                ),
+            ]
     per_item = selectors.flags_by_evidence(flags)
     can_review = user.has_perm(REVIEW, meeting)
     submitted = meeting.status == Meeting.Status.SUBMITTED

@@ -91,6 +91,24 @@ def test_a_speaker_recorded_as_on_leave_blocks_submission(branch, secretary, mem
     assert "第 1 项议题的发言人李党员登记为请假，请核对出席情况或发言记录。" in services.submission_problems(meeting)
 
 
+@pytest.mark.django_db
+def test_a_speaker_recorded_as_absent_blocks_submission_and_nothing_is_asked_of_them(branch, secretary, member):
+    items = [
+        services.AgendaItemData(title="学习文件", speeches=[services.SpeechData(speaker=member.member, points="好。")])
+    ]
+    meeting = held_meeting(branch, secretary, member, types=["theme_day"], items=items)
+    Meeting.objects.filter(pk=meeting.pk).update(recorder=secretary.member)  # the recorder must be there
+    services.attendance_record(meeting=meeting, user=secretary, now=NOW, entries={member.member.pk: "absent"})
+    meeting = Meeting.objects.get(pk=meeting.pk)
+
+    assert "第 1 项议题的发言人李党员登记为无故缺席，请核对出席情况或发言记录。" in services.submission_problems(
+        meeting
+    )
+    with pytest.raises(ValidationError):
+        services.meeting_submit(meeting=meeting, user=secretary, now=NOW)
+    assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.HELD
+
+
 # --- Deciding meetings record their resolutions --------------------------------------------------
 
 

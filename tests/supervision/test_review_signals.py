@@ -101,7 +101,7 @@ def test_one_device_checking_in_two_members_becomes_a_flag_counted_in_the_queue(
     integrity.meeting_checks(meeting=record, now=T_RETURN)  # a second run makes no second flag
 
     flag = Flag.objects.get(meeting=record, kind=Flag.Kind.SHARED_DEVICE)
-    assert flag.message.startswith("同一台设备为 2 名党员扫码签到：王书记、李党员")
+    assert flag.message.startswith("同一台设备为 2 名党员扫码签到：王书记（08:55）、李党员（08:56）")
     queue = client_for(client, supervisor).get(url("review_queue"), {"flags": "open"})
     assert [m.pk for m in queue.context["page"].object_list] == [record.pk]
     # Counted with the record's other open flag (no photo was uploaded).
