@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from meetings.models import Meeting
 
 # The meetings app's one-time form tokens (a second submit of a create form finds what the first made).
-from meetings.views.meetings import STALE_FORM, _claim_token, _issue_token, _spend_token
+from org import form_tokens
 from org.forms import attach_service_errors, error_messages
 from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 
@@ -129,13 +129,13 @@ def item_create(request):
             now = timezone.now()
             try:
                 with transaction.atomic():
-                    state, created_pk = _claim_token(request, token, CREATE_PURPOSE)
+                    state, created_pk = form_tokens.claim(request, token, CREATE_PURPOSE)
                     if state == "spent":
                         messages.info(request, _("该资料已经创建过，没有重复创建。"))
                         return redirect("study:item_detail", created_pk)
                     if state == "unknown":
-                        form.data["form_token"] = _issue_token(request, CREATE_PURPOSE)
-                        form.add_error(None, STALE_FORM)
+                        form.data["form_token"] = form_tokens.issue(request, CREATE_PURPOSE)
+                        form.add_error(None, form_tokens.STALE_FORM)
                     else:
                         fields = form.service_fields()
                         item = services.item_create(
@@ -143,13 +143,13 @@ def item_create(request):
                         )
                         # The file is checked and stored with the draft: a refused file saves nothing.
                         _attach(form, item, user=request.user, now=now)
-                        _spend_token(request, token, item.pk)
+                        form_tokens.spend(request, token, item.pk)
                         messages.success(request, _("草稿已保存。检查无误后请提交审核。"))
                         return redirect("study:item_detail", item.pk)
             except ValidationError as error:
                 attach_service_errors(form, error)
     else:
-        form = StudyItemForm(user=request.user, initial={"form_token": _issue_token(request, CREATE_PURPOSE)})
+        form = StudyItemForm(user=request.user, initial={"form_token": form_tokens.issue(request, CREATE_PURPOSE)})
     if not form.fields["organization"].queryset.exists():
         raise PermissionDenied
     return render(request, "study/item_form.html", {"form": form, "item": None})

@@ -7,12 +7,7 @@ to one service and redirects, or re-renders with the service's messages.
 
 from __future__ import annotations
 
-import uuid
-from importlib import import_module
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from org import form_tokens
 from org.forms import attach_service_errors, error_messages
 from org.models import Member, Organization
 from org.paging import page_without_total
@@ -84,56 +80,6 @@ def _group_only(request, branch_id: int) -> frozenset[int] | None:
     if branch_id in scope.committee_branch_ids:
         return None
     return scope.led_group_ids
-
-
-# --- One-time form tokens ------------------------------------------------------------
-#
-# A create form carries a token issued with the page. The first submit spends it and
-# remembers what it created; a second submit of the same form (double click, back
-# button, refresh) finds it spent and is sent to what the first one created. The user
-# row is locked while a token is checked and spent, and the session is saved inside
-# that transaction, so that a second request of a double click waits for the first
-# and then sees the token spent.
-
-TOKENS_KEY = "meetings_form_tokens"
-MAX_TOKENS = 30
-
-
-def _issue_token(request, purpose: str) -> str:
-    token = uuid.uuid4().hex
-    tokens = dict(request.session.get(TOKENS_KEY, {}))
-    tokens[token] = {"purpose": purpose, "result": None}
-    request.session[TOKENS_KEY] = dict(list(tokens.items())[-MAX_TOKENS:])
-    return token
-
-
-def _claim_token(request, token: str, purpose: str) -> tuple[str, int | None]:
-    """("fresh", None), ("spent", pk of what the first submit made) or ("unknown", None). Call inside atomic."""
-    user_model = get_user_model()
-    list(user_model.objects.select_for_update().filter(pk=request.user.pk).values_list("pk", flat=True))
-    stored = {}
-    if request.session.session_key:
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=request.session.session_key)
-        stored = store.load().get(TOKENS_KEY, {})
-    # What another request of this session spent wins over this request's older copy.
-    tokens = {**request.session.get(TOKENS_KEY, {}), **stored}
-    request.session[TOKENS_KEY] = tokens
-    entry = tokens.get(token)
-    if not token or entry is None or entry.get("purpose") != purpose:
-        return "unknown", None
-    if entry.get("result") is not None:
-        return "spent", entry["result"]
-    return "fresh", None
-
-
-def _spend_token(request, token: str, result: int) -> None:
-    tokens = dict(request.session.get(TOKENS_KEY, {}))
-    tokens[token] = {**tokens.get(token, {}), "result": result}
-    request.session[TOKENS_KEY] = tokens
-    request.session.save()
-
-
-STALE_FORM = "该表单已失效（可能打开时间过长或已在其他页面提交），请核对内容后再次提交。"
 
 
 # --- List ----------------------------------------------------------------------------
@@ -208,13 +154,13 @@ def meeting_create(request):
         if form.is_valid():
             token = form.cleaned_data["form_token"]
             with transaction.atomic():
-                state, created_pk = _claim_token(request, token, "meeting_create")
+                state, created_pk = form_tokens.claim(request, token, "meeting_create")
                 if state == "spent":
                     messages.info(request, "该会议已经创建过，没有重复创建。")
                     return redirect("meetings:meeting_detail", created_pk)
                 if state == "unknown":
-                    form.data["form_token"] = _issue_token(request, "meeting_create")
-                    form.add_error(None, STALE_FORM)
+                    form.data["form_token"] = form_tokens.issue(request, "meeting_create")
+                    form.add_error(None, form_tokens.STALE_FORM)
                 else:
                     try:
                         meeting = services.meeting_plan(
@@ -223,11 +169,11 @@ def meeting_create(request):
                     except ValidationError as error:
                         attach_service_errors(form, error)
                     else:
-                        _spend_token(request, token, meeting.pk)
+                        form_tokens.spend(request, token, meeting.pk)
                         messages.success(request, _plan_saved_message(meeting))
                         return redirect("meetings:meeting_detail", meeting.pk)
     else:
-        form = _plan_form(request, branch, initial={"form_token": _issue_token(request, "meeting_create")})
+        form = _plan_form(request, branch, initial={"form_token": form_tokens.issue(request, "meeting_create")})
     return render(request, "meetings/meeting_form.html", {"form": form, "branch": branch, "meeting": None})
 
 
@@ -604,20 +550,20 @@ def meeting_votes(request, pk: int):
             d = dict(form.cleaned_data)
             token = d.pop("form_token")
             with transaction.atomic():
-                state, _vote_pk = _claim_token(request, token, purpose)
+                state, _vote_pk = form_tokens.claim(request, token, purpose)
                 if state == "spent":
                     messages.info(request, "该表决已经记录过，没有重复记录。")
                     return redirect("meetings:meeting_votes", meeting.pk)
                 if state == "unknown":
-                    form.data["form_token"] = _issue_token(request, purpose)
-                    form.add_error(None, STALE_FORM)
+                    form.data["form_token"] = form_tokens.issue(request, purpose)
+                    form.add_error(None, form_tokens.STALE_FORM)
                 else:
                     try:
                         vote = services.vote_record(meeting=meeting, user=request.user, now=timezone.now(), **d)
                     except ValidationError as error:
                         attach_service_errors(form, error)
                     else:
-                        _spend_token(request, token, vote.pk)
+                        form_tokens.spend(request, token, vote.pk)
                         messages.success(
                             request,
                             _("表决“{motion}”已记录：{value}。").format(
@@ -628,7 +574,9 @@ def meeting_votes(request, pk: int):
     else:
         if refused := _refuse_locked(request, meeting):
             return refused
-        form = VoteForm(initial={"form_token": _issue_token(request, purpose)}, candidates=_vote_candidates(meeting))
+        form = VoteForm(
+            initial={"form_token": form_tokens.issue(request, purpose)}, candidates=_vote_candidates(meeting)
+        )
     rows = list(meeting.attendances.all())
     return render(
         request,
