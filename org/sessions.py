@@ -13,19 +13,25 @@ import time
 from django.conf import settings
 
 TOUCHED_KEY = "_touched"
-# Set on a request by ``no_session_touch``: the middleware then leaves the session as it is.
-NO_TOUCH_ATTR = "_sanhui_no_session_touch"
+# Set on a request by ``seldom_session_touch``: the middleware touches only a session this stale.
+SELDOM_ATTR = "_sanhui_seldom_session_touch"
 
 
-def no_session_touch(view):
-    """A view that must never write the session (a player's progress report every few seconds).
+def seldom_touch_seconds() -> int:
+    """A third of the idle expiry (10 minutes of 30): often enough to keep a session alive."""
+    return max(settings.SESSION_COOKIE_AGE // 3, settings.SESSION_TOUCH_SECONDS)
 
-    Its requests do not slide the idle expiry: the pages around it do.
+
+def seldom_session_touch(view):
+    """A view called every few seconds (a player's progress report) that must not write the
+    session on each call, yet is use: a member watching a 45-minute lesson without touching the
+    page must not be signed out at minute 30. Its requests re-save the session only when the
+    last touch is older than ``seldom_touch_seconds()``: one write per ten minutes of watching.
     """
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        setattr(request, NO_TOUCH_ATTR, True)
+        setattr(request, SELDOM_ATTR, True)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -40,11 +46,12 @@ class SlidingSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or getattr(request, NO_TOUCH_ATTR, False) or session.is_empty():
+        if session is None or session.is_empty():
             return response
         now = int(time.time())
+        every = seldom_touch_seconds() if getattr(request, SELDOM_ATTR, False) else settings.SESSION_TOUCH_SECONDS
         # A session being saved anyway (sign-in, a message) records the touch for free.
-        if session.modified or now - session.get(TOUCHED_KEY, 0) >= settings.SESSION_TOUCH_SECONDS:
+        if session.modified or now - session.get(TOUCHED_KEY, 0) >= every:
             session[TOUCHED_KEY] = now
         return response
 

@@ -1,9 +1,10 @@
 """Learning records on the web: the player's progress report, 已学 for documents, 我的学习, the 学时 ledgers.
 
 The progress report is the hot path (every ``StudyPolicy.heartbeat_seconds`` per watching
-member): a fixed handful of queries, no session write (``org.sessions.no_session_touch``), JSON
-in and out, CSRF-protected like every POST (the token travels in the ``X-CSRFToken`` header, or in
-the form body of a ``sendBeacon`` when the page is closing).
+member): a fixed handful of queries, a session write only once per ten minutes of watching
+(``org.sessions.seldom_session_touch``), JSON in and out, CSRF-protected like every POST (the
+token travels in the ``X-CSRFToken`` header, or in the form body of a ``sendBeacon`` when the page
+is closing).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bulletin.export_services import export_request
 from org.models import Member, Organization
 from org.scope import get_scope
-from org.sessions import no_session_touch
+from org.sessions import seldom_session_touch
 from org.throttle import throttle
 from org.xlsx import xlsx_response
 
@@ -111,7 +112,7 @@ def _next_url(request) -> str:
 
 
 @require_POST
-@no_session_touch
+@seldom_session_touch
 def heartbeat(request, pk: int):
     """A player's progress report: JSON {from, to, sent_at (ms since the epoch, the phone's clock)}."""
     if not request.user.is_authenticated:

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -230,18 +229,27 @@ def test_the_closing_page_reports_through_a_beacon_form_with_the_token(member, o
     assert _record(opened, member).last_position == 12
 
 
-def test_the_report_never_writes_the_session(client, member, opened):
-    c = client_for(client, member)
+def _session_writes_of_a_report(c, opened, *, touched_seconds_ago: int) -> list[str]:
+    at = T0 + dt.timedelta(seconds=15)
     session = c.session
-    session[TOUCHED_KEY] = 0  # touched long ago: any other request would re-save it now
+    session[TOUCHED_KEY] = int(at.timestamp()) - touched_seconds_ago
     session.save()
-    before = Session.objects.get(session_key=session.session_key)
     with CaptureQueriesContext(connection) as queries:
-        assert _post(c, opened, 0, 15, at=T0 + dt.timedelta(seconds=15)).status_code == 200
-    writes = [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
-    assert writes == []
-    after = Session.objects.get(session_key=session.session_key)
-    assert (after.session_data, after.expire_date) == (before.session_data, before.expire_date)
+        assert _post(c, opened, 0, 15, at=at).status_code == 200
+    return [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+def test_the_report_does_not_write_a_session_touched_less_than_ten_minutes_ago(client, member, opened):
+    # 9 min 59 s: any other page would re-save it (older than a minute); the report does not
+    c = client_for(client, member)
+    assert _session_writes_of_a_report(c, opened, touched_seconds_ago=599) == []
+
+
+def test_watching_keeps_the_session_alive_with_one_write_per_ten_minutes(client, member, opened):
+    # 30 minutes idle expiry: a lesson watched without touching the page must not sign out
+    c = client_for(client, member)
+    writes = _session_writes_of_a_report(c, opened, touched_seconds_ago=600)
+    assert len(writes) == 1
 
 
 def _long_record(item, user, intervals: int):
