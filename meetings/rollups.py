@@ -146,17 +146,19 @@ def schedule_refresh(branch_id: int | None) -> None:
     """
     if branch_id is None:
         return
-    _register_flush()
-    connection.__dict__["rollup_pending"].add(branch_id)
-
-
-def _register_flush() -> None:
-    """One callback per transaction: registered again after a flush (the ids were taken) or a
-    rollback (the callback was dropped)."""
-    waiting = "rollup_pending" in connection.__dict__ and any(entry[1] is _flush for entry in connection.run_on_commit)
-    connection.__dict__.setdefault("rollup_pending", set())
+    pending, waiting = _pending()
+    pending["branches"].add(branch_id)
     if not waiting:
         transaction.on_commit(_flush)
+
+
+def _pending() -> tuple[dict[str, set[int]], bool]:
+    """The ids waiting on the connection, and whether a callback already waits for them: one
+    callback per transaction, registered again after a flush (the ids were taken) or a rollback
+    (the callback was dropped). Outside a transaction the callback runs at once."""
+    waiting = "rollup_pending" in connection.__dict__ and any(entry[1] is _flush for entry in connection.run_on_commit)
+    pending = connection.__dict__.setdefault("rollup_pending", {"branches": set(), "meetings": set()})
+    return pending, waiting
 
 
 ALL = 0  # in the pending ids: every branch (a cadence rule changed)
@@ -167,15 +169,17 @@ def schedule_refresh_for_meeting(meeting_id: int | None) -> None:
     the meeting ids wait on the connection and become branch ids in one query at commit."""
     if meeting_id is None:
         return
-    _register_flush()
-    connection.__dict__.setdefault("rollup_pending_meetings", set()).add(meeting_id)
+    pending, waiting = _pending()
+    pending["meetings"].add(meeting_id)
+    if not waiting:
+        transaction.on_commit(_flush)
 
 
 def _flush() -> None:
-    meeting_ids = connection.__dict__.pop("rollup_pending_meetings", set())
-    ids = connection.__dict__.pop("rollup_pending", set())
-    if meeting_ids:
-        ids.update(Meeting.objects.filter(pk__in=meeting_ids).values_list("branch_id", flat=True))
+    pending = connection.__dict__.pop("rollup_pending", None) or {"branches": set(), "meetings": set()}
+    ids = set(pending["branches"])
+    if pending["meetings"]:
+        ids.update(Meeting.objects.filter(pk__in=pending["meetings"]).values_list("branch_id", flat=True))
     ids = sorted(ids)
     if ALL in ids:
         ids = None

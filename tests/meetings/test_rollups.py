@@ -95,7 +95,6 @@ def worker(monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(rollups.threading, "Thread", Now)
     # The seeding's own callback waits on the test's transaction, which never commits: drop it.
     connection.__dict__.pop("rollup_pending", None)
-    connection.__dict__.pop("rollup_pending_meetings", None)
     connection.run_on_commit = [e for e in connection.run_on_commit if e[1] is not rollups._flush]
     sent = []
 
