@@ -24,6 +24,7 @@ from supervision.models import SupervisionPolicy, evidence_storage
 from supervision.services.evidence import evidence_rejections
 
 from .models import Dispatch, Task, TaskEvent, TaskReport, TaskReportFile
+from .report_files import enqueue_report_files
 from .sources import report_problems
 
 
@@ -208,9 +209,10 @@ def task_report(*, task: Task, user, text: str, files: Iterable = (), now: dt.da
             if not changed:
                 raise ValidationError(_refused_because(task, NOT_OPEN_MESSAGE))
             report = TaskReport.objects.create(task=task, text=text, submitted_by=user, submitted_at=now, token=token)
-            TaskReportFile.objects.bulk_create(
+            saved = TaskReportFile.objects.bulk_create(
                 TaskReportFile(
                     report=report,
+                    kind=sniffed.kind,
                     original_name=PurePosixPath(str(upload.name or "file")).name[-255:],
                     content_type=sniffed.content_type,
                     size=size,
@@ -220,6 +222,8 @@ def task_report(*, task: Task, user, text: str, files: Iterable = (), now: dt.da
                 for (upload, sniffed, digest, size), name in zip(checked, stored, strict=True)
             )
             _after_flip(task, user=user, now=now, action=TaskEvent.Action.REPORTED, note=text[:200])
+            # The served copies are made by the worker once this commits (report_files.py).
+            enqueue_report_files([f.pk for f in saved])
     except BaseException:
         for name in stored:
             storage.delete(name)
