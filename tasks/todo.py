@@ -334,17 +334,17 @@ def _leave_row(request, *, now) -> dict:
 
 
 def _minutes_due(*, user, scope: Scope, now):
-    """Meetings begun and not yet filed whose record the user writes: the recorder
+    """Meetings whose minutes are due (``meetings.selectors.minutes_due``) whose record the user writes: the recorder
     (``org.rules.records_meeting``) or the branch's 书记/副书记 (told by the overdue sweep).
     The deadline is the stored ``Meeting.minutes_due_at`` (meetings/deadlines.py)."""
     if scope.member_id is None:
         return None
-    from meetings.models import Meeting
+    from meetings.selectors import minutes_due
 
     who = Q(recorder_id=scope.member_id) | Q(branch_id__in=scope.secretary_branch_ids)
     return (
-        Meeting.objects.filter(who, submitted_at__isnull=True, planned_start__lte=now)
-        .filter(status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD))
+        minutes_due(now=now)
+        .filter(who)
         .select_related("branch")
         .order_by("minutes_due_at", "pk")
     )
