@@ -311,6 +311,12 @@ def dispatch_send(
         recipients = list(Organization.objects.branches().alive_during(today, due_day).order_by("sort_order", "id"))
     else:
         recipients = sorted({o.pk: o for o in organizations}.values(), key=lambda o: (o.sort_order, o.pk))
+        # The form offers only these; a caller passing anything else is refused here too.
+        not_branches = [o.name for o in recipients if o.kind != Organization.Kind.BRANCH or not o.is_active]
+        if not_branches:
+            raise ValidationError(
+                {"organizations": [_("只能下发给现有的党支部：{names}。").format(names="、".join(not_branches))]}
+            )
     if not recipients:
         raise ValidationError({"organizations": [_("请至少选择一个支部。")]})
     role = route_to_post or Post.Role.SECRETARY
