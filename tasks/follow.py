@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from bulletin.services import notify
-
 from meetings.models import AgendaItem, Attendance, Meeting
 from org.clock import date_label, local_date, local_midnight
 

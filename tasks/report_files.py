@@ -26,7 +26,10 @@ SWEEP_BATCH = 50
 
 
 def enqueue_report_files(file_ids: list[int]) -> None:
-    """After the report's transaction commits, hand its files to the worker; a broker that is down leaves them to the sweep."""
+    """After the report's transaction commits, hand its files to the worker.
+
+    A broker that is down leaves them to the sweep (``report_files_process_stale``).
+    """
     from .tasks import process_report_file  # the tasks module imports this one
 
     def send() -> None:
@@ -57,18 +60,26 @@ def report_file_process(*, file_id: int, now: dt.datetime) -> bool:
     file = TaskReportFile.objects.filter(pk=file_id).first()
     if file is None:
         return False
-    mine = TaskReportFile.objects.filter(pk=file_id, status=TaskReportFile.Status.PROCESSING, lease_expires_at=held_until)
+    mine = TaskReportFile.objects.filter(
+        pk=file_id, status=TaskReportFile.Status.PROCESSING, lease_expires_at=held_until
+    )
     new_files: list[str] = []
     try:
         try:
             outcome = store_clean_copies(
-                original_name=file.stored, kind=file.kind, now=now, new_files=new_files, prefix=PREFIX,
+                original_name=file.stored,
+                kind=file.kind,
+                now=now,
+                new_files=new_files,
+                prefix=PREFIX,
                 label=f"task report file {file_id}",
             )
         except ProcessingFailed as failed:
             return bool(
                 mine.update(
-                    status=TaskReportFile.Status.FAILED, error=failed.message[:300], processed_at=now,
+                    status=TaskReportFile.Status.FAILED,
+                    error=failed.message[:300],
+                    processed_at=now,
                     lease_expires_at=None,
                 )
             )
@@ -94,12 +105,14 @@ def report_file_process(*, file_id: int, now: dt.datetime) -> bool:
 
 
 def report_files_process_stale(*, now: dt.datetime) -> int:
-    """Files still 处理中 whose task was lost (never claimed, reported more than STALE_AFTER ago) or whose lease ran out."""
+    """Files still 处理中 whose task was lost or whose worker died.
+
+    Lost: never claimed and reported more than ``STALE_AFTER`` ago; died: the lease ran out.
+    """
     ids = list(
         TaskReportFile.objects.filter(status=TaskReportFile.Status.PROCESSING)
         .filter(
-            Q(lease_expires_at__isnull=True, report__submitted_at__lte=now - STALE_AFTER)
-            | Q(lease_expires_at__lte=now)
+            Q(lease_expires_at__isnull=True, report__submitted_at__lte=now - STALE_AFTER) | Q(lease_expires_at__lte=now)
         )
         .order_by("id")
         .values_list("id", flat=True)[:SWEEP_BATCH]

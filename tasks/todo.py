@@ -119,7 +119,9 @@ def _keys(provider: Provider, qs: QuerySet) -> QuerySet:
         qs.order_by()
         .annotate(
             todo_kind=Value(provider.kind),
-            todo_nodue=Case(When(**{f"{provider.due}__isnull": False}, then=0), default=1) if provider.due else Value(1),
+            todo_nodue=Case(When(**{f"{provider.due}__isnull": False}, then=0), default=1)
+            if provider.due
+            else Value(1),
             todo_due=due,
         )
         .values_list("todo_kind", "pk", "todo_nodue", "todo_due")
@@ -342,12 +344,7 @@ def _minutes_due(*, user, scope: Scope, now):
     from meetings.selectors import minutes_due
 
     who = Q(recorder_id=scope.member_id) | Q(branch_id__in=scope.secretary_branch_ids)
-    return (
-        minutes_due(now=now)
-        .filter(who)
-        .select_related("branch")
-        .order_by("minutes_due_at", "pk")
-    )
+    return minutes_due(now=now).filter(who).select_related("branch").order_by("minutes_due_at", "pk")
 
 
 def _minutes_row(meeting, *, now) -> dict:

@@ -110,7 +110,9 @@ def test_a_decision_unmarked_before_submission_never_becomes_a_task(branch, secr
 def _recorded_on_the_10th(branch, secretary, member, due_on):
     # Held and recorded on 10 March, 20:00 at the mine.
     return record(
-        committee_meeting(branch, start=local(10, 17)), secretary, now=local(10, 20),
+        committee_meeting(branch, start=local(10, 17)),
+        secretary,
+        now=local(10, 20),
         items=[decision("整治隐患", member.member, due_on)],
     )
 
@@ -128,7 +130,9 @@ def test_a_decision_whose_day_ended_refuses_the_submission_in_chinese(branch, se
     meeting = _recorded_on_the_10th(branch, secretary, member, dt.date(2026, 3, 10))
     with pytest.raises(ValidationError) as caught:
         services.meeting_submit(meeting=meeting, user=secretary, now=submitted_at)
-    assert caught.value.messages == ["议定事项“整治隐患”：完成期限必须晚于现在。请修改议题中的责任人或落实期限后再提交。"]
+    assert caught.value.messages == [
+        "议定事项“整治隐患”：完成期限必须晚于现在。请修改议题中的责任人或落实期限后再提交。"
+    ]
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.HELD
     assert _withdrawn(meeting) == {}
 

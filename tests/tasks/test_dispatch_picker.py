@@ -49,7 +49,7 @@ def test_the_picker_groups_branches_by_general_branch_in_a_fixed_number_of_queri
     c.get(reverse("tasks:dispatch_create"))
     with django_assert_num_queries(QUERIES):
         html = c.get(reverse("tasks:dispatch_create")).content.decode()
-    assert 'data-branch-search' in html
+    assert "data-branch-search" in html
     assert html.count("data-branch-group") == 2
     assert html.index("机关党总支") < html.index("掘进0队党支部")
     assert "直属党委的支部" in html
@@ -62,7 +62,7 @@ QUERIES = 7
 
 
 def test_the_chosen_branches_get_the_task(client, work_dept, general_branch):
-    first, second, third = _branches(3, general_branch)
+    first, _second, third = _branches(3, general_branch)
     response = client_for(client, work_dept).post(
         reverse("tasks:dispatch_create"),
         {"title": "专项检查", "audience": "chosen", "organizations": [first.pk, third.pk], "due_date": _due()},

@@ -13,7 +13,7 @@ from tasks import tasks as worker
 from tasks.models import Task, TaskReport, TaskReportFile
 from tasks.report_files import report_file_process, report_files_process_stale
 from tasks.services import task_create, task_report
-from tests.supervision.conftest import GPS_PHOTOS, SAMPLES
+from tests.supervision.conftest import GPS_PHOTOS
 
 from ..conftest import client_for
 
