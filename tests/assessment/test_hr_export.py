@@ -11,6 +11,7 @@ from assessment.hr_export import HEADERS
 from assessment.models import MemberScore, Run
 from assessment.participation import member_scores_compute
 from org.models import Member, StaffRole
+from tests.bulletin.export_helpers import _exports_in_a_folder_of_the_test, exported  # noqa: F401
 from tests.conftest import client_for
 from tests.factories import BranchFactory, staff_user
 
@@ -44,7 +45,7 @@ def computed_run(db):
 
 
 def test_the_sheet_has_one_row_per_member_matching_the_stored_scores(computed_run, supervisor, client):
-    response = client_for(client, supervisor).get(reverse("assessment:hr_export", args=[computed_run.pk]))
+    response = exported(client_for(client, supervisor), reverse("assessment:hr_export", args=[computed_run.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,7 +76,7 @@ def test_a_member_without_meetings_has_an_empty_rate_cell(db, supervisor, client
     run = make_run()
     member_scores_compute(run=run, failing_branch_ids=set(), now=NOW)
 
-    rows = _sheet(client_for(client, supervisor).get(reverse("assessment:hr_export", args=[run.pk])))
+    rows = _sheet(exported(client_for(client, supervisor), reverse("assessment:hr_export", args=[run.pk])))
 
     assert rows[1][:4] == [branch.name, "赵六", "正式", 0]
     assert rows[1][10] is None
@@ -84,12 +85,12 @@ def test_a_member_without_meetings_has_an_empty_rate_cell(db, supervisor, client
 def test_the_committee_may_download_it_and_the_file_name_says_when_the_run_is_not_published(computed_run, client):
     committee = staff_user(username="committee", role=StaffRole.Role.COMMITTEE)
 
-    response = client_for(client, committee).get(reverse("assessment:hr_export", args=[computed_run.pk]))
+    response = exported(client_for(client, committee), reverse("assessment:hr_export", args=[computed_run.pk]))
 
     assert response.status_code == 200
     assert "%E6%9C%AA%E5%8F%91%E5%B8%83" in response["Content-Disposition"]  # 未发布
     Run.objects.filter(pk=computed_run.pk).update(status=Run.Status.PUBLISHED, published_at=NOW)
-    published = client.get(reverse("assessment:hr_export", args=[computed_run.pk]))
+    published = exported(client, reverse("assessment:hr_export", args=[computed_run.pk]))
     assert "%E6%9C%AA%E5%8F%91%E5%B8%83" not in published["Content-Disposition"]
 
 
