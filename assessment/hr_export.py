@@ -119,3 +119,53 @@ def write_hr_xlsx(rows: Iterable[HrRow], fileobj: IO[bytes], *, sheet_title: str
         )
     wb.save(fileobj)
     return count
+
+
+# --- As an export job (bulletin.exports), registered in ``AssessmentConfig.ready`` -----------
+
+HR_SHEET = "assessment.hr_sheet"
+
+
+def _parse_run(query) -> dict:
+    run_id = int(str(query["run"]))
+    if not Run.objects.filter(pk=run_id).exists():
+        raise ValueError(run_id)
+    return {"run": run_id}
+
+
+def _write_job(fileobj, parameters: dict, progress) -> int:
+    run = Run.objects.get(pk=parameters["run"])
+    total = MemberScore.objects.filter(run=run).count()
+    progress(0, total)
+
+    def counted(rows):
+        for done, row in enumerate(rows, start=1):
+            if done % 500 == 0:
+                progress(done, total)
+            yield row
+
+    return write_hr_xlsx(counted(hr_rows(run)), fileobj, sheet_title=_("{label}党员参与").format(label=run.label))
+
+
+def _filename(parameters: dict) -> str:
+    run = Run.objects.get(pk=parameters["run"])
+    draft = "" if run.is_locked else _("（未发布）")
+    return _("{label}党员参与（绩效）{draft}.xlsx").format(label=run.label, draft=draft)
+
+
+def register() -> None:
+    from django.urls import reverse
+
+    from bulletin import exports
+
+    exports.register(
+        exports.ExportKind(
+            kind=HR_SHEET,
+            label=_("党员参与（绩效）导出"),
+            write=_write_job,
+            allowed=lambda user, parameters: user.is_active and user.has_perm("assessment.export_hr"),
+            filename=_filename,
+            back_url=lambda parameters: reverse("assessment:run_detail", args=[parameters["run"]]),
+            parse=_parse_run,
+        )
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import secrets
 import tempfile
 import time
 
@@ -13,6 +14,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import exports
 from .models import ExportJob
@@ -20,6 +22,12 @@ from .services import notify
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 0.5
+FAILED_MESSAGE = _lazy("生成文件时出错，请稍后重新导出；如仍失败，请把编号 %(reference)s 告知系统管理员。")
+
+
+def failure_reference(job_id: int) -> str:
+    """What the page shows and the log line carries: the job and a random part, e.g. ``EXP-12-3fa9c2``."""
+    return f"EXP-{job_id}-{secrets.token_hex(3)}"
 
 
 def parameters_key(parameters: dict) -> str:
@@ -88,9 +96,12 @@ def export_run(*, job_id: int, now: dt.datetime) -> bool:
             rows = kind.write(tmp, job.parameters, progress)
             tmp.seek(0)
             job.file.save(filename, File(tmp), save=False)
-    except Exception as error:
-        log.exception("export job %s failed", job.pk)
-        return _fail(job, _("生成文件时出错：%(error)s") % {"error": str(error)[:200] or type(error).__name__}, now=now)
+    except Exception:
+        # The error's own text may be English or say too much: the page shows a fixed message and a
+        # reference, which the log line carries beside the traceback for the administrator.
+        reference = failure_reference(job.pk)
+        log.exception("export job %s failed, reference %s", job.pk, reference)
+        return _fail(job, FAILED_MESSAGE % {"reference": reference}, now=now)
 
     ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
         state=ExportJob.State.DONE,

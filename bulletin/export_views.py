@@ -3,13 +3,56 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
+
+from org.throttle import throttle
 
 from . import exports
+from .export_services import export_request, parameters_key
 from .models import ExportJob
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@throttle("export", methods=("POST",))
+def export_start(request, kind: str):
+    """Offer a mine-wide export: a GET shows what will be written and a button; only the POST queues the job.
+
+    A second POST while the same export (kind, parameters, user) is queued or running returns
+    that one. The kind's own check runs here, at the worker and at the download.
+    """
+    export = exports.get(kind)
+    if export is None:
+        raise Http404
+    try:
+        parameters = export.parse(request.POST if request.method == "POST" else request.GET)
+    except (ValueError, KeyError, TypeError) as bad:
+        raise Http404 from bad
+    if not export.allowed(request.user, parameters):
+        raise PermissionDenied
+    if request.method == "POST":
+        job, _created = export_request(kind=kind, parameters=parameters, user=request.user, now=timezone.now())
+        return redirect("bulletin:export_job", pk=job.pk)
+    running = ExportJob.objects.filter(
+        kind=kind,
+        parameters_key=parameters_key(parameters),
+        requested_by=request.user,
+        state__in=ExportJob.ACTIVE_STATES,
+    ).first()
+    return render(
+        request,
+        "bulletin/export_start.html",
+        {
+            "kind": export,
+            "parameters": parameters,
+            "filename": export.filename(parameters),
+            "running": running,
+            "back_url": export.back_url(parameters),
+        },
+    )
 
 
 def _get_export_job_for_user(request, pk: int) -> tuple[ExportJob, exports.ExportKind]:

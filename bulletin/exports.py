@@ -8,9 +8,12 @@ asks for it. The same check runs again when the file is downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 # write(fileobj, parameters, progress) -> rows written; progress(done, total) may be called
 # as often as the writer likes (the runner saves it at most a few times a second).
@@ -29,6 +32,15 @@ class ExportKind:
     filename: Callable[[dict], str]
     # the page the export is offered on (its name and kwargs), for the 返回 link
     back_url: Callable[[dict], str]
+    # parse(query) -> the job's parameters from the query string (or the start form's POST);
+    # raises ValueError on input it cannot read. The default keeps no parameters.
+    parse: Callable[[Mapping], dict] = lambda query: {}
+
+
+def start_url(kind: str, parameters: dict) -> str:
+    """The page that offers to start an export of ``kind`` (a GET shows a button; only its POST queues a job)."""
+    query = urlencode({k: v for k, v in parameters.items() if v not in ("", None, False)})
+    return reverse("bulletin:export_start", args=[kind]) + (f"?{query}" if query else "")
 
 
 _KINDS: dict[str, ExportKind] = {}

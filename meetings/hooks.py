@@ -11,6 +11,9 @@ Like ``panels``: the tasks app registers its callbacks at start-up (``TasksConfi
   of ``meeting`` ('' when they can); the rule itself lives in the app that owns tasks.
 - ``on_minutes_opened(meeting, member, now)``: a member who was on leave or absent opened
   the meeting's record (the 补学 reading).
+- ``on_decisions_withdrawn(meeting, item_ids, user, now)``: inside ``meeting_save_agenda``'s
+  transaction, before the items are rewritten: these agenda items were 议定事项 and are no
+  longer (un-marked, or deleted from the record).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ _on_submitted: list[Callable[..., None]] = []
 _agenda_prefill: list[Callable[..., list[str]]] = []
 _decision_checks: list[Callable[..., str]] = []
 _on_minutes_opened: list[Callable[..., None]] = []
+_on_decisions_withdrawn: list[Callable[..., None]] = []
 
 
 def _add(registry: list, fn):
@@ -46,6 +50,10 @@ def register_on_minutes_opened(fn: Callable[..., None]):
     return _add(_on_minutes_opened, fn)
 
 
+def register_on_decisions_withdrawn(fn: Callable[..., None]):
+    return _add(_on_decisions_withdrawn, fn)
+
+
 def submitted(*, meeting, user, now: dt.datetime) -> None:
     for fn in _on_submitted:
         fn(meeting=meeting, user=user, now=now)
@@ -68,3 +76,10 @@ def decision_problem(*, meeting, owner, due_on: dt.date | None, now: dt.datetime
 def minutes_opened(*, meeting, member, now: dt.datetime) -> None:
     for fn in _on_minutes_opened:
         fn(meeting=meeting, member=member, now=now)
+
+
+def decisions_withdrawn(*, meeting, item_ids: list[int], user, now: dt.datetime) -> None:
+    if not item_ids:
+        return
+    for fn in _on_decisions_withdrawn:
+        fn(meeting=meeting, item_ids=item_ids, user=user, now=now)

@@ -42,6 +42,7 @@ from org.texts import prefixed, quoted
 
 from .compliance import month_bucket
 from .models import Attendance, CadenceRule, Exemption, Meeting, MeetingPolicy, type_counts_for
+from .selectors import minutes_due
 
 # A meeting is reminded of during the 24 hours before it starts.
 EVE_WINDOW = dt.timedelta(hours=24)
@@ -313,12 +314,8 @@ def flag_overdue_minutes(*, now: dt.datetime, policy: MeetingPolicy | None = Non
     """
     policy = policy or MeetingPolicy.current()
     candidates = list(
-        Meeting.objects.filter(
-            minutes_due_at__lte=now,
-            submitted_at__isnull=True,
-            minutes_overdue_at__isnull=True,
-            status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD),
-        )
+        minutes_due(now=now)
+        .filter(minutes_due_at__lte=now, minutes_overdue_at__isnull=True)
         .annotate(held_at=Coalesce("actual_start", "planned_start"))
         .select_related("branch")
         .order_by("pk")

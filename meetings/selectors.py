@@ -104,6 +104,20 @@ def upcoming_meetings(branch: Organization, *, now: dt.datetime, limit: int = 3)
     )
 
 
+def minutes_due(*, now: dt.datetime) -> QuerySet[Meeting]:
+    """Meetings begun and not yet filed: their record is due (by the stored ``Meeting.minutes_due_at``).
+
+    The one spelling of "minutes due": 我的待办 (tasks/todo.py) lists these to their recorder and
+    the branch's 书记/副书记; the overdue sweep (``reminders.flag_overdue_minutes``) flags those past
+    ``minutes_due_at``. A record returned by the 督导组 is not in it (it has its own row and notice).
+    """
+    return Meeting.objects.filter(
+        submitted_at__isnull=True,
+        planned_start__lte=now,
+        status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+    )
+
+
 def records_awaiting_submission(branch: Organization, *, now: dt.datetime, limit: int = 5) -> list[Meeting]:
     """Meetings whose record the branch still owes: held or returned, or notified and already over."""
     return list(

@@ -566,6 +566,14 @@ def meeting_save_agenda(*, meeting: Meeting, items: Sequence[AgendaItemData], us
         raise ValidationError(errors)
     old = {a.pk: a for a in meeting.agenda_items.all()}
     kept = {item.pk for item in items if item.pk in old}
+    still_decisions = {item.pk for item in items if item.pk in old and item.is_decision}
+    # A 议定事项 un-marked or deleted: its follow-up (a task, in the tasks app) is withdrawn.
+    hooks.decisions_withdrawn(
+        meeting=meeting,
+        item_ids=[pk for pk, a in old.items() if a.is_decision and pk not in still_decisions],
+        user=user,
+        now=now,
+    )
     for pk, agenda_item in old.items():
         agenda_item.speeches.all().delete()
         if pk not in kept:

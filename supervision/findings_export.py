@@ -73,3 +73,76 @@ def write_findings_xlsx(rows: Iterable[ExportRow], fileobj: IO[bytes], *, sheet_
         )
     wb.save(fileobj)
     return count
+
+
+# --- The mine-wide ledger as an export job (bulletin.exports), registered in ``SupervisionConfig.ready`` ---
+
+FINDINGS = "supervision.findings"
+FILTERS = ("branch_name", "category", "severity", "status", "overdue", "year")
+
+
+def _filter_form(query):
+    from org.models import Organization
+
+    from .findings_forms import FindingFilterForm
+
+    return FindingFilterForm(query, branches=Organization.objects.branches())
+
+
+def parse_filters(query) -> dict:
+    """The ledger page's valid filters as strings (bad values dropped, as on the page); one branch is not mine-wide."""
+    values = _filter_form({k: query.get(k, "") for k in (*FILTERS, "branch")}).values()
+    if "branch" in values:
+        raise ValueError("one branch's ledger is a direct download")
+    return {k: ("1" if v is True else str(v)) for k, v in values.items()}
+
+
+def is_mine_wide(user, values: dict, *, mine: bool) -> bool:
+    """The ledger export of every branch (a job), as opposed to one branch's or one's own (direct)."""
+    from .selectors.findings import sees_all_findings
+
+    return not mine and "branch" not in values and sees_all_findings(user)
+
+
+def _write_job(fileobj, parameters: dict, progress) -> int:
+    from .models import Finding
+    from .selectors.findings import export_rows, filter_findings
+
+    now = timezone.now()
+    qs = filter_findings(Finding.objects.all(), now=now, **_filter_form(parameters).values())
+    total = qs.count()
+    progress(0, total)
+
+    def counted(rows):
+        for done, row in enumerate(rows, start=1):
+            if done % 500 == 0:
+                progress(done, total)
+            yield row
+
+    return write_findings_xlsx(counted(export_rows(qs, now=now)), fileobj)
+
+
+def _back_url(parameters: dict) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    return reverse("supervision:finding_list") + (f"?{urlencode(parameters)}" if parameters else "")
+
+
+def register() -> None:
+    from bulletin import exports
+
+    from .selectors.findings import sees_all_findings
+
+    exports.register(
+        exports.ExportKind(
+            kind=FINDINGS,
+            label=_("全矿问题整改台账导出"),
+            write=_write_job,
+            allowed=lambda user, parameters: user.is_active and sees_all_findings(user),
+            filename=lambda parameters: _("全矿问题整改台账.xlsx"),
+            back_url=_back_url,
+            parse=parse_filters,
+        )
+    )

@@ -19,6 +19,7 @@ class TasksConfig(AppConfig):
 
         hooks.register_decision_check(follow.decision_owner_problem)
         hooks.register_on_submitted(follow.create_decision_tasks)
+        hooks.register_on_decisions_withdrawn(follow.cancel_withdrawn_decisions)
         hooks.register_on_submitted(follow.create_makeup_tasks)
         hooks.register_agenda_prefill(follow.decisions_agenda_prefill)
         hooks.register_on_minutes_opened(follow.record_minutes_opened)

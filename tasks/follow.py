@@ -11,13 +11,15 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from bulletin.services import notify
 from meetings.models import AgendaItem, Attendance, Meeting
 from org.clock import date_label, local_date, local_midnight
 
 from .models import MakeupRule, MakeupSkip, MakeupStudy, Task
-from .services import owner_problem, task_create
+from .services import owner_problem, task_cancel, task_create
 from .states import task_progress
 
 # The meetings that decide (支委会, 党员大会): the same codes as meetings.services.RESOLUTION_TYPES.
@@ -75,6 +77,36 @@ def create_decision_tasks(*, meeting: Meeting, user, now: dt.datetime) -> list[T
                 ]
             ) from None
     return made
+
+
+WITHDRAWN_REASON = "议定事项已撤销"
+
+
+def cancel_withdrawn_decisions(*, meeting: Meeting, item_ids: list[int], user, now: dt.datetime) -> list[Task]:
+    """The tasks of 议定事项 un-marked or deleted from the record are cancelled (history kept), the owner told.
+
+    Only tasks still live; a finished one stays finished. The task keeps its row and timeline
+    (the agenda item's link turns empty if the item is deleted).
+    """
+    tasks = list(
+        Task.objects.filter(source=Task.Source.DECISION, meeting=meeting, agenda_item_id__in=item_ids)
+        .filter(status__in=Task.LIVE_STATUSES)
+        .select_related("owner__user")
+    )
+    for task in tasks:
+        task_cancel(task=task, user=user, reason=_(WITHDRAWN_REASON), now=now)
+        if task.owner.user_id:
+            notify(
+                recipients=[task.owner.user],
+                subject=_("任务已取消：{title}").format(title=task.title),
+                body=_("{date}会议的议定事项“{title}”已从会议记录中撤销，该任务已取消，无需再办理。").format(
+                    date=date_label(meeting.held_on), title=task.title
+                ),
+                url=reverse("tasks:detail", args=[task.pk]),
+                dedupe_key=f"task:{task.pk}:decision-withdrawn",
+                now=now,
+            )
+    return tasks
 
 
 def previous_decisions(meeting: Meeting) -> list[Task]:

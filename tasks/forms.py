@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from org.forms import CrispyForm
@@ -56,6 +57,45 @@ class HandOverForm(CrispyForm):
         self.fields["helpers"].queryset = candidates
 
 
+class BranchPicker(forms.Widget):
+    """Checkboxes of the branches, grouped by 党总支, with a search box (static/tasks/branch_picker.js).
+
+    At 1,000 branches Django's per-option widget templates cost more than the page; this renders
+    one template loop over a list read in one query. Without JS every group can still be opened
+    and ticked; the server checks the ids whatever is posted (``DispatchForm.organizations``).
+    """
+
+    template_name = "tasks/widgets/branch_picker.html"
+    allow_multiple_selected = True
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The project's templates (not the form renderer's app-only loaders) hold this one.
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        return getter(name) if getter else data.get(name)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = {str(v) for v in (value or [])}
+        groups: dict[int | None, dict] = {}
+        for branch in self.choices.queryset.select_related("parent").order_by(
+            "parent__sort_order", "parent_id", "sort_order", "id"
+        ):
+            parent = branch.parent
+            is_general = parent is not None and parent.kind == Organization.Kind.GENERAL_BRANCH
+            key = parent.pk if is_general else None
+            group = groups.setdefault(
+                key, {"name": parent.name if is_general else _("直属党委的支部"), "branches": [], "chosen": 0}
+            )
+            picked = str(branch.pk) in chosen
+            group["branches"].append({"pk": branch.pk, "name": branch.name, "checked": picked})
+            group["chosen"] += picked
+        context["widget"]["groups"] = list(groups.values())
+        return context
+
+
 class DispatchForm(CrispyForm):
     title = forms.CharField(label=_("任务名称"), max_length=200)
     description = forms.CharField(label=_("任务要求"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
@@ -64,7 +104,11 @@ class DispatchForm(CrispyForm):
         label=_("指定支部"),
         queryset=Organization.objects.branches().active().order_by("sort_order", "id"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=BranchPicker,
+        error_messages={
+            "invalid_choice": _("所选的支部 %(value)s 不存在或已撤销，不能下发。"),
+            "invalid_pk_value": _("“%(pk)s”不是有效的支部。"),
+        },
     )
     due_date = forms.DateField(label=_("完成期限（当日 24:00 前）"), widget=forms.DateInput(attrs={"type": "date"}))
     route_to_post = forms.ChoiceField(

@@ -24,6 +24,7 @@ from supervision.models import SupervisionPolicy, evidence_storage
 from supervision.services.evidence import evidence_rejections
 
 from .models import Dispatch, Task, TaskEvent, TaskReport, TaskReportFile
+from .report_files import enqueue_report_files
 from .sources import report_problems
 
 
@@ -208,9 +209,10 @@ def task_report(*, task: Task, user, text: str, files: Iterable = (), now: dt.da
             if not changed:
                 raise ValidationError(_refused_because(task, NOT_OPEN_MESSAGE))
             report = TaskReport.objects.create(task=task, text=text, submitted_by=user, submitted_at=now, token=token)
-            TaskReportFile.objects.bulk_create(
+            saved = TaskReportFile.objects.bulk_create(
                 TaskReportFile(
                     report=report,
+                    kind=sniffed.kind,
                     original_name=PurePosixPath(str(upload.name or "file")).name[-255:],
                     content_type=sniffed.content_type,
                     size=size,
@@ -220,6 +222,8 @@ def task_report(*, task: Task, user, text: str, files: Iterable = (), now: dt.da
                 for (upload, sniffed, digest, size), name in zip(checked, stored, strict=True)
             )
             _after_flip(task, user=user, now=now, action=TaskEvent.Action.REPORTED, note=text[:200])
+            # The served copies are made by the worker once this commits (report_files.py).
+            enqueue_report_files([f.pk for f in saved])
     except BaseException:
         for name in stored:
             storage.delete(name)
@@ -307,6 +311,12 @@ def dispatch_send(
         recipients = list(Organization.objects.branches().alive_during(today, due_day).order_by("sort_order", "id"))
     else:
         recipients = sorted({o.pk: o for o in organizations}.values(), key=lambda o: (o.sort_order, o.pk))
+        # The form offers only these; a caller passing anything else is refused here too.
+        not_branches = [o.name for o in recipients if o.kind != Organization.Kind.BRANCH or not o.is_active]
+        if not_branches:
+            raise ValidationError(
+                {"organizations": [_("只能下发给现有的党支部：{names}。").format(names="、".join(not_branches))]}
+            )
     if not recipients:
         raise ValidationError({"organizations": [_("请至少选择一个支部。")]})
     role = route_to_post or Post.Role.SECRETARY

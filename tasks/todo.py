@@ -23,16 +23,18 @@ from operator import add
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from org.clock import deadline_text
+from org.paging import PageWithoutTotal, page_without_total
 from org.scope import Scope, get_scope
 
 from .models import Task
 
 CACHE_SECONDS = 60
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Provider:
     queryset: Callable[..., QuerySet | None]
     # (obj, now) -> dict(title=, organization=, due_at=, state=, url=)
     row: Callable[..., dict]
+    # the field path of the row's deadline in ``queryset`` (the ``due_at`` its row gives), or None
+    due: str | None = None
 
 
 _providers: dict[str, Provider] = {}
@@ -90,25 +94,82 @@ def _sort_key(row: Row):
     return (row.due_at is None, row.due_at or dt.datetime.min.replace(tzinfo=dt.UTC), row.title)
 
 
+def _row(provider: Provider, obj, *, now: dt.datetime) -> Row:
+    data = provider.row(obj, now=now)
+    due = data.get("due_at")
+    return Row(kind=provider.kind, kind_label=str(provider.label), overdue=due is not None and due <= now, **data)
+
+
 def rows_for(user, *, now: dt.datetime, kind: str | None = None) -> list[Row]:
     """Everything waiting for ``user``: one query per provider that applies, earliest deadline first."""
-    rows: list[Row] = []
-    for provider, qs in _querysets(user, now=now):
-        if kind and provider.kind != kind:
-            continue
-        for obj in qs:
-            data = provider.row(obj, now=now)
-            due = data.get("due_at")
-            rows.append(
-                Row(
-                    kind=provider.kind,
-                    kind_label=str(provider.label),
-                    overdue=due is not None and due <= now,
-                    **data,
-                )
-            )
+    rows = [
+        _row(provider, obj, now=now)
+        for provider, qs in _querysets(user, now=now)
+        if not kind or provider.kind == kind
+        for obj in qs
+    ]
     rows.sort(key=_sort_key)
     return rows
+
+
+def _keys(provider: Provider, qs: QuerySet) -> QuerySet:
+    """(kind, pk, no deadline?, deadline) of each row: the columns the page is ordered and cut by, in SQL."""
+    due = F(provider.due) if provider.due else Value(None, output_field=DateTimeField())
+    return (
+        qs.order_by()
+        .annotate(
+            todo_kind=Value(provider.kind),
+            todo_nodue=Case(When(**{f"{provider.due}__isnull": False}, then=0), default=1)
+            if provider.due
+            else Value(1),
+            todo_due=due,
+        )
+        .values_list("todo_kind", "pk", "todo_nodue", "todo_due")
+    )
+
+
+def page_for(user, *, now: dt.datetime, page=None, kind: str | None = None, per_page: int = PAGE_SIZE):
+    """One page of ``rows_for`` (the same order, cut in SQL) and no total; a fixed number of queries.
+
+    One query (a UNION of every applicable provider's keys, ordered by the deadline, rows without
+    one last) picks the page; then each applicable provider loads its rows of the page, also when it
+    has none there, so that the count never depends on which kinds a page happens to hold.
+    """
+    sets = [(p, qs) for p, qs in _querysets(user, now=now) if not kind or p.kind == kind]
+    if not sets:
+        return page_without_total([], page, per_page)
+    keys = [_keys(p, qs) for p, qs in sets]
+    union = keys[0].union(*keys[1:], all=True) if len(keys) > 1 else keys[0]
+    cut = page_without_total(union.order_by("todo_nodue", "todo_due", "todo_kind", "pk"), page, per_page)
+    order = {(k, pk): i for i, (k, pk, _nodue, _due) in enumerate(cut.object_list)}
+    rows: list[tuple[int, Row]] = []
+    for provider, qs in sets:
+        ids = [pk for k, pk in order if k == provider.kind]
+        # pk 0 never exists: an empty page of this kind is still one (empty) query, not none.
+        for obj in qs.filter(pk__in=ids or [0]):
+            rows.append((order[(provider.kind, obj.pk)], _row(provider, obj, now=now)))
+    rows.sort(key=lambda pair: pair[0])
+    return PageWithoutTotal(
+        object_list=[row for _i, row in rows], number=cut.number, has_next=cut.has_next, paginator=cut.paginator
+    )
+
+
+def counts_by_kind(user, *, now: dt.datetime) -> tuple[dict[str, int], int]:
+    """(how many rows each applicable provider has, kinds with none left out; how many are overdue), one statement.
+
+    Overdue is the page's mark: a deadline at or before ``now``.
+    """
+    sets = _querysets(user, now=now)
+    if not sets:
+        return {}, 0
+    columns = []
+    for provider, qs in sets:
+        columns.append(_Count(qs.order_by().values("pk")))
+        late = qs.filter(**{f"{provider.due}__lte": now}) if provider.due else qs.none()
+        columns.append(_Count(late.order_by().values("pk")) if provider.due else Value(0))
+    row = get_user_model().objects.filter(pk=user.pk).values_list(*columns).first() or (0,) * len(columns)
+    counts = {p.kind: row[2 * i] for i, (p, _qs) in enumerate(sets) if row[2 * i]}
+    return counts, sum(row[2 * i + 1] or 0 for i in range(len(sets)))
 
 
 class _Count(Subquery):
@@ -238,9 +299,9 @@ def _report_row(task: Task, *, now) -> dict:
     return {**_task_row(task, now=now), "state": _("{name} 已提交，待验收").format(name=task.owner.name)}
 
 
-register(Provider("task", _("任务"), _my_tasks, _task_row))
-register(Provider("makeup", _("补学"), _my_makeups, _task_row))
-register(Provider("report", _("待验收"), _reports, _report_row))
+register(Provider("task", _("任务"), _my_tasks, _task_row, due="due_at"))
+register(Provider("makeup", _("补学"), _my_makeups, _task_row, due="due_at"))
+register(Provider("report", _("待验收"), _reports, _report_row, due="due_at"))
 
 
 # Meetings (meetings is below tasks)
@@ -275,20 +336,15 @@ def _leave_row(request, *, now) -> dict:
 
 
 def _minutes_due(*, user, scope: Scope, now):
-    """Meetings begun and not yet filed whose record the user writes: the recorder
+    """Meetings whose minutes are due (``meetings.selectors.minutes_due``) whose record the user writes: the recorder
     (``org.rules.records_meeting``) or the branch's 书记/副书记 (told by the overdue sweep).
     The deadline is the stored ``Meeting.minutes_due_at`` (meetings/deadlines.py)."""
     if scope.member_id is None:
         return None
-    from meetings.models import Meeting
+    from meetings.selectors import minutes_due
 
     who = Q(recorder_id=scope.member_id) | Q(branch_id__in=scope.secretary_branch_ids)
-    return (
-        Meeting.objects.filter(who, submitted_at__isnull=True, planned_start__lte=now)
-        .filter(status__in=(Meeting.Status.NOTIFIED, Meeting.Status.HELD))
-        .select_related("branch")
-        .order_by("minutes_due_at", "pk")
-    )
+    return minutes_due(now=now).filter(who).select_related("branch").order_by("minutes_due_at", "pk")
 
 
 def _minutes_row(meeting, *, now) -> dict:
@@ -325,8 +381,8 @@ def _returned_row(meeting, *, now) -> dict:
     }
 
 
-register(Provider("leave", _("请假审批"), _leave_requests, _leave_row))
-register(Provider("minutes", _("会议记录"), _minutes_due, _minutes_row))
+register(Provider("leave", _("请假审批"), _leave_requests, _leave_row, due="meeting__planned_start"))
+register(Provider("minutes", _("会议记录"), _minutes_due, _minutes_row, due="minutes_due_at"))
 register(Provider("returned", _("退回修改"), _returned, _returned_row))
 
 
@@ -401,6 +457,6 @@ def _attestation_row(attestation, *, now) -> dict:
     }
 
 
-register(Provider("rectification", _("整改"), _rectifications, _rectification_row))
-register(Provider("attestation", _("发言确认"), _attestations, _attestation_row))
+register(Provider("rectification", _("整改"), _rectifications, _rectification_row, due="due_at"))
+register(Provider("attestation", _("发言确认"), _attestations, _attestation_row, due="due_at"))
 register(Provider("review", _("记录审核"), _review, _review_row))

@@ -171,23 +171,39 @@ def task_hand_over(request, pk: int):
     )
 
 
-@login_required
-def report_file(request, pk: int):
-    """A report's file, to those who may see its task (never a public URL)."""
+def _serve_report_file(request, pk: int, *, thumbnail: bool):
+    """A report's processed copy, to those who may see its task (never a public URL, never the original).
+
+    The original keeps the camera's metadata (GPS included) and is not served; while the worker
+    has not made the copy (处理中) or could not (处理失败) there is nothing to serve.
+    """
     file = get_object_or_404(TaskReportFile.objects.select_related("report__task"), pk=pk)
     if not request.user.has_perm("tasks.view_task", file.report.task):
         raise Http404
+    name = file.thumbnail if thumbnail else file.display
+    if file.status != TaskReportFile.Status.READY or not name:
+        raise Http404
     try:
-        fh = evidence_storage().open(file.stored, "rb")
+        fh = evidence_storage().open(name, "rb")
     except FileNotFoundError as missing:
         raise Http404 from missing
-    inline = file.content_type.startswith(("image/", "video/")) or file.content_type == "application/pdf"
-    response = FileResponse(
-        fh, as_attachment=not inline, filename=PurePosixPath(file.original_name).name, content_type=file.content_type
-    )
+    content_type = "image/jpeg" if thumbnail else (file.display_type or file.content_type)
+    inline = content_type.startswith(("image/", "video/")) or content_type == "application/pdf"
+    filename = PurePosixPath(file.original_name).stem + PurePosixPath(name).suffix
+    response = FileResponse(fh, as_attachment=not inline, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@login_required
+def report_file(request, pk: int):
+    return _serve_report_file(request, pk, thumbnail=False)
+
+
+@login_required
+def report_file_thumbnail(request, pk: int):
+    return _serve_report_file(request, pk, thumbnail=True)
 
 
 # --- Dispatch --------------------------------------------------------------------------
@@ -262,6 +278,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", task_cancel, name="cancel"),
     path("<int:pk>/hand-over/", task_hand_over, name="hand_over"),
     path("files/<int:pk>/", report_file, name="report_file"),
+    path("files/<int:pk>/thumbnail/", report_file_thumbnail, name="report_file_thumbnail"),
     path("dispatch/new/", dispatch_create, name="dispatch_create"),
     path("dispatch/<int:pk>/", dispatch_detail, name="dispatch_detail"),
     path("dispatch/", dispatch_matrix, name="dispatch_matrix"),

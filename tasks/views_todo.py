@@ -13,25 +13,30 @@ from . import todo
 @login_required
 @require_GET
 def index(request):
-    """Every provider's rows, earliest deadline first; ``?kind=`` keeps one kind. A fixed number of queries."""
+    """One page (``todo.PAGE_SIZE`` rows) of every provider's rows, earliest deadline first; ``?kind=`` keeps one kind.
+
+    A fixed number of queries: the counts per kind (one statement), the page's keys (one UNION)
+    and one query per applicable provider, however many rows and whichever page.
+    """
     now = timezone.now()
-    rows = todo.rows_for(request.user, now=now)
-    todo.remember_count(request.user, len(rows))  # the navbar shows the number counted here
-    kinds: dict[str, dict] = {}
-    for row in rows:
-        kinds.setdefault(row.kind, {"kind": row.kind, "label": row.kind_label, "n": 0})["n"] += 1
+    counts, overdue = todo.counts_by_kind(request.user, now=now)
+    total = sum(counts.values())
+    todo.remember_count(request.user, total)  # the navbar shows the number counted here
+    labels = {p.kind: p.label for p in todo.providers()}
+    kinds = [{"kind": k, "label": labels[k], "n": n} for k, n in counts.items()]
     kind = request.GET.get("kind", "")
-    if kind not in kinds:
+    if kind not in counts:
         kind = ""
-    shown = [r for r in rows if r.kind == kind] if kind else rows
+    page = todo.page_for(request.user, now=now, page=request.GET.get("page"), kind=kind or None)
     return render(
         request,
         "tasks/todo.html",
         {
-            "rows": shown,
-            "total": len(rows),
-            "kinds": list(kinds.values()),
+            "rows": page.object_list,
+            "page_obj": page,
+            "total": total,
+            "kinds": kinds,
             "kind": kind,
-            "overdue_count": sum(1 for r in rows if r.overdue),
+            "overdue_count": overdue,
         },
     )

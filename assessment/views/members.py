@@ -21,11 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from bulletin import exports
 from org.clock import month_number, month_start
 from org.models import Member, Organization
 from org.scope import get_scope
-from org.throttle import throttle
-from org.xlsx import xlsx_response
 
 from .. import hr_export
 from ..models import BranchScore, Run
@@ -160,19 +159,16 @@ def branch_members(request, run_pk: int, branch_pk: int):
 
 @login_required
 @require_GET
-@throttle("export")
 def hr_export_xlsx(request, pk: int):
-    """Every member's participation in a run, one row each, for HR's performance bonus (绩效)."""
+    """Every member's participation in a run, one row each, for HR's performance bonus (绩效): an export job.
+
+    Mine-wide (every member of the run), so it is written by the worker: this leads to the page
+    whose button queues it (a GET never does).
+    """
     if not request.user.has_perm("assessment.export_hr"):
         raise PermissionDenied
     run = get_object_or_404(Run, pk=pk)
-    draft = "" if run.is_locked else _("（未发布）")
-    return xlsx_response(
-        lambda f: hr_export.write_hr_xlsx(
-            hr_export.hr_rows(run), f, sheet_title=_("{label}党员参与").format(label=run.label)
-        ),
-        filename=_("{label}党员参与（绩效）{draft}.xlsx").format(label=run.label, draft=draft),
-    )
+    return redirect(exports.start_url(hr_export.HR_SHEET, {"run": run.pk}))
 
 
 # --- Participation trend ----------------------------------------------------------------------

@@ -22,9 +22,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bulletin import exports
 from org.forms import attach_service_errors
 from org.models import Organization
-from org.xlsx import xlsx_response
 
 from ..compliance import (
     MONTHS_IN,
@@ -37,7 +37,7 @@ from ..compliance import (
     period_label,
     periods_in,
 )
-from ..compliance_export import write_matrix_xlsx
+from ..exports import COMPLIANCE_MATRIX
 from ..matrix import Column, matrix_branches, matrix_columns, matrix_outcomes, problem_branch_ids, year_compliance
 from ..models import CadenceRule, Meeting
 
@@ -213,17 +213,21 @@ def _without_page(params) -> str:
 @login_required
 @require_GET
 def compliance_matrix_xlsx(request):
-    """The whole matrix (every branch the filters keep, not one page) as an Excel sheet."""
+    """The whole matrix (every branch the filters keep, not one page) as an Excel sheet: an export job.
+
+    At 1,000 branches the sheet takes long: this leads to the page whose button queues the job
+    (a GET never does); one branch's year (``branch_compliance``) is read on its page.
+    """
     if not request.user.has_perm("meetings.view_compliance_all"):
         raise PermissionDenied
-    now = timezone.now()
-    year = _matrix_year(request, timezone.localdate(now))
+    year = _matrix_year(request, timezone.localdate())
     general_branches = list(Organization.objects.filter(kind=Organization.Kind.GENERAL_BRANCH, is_active=True))
     chosen, query, problems_only = _matrix_filters(request, general_branches)
-    branches = matrix_branches(year=year, general_branch_id=int(chosen) if chosen else None, query=query)
-    return xlsx_response(
-        lambda f: write_matrix_xlsx(f, branches=branches, year=year, problems_only=problems_only, now=now),
-        filename=_("{year}年三会一课落实情况.xlsx").format(year=year),
+    return redirect(
+        exports.start_url(
+            COMPLIANCE_MATRIX,
+            {"year": year, "general_branch": chosen, "q": query, "problems": "1" if problems_only else ""},
+        )
     )
 
 

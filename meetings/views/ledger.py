@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from bulletin.export_services import export_request
+from bulletin import exports
 from org.models import Organization
 from org.throttle import throttle
 from org.xlsx import xlsx_response
@@ -80,16 +80,17 @@ def branch_ledger_xlsx(request, pk: int, year: int):
 def mine_ledger_xlsx(request, year: int):
     """Every branch's meetings of one year in one sheet, for the 党委's supervisors: made by the worker.
 
-    At a group's 1,000 branches the sheet takes tens of seconds, so the request only queues the
-    job (or finds the one already running) and shows its progress page; the file is linked from
-    the inbox when ready. A branch's own ledger (``branch_ledger_xlsx``) stays direct.
+    At a group's 1,000 branches the sheet takes tens of seconds, so it is a job: this link leads
+    to the page whose button queues it (or finds the one already running) and then shows its
+    progress; the file is linked from the inbox when ready. A branch's own ledger
+    (``branch_ledger_xlsx``) stays direct.
     """
     _check_year(year)
     # Without an object the rule grants only those who see all branches.
     if not request.user.has_perm("meetings.export_ledger"):
         raise PermissionDenied
-    job, _created = export_request(kind=MINE_LEDGER, parameters={"year": year}, user=request.user, now=timezone.now())
-    return redirect("bulletin:export_job", pk=job.pk)
+    # A GET never queues a job: the start page's button POSTs (bulletin.export_views.export_start).
+    return redirect(exports.start_url(MINE_LEDGER, {"year": year}))
 
 
 @login_required

@@ -428,12 +428,55 @@ def _video_outcome(src, extension: str, scratch: contextlib.ExitStack) -> _Outco
     )
 
 
-def _store(outcome: _Outcome, *, stem: str, now: dt.datetime, new_files: list[str]) -> None:
+def _store(outcome: _Outcome, *, stem: str, now: dt.datetime, new_files: list[str], prefix: str = "") -> None:
     storage = evidence_storage()
     for field_name, (folder, extension, content) in outcome.files.items():
-        name = storage.save(_storage_name(folder, now, stem, extension), content)
+        name = storage.save(_storage_name(f"{prefix}{folder}", now, stem, extension), content)
         new_files.append(name)
         outcome.fields[field_name] = name
+
+
+class ProcessingFailed(Exception):
+    """A file the worker cannot make a clean copy of; ``message`` is the Chinese text shown on the page."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def store_clean_copies(
+    *, original_name: str, kind: str, now: dt.datetime, new_files: list[str], prefix: str = "", label: str = ""
+) -> _Outcome:
+    """Make and store the served copy (re-encoded, no metadata) and thumbnail of one stored original.
+
+    The one processing pipeline: meeting evidence and task report files both call it. ``kind``
+    is an ``Evidence.Kind`` (a PDF is served as uploaded: checked at upload, it carries no
+    camera position). The names of the files stored are appended to ``new_files`` as they are
+    written, so that the caller can delete them if its finish fails. A damaged file raises
+    ``ProcessingFailed`` with a Chinese message; storage and database errors propagate.
+    """
+    policy = SupervisionPolicy.current()
+    original = PurePosixPath(original_name)
+    with contextlib.ExitStack() as scratch:
+        try:
+            src = scratch.enter_context(_local_original(evidence_storage(), original_name))
+        except FileNotFoundError as missing:
+            raise ProcessingFailed(ORIGINAL_MISSING_MESSAGE) from missing
+        try:
+            if kind == Evidence.Kind.IMAGE:
+                outcome = _image_outcome(src, policy)
+            elif kind == Evidence.Kind.VIDEO:
+                outcome = _video_outcome(src, original.suffix, scratch)
+            else:
+                outcome = _Outcome(fields={"file": original_name})
+        except imaging.UploadRejected as rejected:
+            raise ProcessingFailed(rejected.message) from rejected
+        except Exception as error:
+            # Decoders raise many kinds of errors on damaged input; storage is not touched in here.
+            logger.warning("%s could not be processed", label or original_name, exc_info=True)
+            raise ProcessingFailed(PROCESSING_FAILED_MESSAGE) from error
+        _store(outcome, stem=original.stem, now=now, new_files=new_files, prefix=prefix)
+    return outcome
 
 
 def evidence_process(*, evidence_id: int, now: dt.datetime, clock: Callable[[], dt.datetime] | None = None) -> bool:
@@ -464,31 +507,14 @@ def _process_claimed(ev: Evidence, *, now, held_until, finished, keeper: _LeaseK
         # The keeper is stopped first, so the token it holds cannot change under the finish.
         return held_until if keeper is None else keeper.stop()
 
-    evidence_id = ev.pk
-    original = PurePosixPath(ev.original.name)
-    policy = SupervisionPolicy.current()
     new_files: list[str] = []
     try:
-        with contextlib.ExitStack() as scratch:
-            try:
-                src = scratch.enter_context(_local_original(evidence_storage(), ev.original.name))
-            except FileNotFoundError:
-                return _finish_failed(ev, held_until=token(), at=finished(), error=ORIGINAL_MISSING_MESSAGE)
-            try:
-                if ev.kind == Evidence.Kind.IMAGE:
-                    outcome = _image_outcome(src, policy)
-                elif ev.kind == Evidence.Kind.VIDEO:
-                    outcome = _video_outcome(src, original.suffix, scratch)
-                else:
-                    # A PDF is served as uploaded: checked at upload, it carries no camera position.
-                    outcome = _Outcome(fields={"file": ev.original.name})
-            except imaging.UploadRejected as rejected:
-                return _finish_failed(ev, held_until=token(), at=finished(), error=rejected.message)
-            except Exception:
-                # Decoders raise many kinds of errors on damaged input; storage is not touched in here.
-                logger.warning("evidence %s could not be processed", evidence_id, exc_info=True)
-                return _finish_failed(ev, held_until=token(), at=finished(), error=PROCESSING_FAILED_MESSAGE)
-            _store(outcome, stem=original.stem, now=now, new_files=new_files)
+        try:
+            outcome = store_clean_copies(
+                original_name=ev.original.name, kind=ev.kind, now=now, new_files=new_files, label=f"evidence {ev.pk}"
+            )
+        except ProcessingFailed as failed:
+            return _finish_failed(ev, held_until=token(), at=finished(), error=failed.message)
         done = _finish_ready(ev, held_until=token(), at=finished(), outcome=outcome)
     except BaseException:
         _delete_files(new_files)
@@ -592,6 +618,10 @@ def _delete_files(names: Iterable[str]) -> None:
             storage.delete(name)
         except Exception:
             logger.exception("could not delete evidence file %s", name)
+
+
+# Public for the other users of ``store_clean_copies`` (task report files).
+delete_stored_files = _delete_files
 
 
 @receiver(post_delete, sender=Evidence, dispatch_uid="supervision_evidence_delete_files")

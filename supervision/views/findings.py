@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from bulletin import exports
 from org.clock import add_months, local_midnight
 from org.forms import attach_service_errors
 from org.models import Organization, Post
@@ -168,8 +169,15 @@ def my_rectifications(request):
 @require_GET
 @throttle("export")
 def finding_export(request):
-    """The ledger with the page's filters as .xlsx, written to a temporary file and streamed."""
-    context = _ledger_context(request, mine=request.GET.get("mine") == "1")
+    """The ledger with the page's filters as .xlsx, written to a temporary file and streamed.
+
+    One branch's (or one's own) ledger is direct; every branch's is an export job.
+    """
+    mine = request.GET.get("mine") == "1"
+    context = _ledger_context(request, mine=mine)
+    if findings_export.is_mine_wide(request.user, context["form"].values(), mine=mine):
+        # Every branch's findings: written by the worker. A GET never queues it: the start page's button does.
+        return redirect(exports.start_url(findings_export.FINDINGS, findings_export.parse_filters(request.GET)))
     rows = selectors.export_rows(context["queryset"], now=context["now"])
     filename = _("问题整改台账{localtime:%Y%m%d}.xlsx").format(localtime=timezone.localtime(context["now"]))
     return xlsx_response(lambda f: findings_export.write_findings_xlsx(rows, f), filename=filename)

@@ -83,22 +83,53 @@ def _report_file_name(instance, filename):
 
 
 class TaskReportFile(models.Model):
-    """A file of a report, checked by content like meeting evidence and kept in the evidence storage."""
+    """A file of a report, checked by content like meeting evidence and kept in the evidence storage.
+
+    ``stored`` is the original as uploaded (a photo keeps its EXIF, GPS included) and is never
+    served; the worker makes ``display`` (re-encoded without metadata) and ``thumbnail`` through
+    the evidence pipeline (``supervision.services.evidence.store_clean_copies``), and only then
+    is the file 可用. A file the worker cannot read turns 处理失败 with a Chinese message; the
+    report, its text and the original are kept.
+    """
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("处理中")
+        READY = "ready", _("可用")
+        FAILED = "failed", _("处理失败")
 
     report = models.ForeignKey(TaskReport, verbose_name=_("办理情况"), on_delete=models.CASCADE, related_name="files")
     original_name = models.CharField(_("文件名"), max_length=255)
     content_type = models.CharField(_("文件类型"), max_length=100)
+    kind = models.CharField(_("类别"), max_length=10, default="image")
     size = models.PositiveBigIntegerField(_("大小"))
     sha256 = models.CharField(_("校验值"), max_length=64)
     stored = models.CharField(_("存储位置"), max_length=255)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    display = models.CharField(_("展示文件"), max_length=255, blank=True)
+    display_type = models.CharField(_("展示文件类型"), max_length=100, blank=True)
+    thumbnail = models.CharField(_("缩略图"), max_length=255, blank=True)
+    error = models.CharField(_("处理失败原因"), max_length=300, blank=True)
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("处理租约到期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("办理情况附件")
         verbose_name_plural = _("办理情况附件")
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="processing"),
+                name="tasks_reportfile_processing",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class TaskPolicy(models.Model):

@@ -2,6 +2,7 @@
 served only to the requester while the page's check still passes, deleted when expired."""
 
 import datetime as dt
+import re
 from io import BytesIO
 
 import pytest
@@ -13,6 +14,7 @@ from bulletin import export_services, exports, tasks
 from bulletin.models import ExportJob, Notification
 from meetings.exports import MINE_LEDGER
 from org.models import StaffRole
+from tests.bulletin.export_helpers import request_job
 from tests.conftest import client_for
 from tests.factories import MeetingFactory
 
@@ -31,9 +33,7 @@ def _exports_in_a_folder_of_the_test(settings, tmp_path):
 
 
 def request_ledger(client, user):
-    response = client_for(client, user).get(reverse("meetings:mine_ledger_xlsx", args=[YEAR]))
-    assert response.status_code == 302
-    return ExportJob.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
+    return request_job(client_for(client, user), reverse("meetings:mine_ledger_xlsx", args=[YEAR]))
 
 
 @pytest.mark.django_db
@@ -94,22 +94,34 @@ def test_progress_reads_what_the_writer_has_done(client, supervisor, monkeypatch
 
 
 @pytest.mark.django_db
-def test_a_failed_job_says_why(client, supervisor, monkeypatch):
+def test_a_failed_job_shows_a_fixed_chinese_message_and_a_reference_found_in_the_log(
+    client, supervisor, monkeypatch, caplog
+):
     job = request_ledger(client, supervisor)
     real = exports.get(MINE_LEDGER)
 
     def broken(fileobj, parameters, progress):
-        raise OSError("磁盘已满")
+        raise OSError("No space left on device")
 
     monkeypatch.setitem(exports._KINDS, MINE_LEDGER, exports.ExportKind(**{**real.__dict__, "write": broken}))
-    export_services.export_run(job_id=job.pk, now=timezone.now())
+    with caplog.at_level("ERROR", logger="bulletin.export_services"):
+        export_services.export_run(job_id=job.pk, now=timezone.now())
 
     job.refresh_from_db()
     assert job.state == ExportJob.State.FAILED
-    assert job.failure_reason == "生成文件时出错：磁盘已满"
+    [reference] = re.findall(r"EXP-\d+-[0-9a-f]{6}", job.failure_reason)
+    assert reference.startswith(f"EXP-{job.pk}-")
+    assert job.failure_reason == f"生成文件时出错，请稍后重新导出；如仍失败，请把编号 {reference} 告知系统管理员。"
+    assert "No space" not in job.failure_reason
+    # The administrator finds the reference beside the traceback in the log.
+    [record] = [r for r in caplog.records if reference in r.getMessage()]
+    assert record.exc_info and "No space left on device" in str(record.exc_info[1])
     page = client.get(reverse("bulletin:export_job", args=[job.pk])).content.decode()
-    assert "导出失败：生成文件时出错：磁盘已满" in page
+    assert f"导出失败：{job.failure_reason}" in page
+    assert "No space" not in page
     assert client.get(reverse("bulletin:export_download", args=[job.pk])).status_code == 404
+    # Failed is not running: a new request starts a new job.
+    assert request_ledger(client, supervisor).pk != job.pk
 
 
 @pytest.mark.django_db
@@ -133,6 +145,8 @@ def test_the_file_is_served_only_to_its_requester_while_the_page_check_still_pas
 
     # A 书记 cannot request the mine ledger, nor download someone's job file; nor can a member.
     assert client_for(client, secretary).get(reverse("meetings:mine_ledger_xlsx", args=[YEAR])).status_code == 403
+    start = reverse("bulletin:export_start", args=[MINE_LEDGER])
+    assert client.post(start, {"year": YEAR}).status_code == 403
     for other in (secretary, member):
         for name in ("bulletin:export_job", "bulletin:export_job_status", "bulletin:export_download"):
             assert client_for(client, other).get(reverse(name, args=[job.pk])).status_code == 404

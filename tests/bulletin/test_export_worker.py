@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from bulletin.models import ExportJob, Notification
+from tests.bulletin.export_helpers import request_job
 from tests.conftest import client_for
 from tests.factories import MeetingFactory
 
@@ -21,9 +22,7 @@ def test_a_real_worker_writes_the_mine_ledger_and_links_it_in_the_inbox(client, 
     MeetingFactory(branch=branch, topic="学习安全生产规程", planned_start=dt.datetime(2025, 3, 4, 9, tzinfo=dt.UTC))
     worker = start_worker()
 
-    response = client_for(client, supervisor).get(reverse("meetings:mine_ledger_xlsx", args=[2025]))
-    job = ExportJob.objects.get(requested_by=supervisor)
-    assert response.url == reverse("bulletin:export_job", args=[job.pk])
+    job = request_job(client_for(client, supervisor), reverse("meetings:mine_ledger_xlsx", args=[2025]))
 
     def done():
         job.refresh_from_db()

@@ -13,6 +13,7 @@ from meetings import ledger, services
 from meetings.models import LeaveRequest, Meeting
 from org.models import Member
 from org.xlsx import DATETIME_FORMAT, XLSX_CONTENT_TYPE
+from tests.bulletin.export_helpers import _exports_in_a_folder_of_the_test, request_job  # noqa: F401
 from tests.conftest import client_for
 from tests.factories import MeetingFactory, MemberFactory, MembershipFactory
 
@@ -219,9 +220,8 @@ def test_the_mine_export_puts_every_branch_in_one_sheet(client, held, other_bran
     from bulletin.export_services import export_run
     from bulletin.models import ExportJob
 
-    response = client_for(client, supervisor).get(reverse("meetings:mine_ledger_xlsx", args=[2025]))
-    job = ExportJob.objects.get(requested_by=supervisor)
-    assert response.url == reverse("bulletin:export_job", args=[job.pk])  # made by the worker
+    job = request_job(client_for(client, supervisor), reverse("meetings:mine_ledger_xlsx", args=[2025]))
+    assert job == ExportJob.objects.get(requested_by=supervisor)  # made by the worker
     assert export_run(job_id=job.pk, now=timezone.now()) is True
     response = client.get(reverse("bulletin:export_download", args=[job.pk]))
     assert response.status_code == 200
@@ -294,6 +294,10 @@ def test_the_mine_export_is_for_supervisors(client, people, role, expected):
 
     response = client_for(client, people[role]).get(reverse("meetings:mine_ledger_xlsx", args=[2025]))
     assert response.status_code == expected
+    assert not ExportJob.objects.exists()  # a GET never queues one
+    start = reverse("bulletin:export_start", args=["meetings.mine_ledger"])
+    posted = client.post(start, {"year": 2025})
+    assert posted.status_code == (302 if role in ("supervisor", "anonymous") else 403)
     assert ExportJob.objects.count() == (1 if role == "supervisor" else 0)
     if role == "anonymous":
         assert response["Location"].startswith(reverse("login"))

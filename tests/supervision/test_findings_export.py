@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from supervision.findings_export import HEADERS
 from supervision.services import findings as services
+from tests.bulletin.export_helpers import _exports_in_a_folder_of_the_test, exported  # noqa: F401
 from tests.conftest import client_for
 
 from .conftest import local
@@ -60,7 +61,7 @@ def ledger(branch, other_branch, secretary, other_secretary, supervisor):
 
 @pytest.mark.django_db
 def test_the_supervisor_exports_every_branch_with_every_column(client, supervisor, ledger):
-    header, rows = read(client_for(client, supervisor).get(reverse("supervision:finding_export")))
+    header, rows = read(exported(client_for(client, supervisor), reverse("supervision:finding_export")))
 
     assert tuple(header) == HEADERS
     # Newest first; the two raised at the same moment in the order they were raised, newest first.
@@ -92,7 +93,7 @@ def test_the_supervisor_exports_every_branch_with_every_column(client, superviso
     ],
 )
 def test_the_export_follows_the_page_filters(client, supervisor, ledger, query, expected):
-    _header, rows = read(client_for(client, supervisor).get(reverse("supervision:finding_export"), query))
+    _header, rows = read(exported(client_for(client, supervisor), reverse("supervision:finding_export"), query))
 
     assert [r["问题描述"] for r in rows] == expected
 
@@ -148,10 +149,10 @@ def test_the_export_makes_the_same_queries_for_1_or_25_findings(
         )
     c = client_for(client, supervisor)
 
-    # Session read, user, scope (2 for a login without member), the rows in one query, and the
-    # session saved (3 with its savepoint).
-    with django_assert_num_queries(5):
-        response = c.get(reverse("supervision:finding_export"))
+    # One branch's ledger stays direct. Session read, user, scope (2 for a login without member),
+    # the branch filter's branch, the rows in one query, and the session saved (3 with its savepoint).
+    with django_assert_num_queries(6):
+        response = c.get(reverse("supervision:finding_export"), {"branch": branch.pk})
         _header, rows = read(response)
 
     assert len(rows) == count

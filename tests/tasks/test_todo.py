@@ -347,30 +347,62 @@ def _page_queries(client, django_assert_num_queries, user, expected_rows, n_quer
     assert response.content.decode().count("todo-row") == expected_rows
 
 
-# The page's queries for a 书记: session, user, scope (4), one per applicable provider (6), the inbox
-# badge, the permission checks of the navbar (2), the member's name, the session save (3).
-# For a 督导组 member: scope (2), 5 providers (+1 prefetch of the review queue's types), no branch rows.
-# A member also reads the speeches they are asked to confirm (the attestation provider): +1.
-PAGE_QUERIES = {"secretary": 18, "supervisor": 11}
+# The page's queries for a 书记: session, user, scope (4), the counts per kind (1), the page's keys (1),
+# one per applicable provider (6), the inbox badge, the permission checks of the navbar (2), the
+# member's name, the session save (3). For a 督导组 member: scope (2), 5 providers (+1 prefetch of the
+# review queue's types), no branch rows. A member also reads the speeches they are asked to
+# confirm (the attestation provider): +1.
+PAGE_QUERIES = {"secretary": 20, "supervisor": 13}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["secretary", "supervisor"])
-@pytest.mark.parametrize("n", [1, 50])
+@pytest.mark.parametrize("n", [1, 60])
 def test_page_query_count_fixed(client, django_assert_num_queries, branch, secretary, member, supervisor, who, n):
     user = secretary if who == "secretary" else supervisor
     if who == "secretary":
         _fill_secretary(branch, secretary, member, n)
-        expected = n + 3 * len(range(0, n, 5))  # tasks, and per fifth: a report, a leave request, a rectification
+        waiting = n + 3 * len(range(0, n, 5))  # tasks, and per fifth: a report, a leave request, a rectification
     else:
         _fill_supervisor(branch, n)
-        expected = n
+        waiting = n
     client_for(client, user)
     client.get(reverse("todo:index"))  # warm the session
     cache.clear()
     with django_assert_num_queries(PAGE_QUERIES[who]):
         html = client.get(reverse("todo:index")).content.decode()
-    assert html.count('data-kind="') == expected
+    assert html.count('data-kind="') == min(waiting, todo.PAGE_SIZE)
+    assert ("下一页" in html) == (waiting > todo.PAGE_SIZE)
+    if waiting > todo.PAGE_SIZE:  # the next page costs the same
+        with django_assert_num_queries(PAGE_QUERIES[who]):
+            html = client.get(reverse("todo:index"), {"page": 2}).content.decode()
+        assert html.count('data-kind="') == waiting - todo.PAGE_SIZE
+
+
+@pytest.mark.django_db
+def test_pages_keep_the_deadline_order_across_page_breaks(client, branch, secretary, member):
+    # 51 tasks and one rectification due between the 49th and 50th task, one row without a deadline.
+    for i in range(51):
+        make_task(secretary, org=branch, title=f"任务{i:02d}", due=NOW + dt.timedelta(hours=i + 1))
+    rect = make_rectification(branch, secretary, text="整改一项")
+    Rectification.objects.filter(pk=rect.pk).update(due_at=NOW + dt.timedelta(hours=49, minutes=30))
+    MeetingFactory(branch=branch, status=Meeting.Status.RETURNED, topic="退回的记录", submitted_at=NOW)
+    c = client_for(client, secretary)
+    first = c.get(reverse("todo:index")).content.decode()
+    second = c.get(reverse("todo:index"), {"page": 2}).content.decode()
+    assert first.count('data-kind="') == 50
+    assert "任务48" in first and "整改一项" in first and "任务49" not in first
+    assert second.index("任务49") < second.index("任务50") < second.index("退回的记录")
+    assert "下一页" in first and "下一页" not in second and "上一页" in second
+    # the counts above the list still count every row
+    assert "全部 53" in first and "全部 53" in second
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_says_so(client, branch, member):
+    make_task(member, org=branch, title="一项")
+    html = client_for(client, member).get(reverse("todo:index"), {"page": 7}).content.decode()
+    assert "这一页没有内容了" in html
 
 
 # --- The navbar count ---------------------------------------------------------------------------------
