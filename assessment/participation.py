@@ -34,6 +34,7 @@ from meetings.models import Attendance, Meeting
 from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
+from practice.models import Project, ProjectMember
 from tasks.follow_selectors import makeup_tasks_of
 from tasks.states import task_progress
 
@@ -76,8 +77,21 @@ def participation_points(*, scheme: Scheme, absent: int, late: int) -> Decimal:
     return max(points, Decimal("0")).quantize(CENT)
 
 
-def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, branch_failing: bool) -> list[str]:
-    """Why the member may not be put forward for 评优 (empty when they may), in Chinese."""
+def eligibility(
+    *,
+    scheme: Scheme,
+    expected: int,
+    attended: int,
+    absent: int,
+    branch_failing: bool,
+    in_verified_project: bool = False,
+) -> list[str]:
+    """Why the member may not be put forward for 评优 (empty when they may), in Chinese.
+
+    ``in_verified_project``: the member led or was a party member of a 技术攻关 project verified
+    as passed in the period (``verified_project_member_ids``); a condition only where the scheme
+    switches it on (``eligibility_verified_project``, off in the shipped scheme).
+    """
     reasons = []
     if expected == 0:
         # A rate of 0 / 0 proves nothing either way; commendation needs shown participation.
@@ -93,7 +107,23 @@ def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, br
         reasons.append(_("无故缺席 {absent} 次").format(absent=absent))
     if scheme.eligibility_branch_not_failing and branch_failing:
         reasons.append(_("所在支部考核不合格"))
+    if scheme.eligibility_verified_project and not in_verified_project:
+        reasons.append(_("期间内未参与已验收的技术攻关项目"))
     return reasons
+
+
+def verified_project_member_ids(start: dt.date, end: dt.date) -> set[int]:
+    """Members who led, or were party members of, a 技术攻关 project verified as passed in [start, end): 2 queries."""
+    projects = Project.objects.filter(
+        state=Project.State.VERIFIED,
+        verified_at__gte=local_midnight(start),
+        verified_at__lt=local_midnight(end),
+    )
+    ids = set(projects.values_list("leader_id", flat=True))
+    ids.update(
+        ProjectMember.objects.filter(project__in=projects, member__isnull=False).values_list("member_id", flat=True)
+    )
+    return ids
 
 
 # --- Computing a run's member scores ---------------------------------------------------------
@@ -172,6 +202,7 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     lessons = _lessons_given(start, end)
     # 民主评议 (the grade confirmed for the run's year; empty when that year says not to use it).
     appraisal_grades = confirmed_grades(year=start.year)
+    in_projects = verified_project_member_ids(start, end) if scheme.eligibility_verified_project else set()
 
     rows = []
     for member_id, (branch_id, status) in branches.items():
@@ -184,6 +215,7 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
             attended=c["attended"],
             absent=c["absent"],
             branch_failing=branch_id in failing_branch_ids,
+            in_verified_project=member_id in in_projects,
         )
         if grade_blocks_commendation(appraisal_grades.get(member_id, "")):
             reasons.append(_("民主评议党员评定为不合格"))
@@ -275,7 +307,7 @@ def branch_participation(*, run: Run, branch_id: int) -> QuerySet[MemberScore]:
 def latest_published_branch_score(branch_id: int) -> BranchScore | None:
     """The branch's score in the latest published run, with its items and every deduction (3 queries)."""
     deductions = Deduction.objects.select_related(
-        "meeting", "finding", "rectification", "flag__meeting", "review__meeting"
+        "meeting", "finding", "rectification", "flag__meeting", "review__meeting", "project"
     ).order_by("period_start", "id")
     items = ItemScore.objects.select_related("item").prefetch_related(Prefetch("deductions", queryset=deductions))
     return (
@@ -305,6 +337,8 @@ def deduction_link(user, deduction: Deduction) -> RecordLink | None:
     for source in (deduction.flag, deduction.review):
         if source is not None and user.has_perm("meetings.view_meeting", source.meeting):
             return RecordLink(_("会议"), "meetings:meeting_detail", source.meeting_id)
+    if deduction.project_id and user.has_perm("practice.view_project", deduction.project):
+        return RecordLink(_("攻关项目"), "practice:project_detail", deduction.project_id)
     return None
 
 

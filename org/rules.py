@@ -431,3 +431,30 @@ rules.add_perm("appraisal.start_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.view_round", sees_all | manages_branch)
 rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)
+
+
+# --- Practice: 技术攻关 projects and the 党建+业务 dashboard (issue 12) ------------------------
+# Duck-typed on ``branch_id``, ``group_id`` and ``verifier_id``: org cannot import practice.
+# The branch's 书记 or the 党小组长 of the project's group open and edit it; the verifier named
+# on it verifies it; the 党委 level reads every project; other branches' members never see it.
+
+
+@rules.predicate
+def leads_project_group(user, project):
+    return project is not None and project.group_id is not None and project.group_id in get_scope(user).led_group_ids
+
+
+@rules.predicate
+def verifies_project(user, project):
+    return project is not None and project.verifier_id is not None and project.verifier_id == user.pk
+
+
+rules.add_perm("practice.open_project", is_branch_chief_secretary | leads_a_group_of_branch)
+rules.add_perm("practice.change_project", is_branch_chief_secretary | leads_project_group)
+rules.add_perm("practice.view_project", sees_all | reaches_branch | verifies_project)
+rules.add_perm("practice.verify_project", verifies_project)
+rules.add_perm("practice.view_projects_all", sees_all)
+# The dashboard: the mine's (and any 党总支's or branch's) for the 党委 level; a branch's own for its committee.
+rules.add_perm("practice.view_dashboard_all", sees_all)
+rules.add_perm("practice.view_branch_dashboard", sees_all | manages_branch)
+# --- end of practice -----------------------------------------------------------------------

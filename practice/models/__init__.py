@@ -4,5 +4,14 @@ Split by concern; each module's docstring says what it holds.
 """
 
 from .activities import ActivityKind
+from .projects import Project, ProjectEvent, ProjectEvidence, ProjectMember, ProjectMilestone, VerifyingDepartment
 
-__all__ = ["ActivityKind"]
+__all__ = [
+    "ActivityKind",
+    "Project",
+    "ProjectEvent",
+    "ProjectEvidence",
+    "ProjectMember",
+    "ProjectMilestone",
+    "VerifyingDepartment",
+]
