@@ -387,10 +387,10 @@ def project_verify(*, project: Project, passed: bool, comment: str, user, now: d
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": [_("请填写验收意见。")]})
-    if project.verifier_id != user.pk:
+    fresh = Project.objects.select_related("department").prefetch_related("team").get(pk=project.pk)
+    if fresh.verifier_id != user.pk:
         raise ValidationError(_("只有指定的验收人才能验收该项目。"))
     # The team may have changed since the report: the verifier is checked again.
-    fresh = Project.objects.select_related("department").prefetch_related("team").get(pk=project.pk)
     if fresh.state == Project.State.REPORTED and (
         why := verifier_problem(project=fresh, department=fresh.department, verifier=user)
     ):
