@@ -427,10 +427,13 @@ class Trend:
         return self.total.relative_change(self.baseline_rate)
 
 
-def _attendance_in(start: dt.date, end: dt.date, branch_id: int | None) -> QuerySet[Attendance]:
+def _attendance_in(start: dt.date, end: dt.date, branch_id: int | None, branch_ids=None) -> QuerySet[Attendance]:
+    """Recorded attendance of [start, end): of one branch, of ``branch_ids`` (ids or a subquery), or of the mine."""
     qs = Attendance.objects.filter(_held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
     if branch_id is not None:
         qs = qs.filter(meeting__branch_id=branch_id)
+    if branch_ids is not None:
+        qs = qs.filter(meeting__branch_id__in=branch_ids)
     return qs
 
 
@@ -440,14 +443,14 @@ _RATE_COUNTS = {
 }
 
 
-def monthly_rates(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> list[MonthRate]:
+def monthly_rates(*, start: dt.date, end: dt.date, branch_id: int | None = None, branch_ids=None) -> list[MonthRate]:
     """The participation rate of each month in [start, end) (first days of months): one grouped query.
 
     Every month of the range is listed, with 0 / 0 where nothing was held.
     """
     first, last = month_number(start), month_number(end)
     rows = (
-        _attendance_in(start, end, branch_id)
+        _attendance_in(start, end, branch_id, branch_ids)
         .annotate(month=_month_bucket(first, last))
         .values("month")
         .annotate(**_RATE_COUNTS)
@@ -464,9 +467,9 @@ def monthly_rates(*, start: dt.date, end: dt.date, branch_id: int | None = None)
     ]
 
 
-def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Rate:
+def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None, branch_ids=None) -> Rate:
     """The participation rate of [start, end) as a whole: one aggregate query."""
-    row = _attendance_in(start, end, branch_id).aggregate(**_RATE_COUNTS)
+    row = _attendance_in(start, end, branch_id, branch_ids).aggregate(**_RATE_COUNTS)
     return Rate(expected=row["expected"] or 0, attended=row["attended"] or 0)
 
 
@@ -474,13 +477,17 @@ def current_baseline() -> ParticipationBaseline | None:
     return ParticipationBaseline.objects.order_by("-set_at", "-pk").first()
 
 
-def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None = None) -> Trend:
-    """Monthly rates of [start, end), their total, and the baseline's rate (3 queries)."""
-    months = monthly_rates(start=start, end=end, branch_id=branch_id)
+def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None = None, branch_ids=None) -> Trend:
+    """Monthly rates of [start, end), their total, and the baseline's rate (3 queries).
+
+    ``branch_ids`` (ids or a subquery) limits it to several branches, e.g. a 党总支's (the dashboard).
+    """
+    months = monthly_rates(start=start, end=end, branch_id=branch_id, branch_ids=branch_ids)
     total = Rate(expected=sum(m.expected for m in months), attended=sum(m.attended for m in months))
     baseline = current_baseline()
     baseline_rate = (
-        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id) if baseline is not None else None
+        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id, branch_ids=branch_ids)
+        if baseline is not None else None
     )
     return Trend(months=months, total=total, baseline=baseline, baseline_rate=baseline_rate)
 
