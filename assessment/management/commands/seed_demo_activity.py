@@ -30,6 +30,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from appraisal.demo import seed_appraisal
+from practice.demo_projects import seed_projects
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
@@ -359,6 +360,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     seed_tasks(now=now)
     seed_follow(now=now)
     seed_appraisal(now=now)
+    seed_projects(now=now)
     return len(meetings)
 
 
