@@ -15,7 +15,7 @@ from org.models import Member, Organization
 from .models import Project, VerifyingDepartment
 from .projects import MilestonePlan, Worker
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _member_label(member: Member) -> str:
