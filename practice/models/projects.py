@@ -84,7 +84,7 @@ class Project(models.Model):
     target_value = models.DecimalField(_("目标值"), **VALUE)
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.OPENED)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("立项人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("立项人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("立项时间"))
     # The opening form's token: the same form submitted twice opens one project.
