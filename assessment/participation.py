@@ -487,7 +487,8 @@ def participation_trend(*, start: dt.date, end: dt.date, branch_id: int | None =
     baseline = current_baseline()
     baseline_rate = (
         rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id, branch_ids=branch_ids)
-        if baseline is not None else None
+        if baseline is not None
+        else None
     )
     return Trend(months=months, total=total, baseline=baseline, baseline_rate=baseline_rate)
 

@@ -16,15 +16,15 @@ from bench.run import Measure, setup_django
 if __name__ == "__main__":
     setup_django()
 
-from django.db import connection, transaction  # noqa: E402 - after django.setup() when run alone
-from django.test import RequestFactory  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from meetings.models import Meeting, MeetingType  # noqa: E402
-from org.models import Member, Organization, User  # noqa: E402
-from practice.models import Project  # noqa: E402
-from sanhui.views_dashboard import dashboard  # noqa: E402
+from meetings.models import Meeting, MeetingType
+from org.models import Member, Organization, User
+from practice.models import Project
+from sanhui.views_dashboard import dashboard
 
 SIZES = (100, 1000)
 

@@ -8,4 +8,5 @@ class ActivityKindAdmin(admin.ModelAdmin):
     list_display = ["name", "links_study", "records_hazards", "order", "active"]
     list_editable = ["order", "active"]
 
+
 from . import admin_projects  # noqa: E402,F401  (the 技术攻关 screens)

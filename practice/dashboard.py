@@ -104,9 +104,7 @@ def verified_results(branch_ids, start_dt: dt.datetime, end_dt: dt.datetime) -> 
         verified_at__lt=end_dt,
     )
     totals = verified.aggregate(n=Count("id"), money=Sum("money_estimate"))
-    shown = list(
-        verified.select_related("branch", "department").order_by("-verified_at", "-id")[:VERIFIED_SHOWN]
-    )
+    shown = list(verified.select_related("branch", "department").order_by("-verified_at", "-id")[:VERIFIED_SHOWN])
     return shown, totals["n"] or 0, totals["money"] or ZERO
 
 

@@ -53,7 +53,10 @@ def seed_projects(*, now: dt.datetime) -> int:
     """The three demo projects; nothing when any project exists or the branches are missing. Returns the number made."""
     if Project.objects.exists():
         return 0
-    branches = {o.name: o for o in Organization.objects.branches().filter(name__in=["综采一队党支部", "机电队党支部", "运输队党支部"])}
+    branches = {
+        o.name: o
+        for o in Organization.objects.branches().filter(name__in=["综采一队党支部", "机电队党支部", "运输队党支部"])
+    }
     if len(branches) < 3:
         return 0
     secretaries = holders_of([b.pk for b in branches.values()], Post.Role.SECRETARY, on=now.date())
@@ -137,11 +140,17 @@ def seed_projects(*, now: dt.datetime) -> int:
         now=now - 20 * DAY,
     )
     services.project_verify(
-        project=road, passed=False, comment="复查仍有 12 项问题，未达到 5 项以内的目标。", user=anjian, now=now - 10 * DAY
+        project=road,
+        passed=False,
+        comment="复查仍有 12 项问题，未达到 5 项以内的目标。",
+        user=anjian,
+        now=now - 10 * DAY,
     )
     # 2. 综采一队第一党小组: dust reduction, in progress, with a milestone.
     zongcai = branches["综采一队党支部"]
-    group = Organization.objects.filter(parent=zongcai, kind=Organization.Kind.GROUP).order_by("sort_order", "id").first()
+    group = (
+        Organization.objects.filter(parent=zongcai, kind=Organization.Kind.GROUP).order_by("sort_order", "id").first()
+    )
     leaders = holders_of([group.pk], Post.Role.GROUP_LEADER, on=now.date()) if group else {}
     leader = leaders.get(group.pk) if group else None
     if leader is None or not leader.user_id:

@@ -323,7 +323,7 @@ def project_report(
     user,
     now: dt.datetime,
 ) -> Project:
-    """Report the outcome (实施中 → 待验收) with evidence and name the verifier; nothing is saved when anything is wrong."""
+    """Report the outcome (实施中 → 待验收) with evidence and name the verifier; nothing saved if anything is wrong."""
     files = list(files)
     errors: dict[str, list[str]] = {}
     if measured_value is None:
@@ -416,9 +416,9 @@ def project_terminate(*, project: Project, reason: str, user, now: dt.datetime) 
     )
     if not changed:
         raise ValidationError(refusal(project, _("已提交验收的项目不能终止。")))
-    Task.objects.filter(
-        project_milestone__project=project, status__in=Task.LIVE_STATUSES
-    ).update(status=Task.Status.CANCELLED, cancelled_at=now, cancel_reason=_("攻关项目已终止"))
+    Task.objects.filter(project_milestone__project=project, status__in=Task.LIVE_STATUSES).update(
+        status=Task.Status.CANCELLED, cancelled_at=now, cancel_reason=_("攻关项目已终止")
+    )
     _step(project, Project.State.TERMINATED, user=user, now=now, note=reason)
     return project
 

@@ -145,8 +145,7 @@ def project_detail(request, pk: int):
             "may_change": may_change and project.state in Project.EDITABLE_STATES,
             "may_start": may_change and project.state == Project.State.OPENED,
             "may_report": may_change and project.state == Project.State.IN_PROGRESS,
-            "may_verify": user.has_perm("practice.verify_project", project)
-            and project.state == Project.State.REPORTED,
+            "may_verify": user.has_perm("practice.verify_project", project) and project.state == Project.State.REPORTED,
             "reason_form": ReasonForm(),
         },
     )

@@ -41,11 +41,9 @@ def _scope_for(request, scope_pk: int | None) -> Organization | None:
         if not own:
             raise PermissionDenied
         scope_pk = own[0]
-    org = (
-        Organization.objects.filter(
-            pk=scope_pk, kind__in=[Organization.Kind.BRANCH, Organization.Kind.GENERAL_BRANCH]
-        ).first()
-    )
+    org = Organization.objects.filter(
+        pk=scope_pk, kind__in=[Organization.Kind.BRANCH, Organization.Kind.GENERAL_BRANCH]
+    ).first()
     if org is None:
         raise Http404
     if sees_all or (org.kind == Organization.Kind.BRANCH and user.has_perm("practice.view_branch_dashboard", org)):
@@ -56,7 +54,7 @@ def _scope_for(request, scope_pk: int | None) -> Organization | None:
 
 
 def _choices(request) -> list[tuple[int | str, str]]:
-    """The scopes offered in the picker: the mine, every 党总支 and branch for the 党委 level; one's own branches else."""
+    """The scopes in the picker: the mine, every 党总支 and branch for the 党委 level; else one's own branches."""
     if request.user.has_perm("practice.view_dashboard_all"):
         orgs = Organization.objects.filter(
             kind__in=[Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH], is_active=True

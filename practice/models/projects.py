@@ -84,7 +84,12 @@ class Project(models.Model):
     target_value = models.DecimalField(_("目标值"), **VALUE)
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.OPENED)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("立项人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("立项人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("立项时间"))
     # The opening form's token: the same form submitted twice opens one project.
@@ -96,10 +101,20 @@ class Project(models.Model):
     outcome = models.TextField(_("成果说明"), blank=True)
     reported_at = models.DateTimeField(_("提交验收时间"), null=True, blank=True)
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     department = models.ForeignKey(
-        VerifyingDepartment, verbose_name=_("验收部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        VerifyingDepartment,
+        verbose_name=_("验收部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     verifier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -122,9 +137,7 @@ class Project(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["branch", "state"], name="practice_project_branch_state"),
-            models.Index(
-                fields=["verified_at"], name="practice_project_verified", condition=Q(state="verified")
-            ),
+            models.Index(fields=["verified_at"], name="practice_project_verified", condition=Q(state="verified")),
         ]
 
     def __str__(self) -> str:
@@ -182,7 +195,9 @@ class ProjectMember(models.Model):
 class ProjectMilestone(models.Model):
     """A milestone of a project: a ``tasks.Task`` (source 攻关节点) created once, when the project is opened."""
 
-    project = models.ForeignKey(Project, verbose_name=_("攻关项目"), on_delete=models.CASCADE, related_name="milestones")
+    project = models.ForeignKey(
+        Project, verbose_name=_("攻关项目"), on_delete=models.CASCADE, related_name="milestones"
+    )
     task = models.OneToOneField(
         "tasks.Task", verbose_name=_("任务"), on_delete=models.PROTECT, related_name="project_milestone"
     )

@@ -59,21 +59,21 @@ def member_of(user) -> Member:
 
 
 def open_project(*, branch, group, user, leader, now=NOW, **overrides):
-    values = dict(
-        branch=branch,
-        group=group,
-        title="综采工作面降尘",
-        problem="综采工作面粉尘浓度超标",
-        source="safety",
-        leader=leader,
-        started_on=now.date(),
-        metric="粉尘浓度",
-        unit="mg/m³",
-        baseline_value=Decimal("10"),
-        target_value=Decimal("6"),
-        user=user,
-        now=now,
-    )
+    values = {
+        "branch": branch,
+        "group": group,
+        "title": "综采工作面降尘",
+        "problem": "综采工作面粉尘浓度超标",
+        "source": "safety",
+        "leader": leader,
+        "started_on": now.date(),
+        "metric": "粉尘浓度",
+        "unit": "mg/m³",
+        "baseline_value": Decimal("10"),
+        "target_value": Decimal("6"),
+        "user": user,
+        "now": now,
+    }
     values.update(overrides)
     return services.project_open(**values)
 

@@ -22,9 +22,7 @@ URL = reverse("dashboard")
 
 
 def theme_day(branch, when, *tags, status="submitted"):
-    meeting = MeetingFactory(
-        branch=branch, planned_start=when, actual_start=when, status=status, types=["theme_day"]
-    )
+    meeting = MeetingFactory(branch=branch, planned_start=when, actual_start=when, status=status, types=["theme_day"])
     meeting.theme_tags.set([ThemeTag.objects.get_or_create(name=t)[0] for t in tags])
     return meeting
 

@@ -38,7 +38,9 @@ def scheme():
     return scheme
 
 
-def project(branch, leader, *, state=Project.State.VERIFIED, verified_at=dt.datetime(YEAR, 6, 1, tzinfo=SHANGHAI), title="降尘"):
+def project(
+    branch, leader, *, state=Project.State.VERIFIED, verified_at=dt.datetime(YEAR, 6, 1, tzinfo=SHANGHAI), title="降尘"
+):
     return Project.objects.create(
         branch=branch,
         title=title,
@@ -92,9 +94,7 @@ def test_the_cap_holds_at_cap_and_cap_plus_one_projects(scheme, branch, secretar
     assert len(lines) == verified
 
 
-def test_the_last_minute_of_the_year_at_the_mine_counts_and_the_first_of_the_next_does_not(
-    scheme, branch, secretary
-):
+def test_the_last_minute_of_the_year_at_the_mine_counts_and_the_first_of_the_next_does_not(scheme, branch, secretary):
     last = project(branch, member_of(secretary), verified_at=LAST_MINUTE, title="年末验收")
     project(branch, member_of(secretary), verified_at=NEXT_YEAR, title="新年验收")
     points, lines = bonus(scheme, branch)
@@ -102,8 +102,13 @@ def test_the_last_minute_of_the_year_at_the_mine_counts_and_the_first_of_the_nex
     assert [ln.project_id for ln in lines] == [last.pk]
     next_scheme = Scheme.objects.create(year=YEAR + 1, name="次年")
     Item.objects.create(
-        scheme=next_scheme, category="实践活动", name="攻关成果", max_points=2,
-        kind=Item.Kind.PROJECT_RESULT, per_unit=1, is_bonus=True,
+        scheme=next_scheme,
+        category="实践活动",
+        name="攻关成果",
+        max_points=2,
+        kind=Item.Kind.PROJECT_RESULT,
+        per_unit=1,
+        is_bonus=True,
     )
     points, lines = bonus(next_scheme, branch, year=YEAR + 1)
     assert [ln.reason[:10] for ln in lines] == ["攻关成果“新年验收”"]
@@ -129,7 +134,10 @@ def test_the_commendation_condition_is_off_as_shipped_and_when_on_needs_a_verifi
     ProjectMember.objects.create(project=verified, member=member_of(member))
     outsider = member_of(member).__class__.objects.exclude(pk__in=[member_of(secretary).pk, member_of(member).pk])
     run = Run.objects.create(
-        scheme=scheme, kind="year", period_start=dt.date(YEAR, 1, 1), period_end=dt.date(YEAR + 1, 1, 1),
+        scheme=scheme,
+        kind="year",
+        period_start=dt.date(YEAR, 1, 1),
+        period_end=dt.date(YEAR + 1, 1, 1),
         created_at=AFTER,
     )
     member_scores_compute(run=run, failing_branch_ids=set(), now=AFTER)
@@ -149,7 +157,10 @@ def test_a_member_only_in_a_failed_project_does_not_meet_the_condition(scheme, b
     scheme.eligibility_verified_project = True
     scheme.save()
     run = Run.objects.create(
-        scheme=scheme, kind="year", period_start=dt.date(YEAR, 1, 1), period_end=dt.date(YEAR + 1, 1, 1),
+        scheme=scheme,
+        kind="year",
+        period_start=dt.date(YEAR, 1, 1),
+        period_end=dt.date(YEAR + 1, 1, 1),
         created_at=AFTER,
     )
     member_scores_compute(run=run, failing_branch_ids=set(), now=AFTER)

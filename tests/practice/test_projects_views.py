@@ -213,9 +213,7 @@ def test_evidence_is_served_only_to_those_who_see_the_project(client, roles, rep
         assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
 
 
-def test_the_list_shows_only_the_branches_projects_to_another_secretary(
-    client, project, other_secretary, other_branch
-):
+def test_the_list_shows_only_the_branches_projects_to_another_secretary(client, project, other_secretary, other_branch):
     mine = open_project(
         branch=other_branch, group=None, user=other_secretary, leader=member_of(other_secretary), title="掘进提效"
     )

@@ -30,7 +30,6 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from appraisal.demo import seed_appraisal
-from practice.demo_projects import seed_projects
 from assessment.models import Item, Run, Scheme
 from assessment.participation import baseline_set
 from assessment.services import item_score_enter, run_compute, run_create, run_publish, run_submit_for_review
@@ -48,6 +47,7 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from practice.demo_projects import seed_projects
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import (
