@@ -490,3 +490,37 @@ class MeetingFilterForm(forms.Form):
             "year": data.get("year"),
             "month": data.get("month"),
         }
+
+
+class PlaceForm(CrispyForm):
+    """A branch's own meeting place; the 教育基地 are registered mine-wide by the administrator."""
+
+    name = forms.CharField(label="名称", max_length=100)
+    kind = forms.ChoiceField(label="类型", choices=[c for c in Place.Kind.choices if c[0] != Place.Kind.EDUCATION_BASE])
+    address = forms.CharField(label="地址", max_length=200, required=False)
+    latitude = forms.DecimalField(
+        label="纬度",
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        help_text="如 35.123456；用手机地图查到地点的坐标后填写，照片的拍摄位置将与它核对。",
+    )
+    longitude = forms.DecimalField(
+        label="经度", max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
+    )
+    contact = forms.CharField(label="联系人及电话", max_length=100, required=False)
+    capacity = forms.IntegerField(label="容纳人数", min_value=1, required=False)
+    is_default = forms.BooleanField(label="设为本支部默认地点", required=False)
+    is_active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not self.errors:
+            raise forms.ValidationError(_("纬度和经度须同时填写或同时留空。"))
+        return data
+
+    @staticmethod
+    def initial_from(place: Place) -> dict:
+        return {name: getattr(place, name) for name in PlaceForm.base_fields}

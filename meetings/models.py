@@ -118,6 +118,11 @@ class Place(models.Model):
                 name="%(app_label)s_%(class)s_one_default_per_branch",
                 violation_error_message=_("每个支部只能有一个默认地点。"),
             ),
+            models.UniqueConstraint(
+                fields=["branch", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_branch",
+                violation_error_message=_("已有同名的地点。"),
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="%(app_label)s_%(class)s_latitude_range",

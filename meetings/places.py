@@ -56,9 +56,9 @@ def place_problem(place: Place | None, *, branch: Organization) -> str:
     if place.branch_id is not None and place.branch_id != branch.pk:
         return _("该地点属于其他支部，不能选用。")
     if place.is_base and not place.has_coordinates:
-        return _("教育基地“{name}”尚未登记经纬度，无法核对现场照片的拍摄位置；请先请管理员补充坐标后再安排参观。").format(
-            name=place.name
-        )
+        return _(
+            "教育基地“{name}”尚未登记经纬度，无法核对现场照片的拍摄位置；请先请管理员补充坐标后再安排参观。"
+        ).format(name=place.name)
     return ""
 
 

@@ -28,12 +28,12 @@ from org.texts import prefixed, quoted
 from . import hooks
 from .models import (
     AgendaItem,
-    Place,
     Attendance,
     LeaveRequest,
     Meeting,
     MeetingType,
     MeetingTypePeriod,
+    Place,
     Speech,
     ThemeTag,
     Vote,

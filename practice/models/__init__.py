@@ -3,6 +3,7 @@
 Split by concern; each module's docstring says what it holds.
 """
 
-from .activities import ActivityKind
+from .activities import Activity, ActivityKind, Hazard
+from .posts import PioneerPost
 
-__all__ = ["ActivityKind"]
+__all__ = ["Activity", "ActivityKind", "Hazard", "PioneerPost"]
