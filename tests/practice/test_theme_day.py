@@ -460,3 +460,10 @@ def test_the_theme_day_page_costs_the_same_queries_for_few_or_many_rows(
         response = c.get(url)
 
     assert len(response.context["hazards"]) == rows and len(response.context["activities"]) == rows
+
+
+@pytest.mark.django_db
+def test_the_all_branches_page_links_the_hazard_overview_for_supervisors(client, supervisor):
+    page = client_for(client, supervisor).get(reverse("org:branch_list")).content.decode()
+
+    assert reverse("practice:hazard_overview") in page

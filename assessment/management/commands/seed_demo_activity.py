@@ -47,6 +47,7 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from practice.demo import seed_practice
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import (
@@ -358,6 +359,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     _assessments(planner, now=now)
     seed_tasks(now=now)
     seed_follow(now=now)
+    seed_practice(now=now)
     seed_appraisal(now=now)
     return len(meetings)
 
