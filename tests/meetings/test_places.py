@@ -294,3 +294,21 @@ def test_the_place_list_costs_the_same_queries_for_one_place_or_many(
         response = c.get(reverse("meetings:place_list", args=[branch.pk]))
 
     assert len(response.context["places"]) == rows and len(response.context["shared"]) == rows
+
+
+@pytest.mark.django_db
+def test_a_branch_with_coordinates_gets_them_back_as_its_default_place(branch, other_branch):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("meetings.migrations.0012_places_from_branch_coordinates")
+    branch.latitude, branch.longitude = PLACE
+    branch.save()
+
+    migration.branch_coordinates_to_places(apps, None)
+    migration.branch_coordinates_to_places(apps, None)
+
+    (place,) = Place.objects.all()
+    assert (place.branch, place.name, place.is_default) == (branch, "综采一队党支部党员活动室", True)
+    assert (place.latitude, place.longitude) == PLACE

@@ -467,3 +467,31 @@ def test_the_all_branches_page_links_the_hazard_overview_for_supervisors(client,
     page = client_for(client, supervisor).get(reverse("org:branch_list")).content.decode()
 
     assert reverse("practice:hazard_overview") in page
+
+
+@pytest.mark.django_db
+def test_a_secretary_corrects_a_hazards_wording_and_its_task_stays_the_one(client, theme_day, secretary, member):
+    hazard = add_hazard(theme_day, secretary, owner=owner_of(member))
+    c = client_for(client, secretary)
+    url = reverse("practice:hazard_edit", args=[hazard.pk])
+
+    assert c.get(url).status_code == 200
+    response = c.post(url, {"description": "护罩缺失两处", "location": "3101 运输巷", "severity": "major"}, follow=True)
+
+    assert "隐患已修改。" in response.content.decode()
+    hazard.refresh_from_db()
+    assert (hazard.description, hazard.severity) == ("护罩缺失两处", "major")
+    assert Task.objects.count() == 1 and hazard.task_id == Task.objects.get().pk
+
+
+@pytest.mark.django_db
+def test_an_empty_hazard_correction_is_refused_and_nothing_changes(client, theme_day, secretary, member):
+    hazard = add_hazard(theme_day, secretary, owner=owner_of(member))
+
+    response = client_for(client, secretary).post(
+        reverse("practice:hazard_edit", args=[hazard.pk]), {"description": "", "location": "", "severity": "major"}
+    )
+
+    assert "请填写隐患描述。" in response.content.decode()
+    hazard.refresh_from_db()
+    assert (hazard.description, hazard.severity) == ("皮带机尾护罩缺失", "serious")
