@@ -231,6 +231,11 @@ rules.add_perm("meetings.register_leave", registers_leave_now)
 rules.add_perm("meetings.check_in", checks_in_now)
 # The check-in page without a valid code: only those expected at the meeting and those managing it.
 rules.add_perm("meetings.view_checkin", is_expected_at | manages_meeting)
+# The register of places: a branch's committee and supervisors read it; the 书记 edits the
+# branch's own places (``obj`` is the branch or a place with ``branch_id``); mine-wide places
+# (``branch_id`` None: the bases) are edited by the administrator in the admin only.
+rules.add_perm("meetings.view_places", sees_all | manages_branch)
+rules.add_perm("meetings.edit_places", leads_branch | is_admin)
 
 
 # --- Bulletin (announcements and their read receipts) ----------------------------
@@ -431,6 +436,15 @@ rules.add_perm("appraisal.start_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.view_round", sees_all | manages_branch)
 rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)
+
+
+# --- Practice (主题党日 activities and hazards, 先锋岗 / 责任区) -----------------------------
+# Activities and hazards are part of the meeting's record: whoever manages the meeting
+# ("meetings.manage_meeting") writes them while it is editable. The hazard counts of every
+# branch are for the 党委 level; 先锋岗 and 责任区 are named by the branch's 书记.
+
+rules.add_perm("practice.view_hazard_counts", sees_all)
+rules.add_perm("practice.edit_pioneer_posts", leads_branch | is_admin)
 
 
 # --- Practice: 技术攻关 projects and the 党建+业务 dashboard (issue 12) ------------------------

@@ -20,6 +20,7 @@ from org.clock import local_midnight
 from org.models import Organization
 
 from .models import Project
+from .selectors import hazard_counts
 
 ZERO = Decimal("0")
 VERIFIED_SHOWN = 50
@@ -56,6 +57,9 @@ class PracticeFigures:
     verified: list[Project] = field(default_factory=list)
     verified_count: int = 0
     money_total: Decimal = ZERO
+    hazards_found: int = 0
+    hazards_closed: int = 0
+    hazards_overdue: int = 0
 
 
 def theme_days_by_theme(branch_ids, start_dt: dt.datetime, end_dt: dt.datetime) -> tuple[list[ThemeCount], int]:
@@ -108,11 +112,21 @@ def verified_results(branch_ids, start_dt: dt.datetime, end_dt: dt.datetime) -> 
     return shown, totals["n"] or 0, totals["money"] or ZERO
 
 
-def practice_figures(*, scope: Organization | None, start: dt.date, end: dt.date) -> PracticeFigures:
-    """Every practice figure of the dashboard for ``scope`` over [start, end): four queries."""
+def practice_figures(*, scope: Organization | None, start: dt.date, end: dt.date, now: dt.datetime) -> PracticeFigures:
+    """Every practice figure of the dashboard for ``scope`` over [start, end) as of ``now``: five or six queries.
+
+    Hazards: those found at the 主题党日 of the period, closed, and overdue at ``now``
+    (``practice.selectors.hazard_counts``, one grouped query; its branch filter takes ids, so a
+    党总支 or a branch reads them first: one more query, whatever their number).
+    """
     branch_ids = branches_of(scope).values("pk")
     start_dt, end_dt = local_midnight(start), local_midnight(end)
     figures = PracticeFigures()
+    ids = None if scope is None else list(branches_of(scope).values_list("pk", flat=True))
+    counts = hazard_counts(now=now, branch_ids=ids, start=start_dt, end=end_dt).values()
+    figures.hazards_found = sum(c.found for c in counts)
+    figures.hazards_closed = sum(c.closed for c in counts)
+    figures.hazards_overdue = sum(c.overdue for c in counts)
     figures.themes, figures.theme_days = theme_days_by_theme(branch_ids, start_dt, end_dt)
     figures.states = projects_by_state(branch_ids, start_dt, end_dt)
     figures.verified, figures.verified_count, figures.money_total = verified_results(branch_ids, start_dt, end_dt)

@@ -82,16 +82,20 @@ def dashboard(request):
         raise Http404
     scope = _scope_for(request, scope_pk)
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    figures = practice_figures(scope=scope, start=start, end=end)
+    figures = practice_figures(scope=scope, start=start, end=end, now=timezone.now())
     branch_ids = branches_of(scope).values("pk")
     trend = participation_trend(start=start, end=end, branch_ids=branch_ids)
-    hazards = _hazards(branch_ids, start, end, now=timezone.now())
+    hazards = [
+        (_("发现"), figures.hazards_found),
+        (_("已整改"), figures.hazards_closed),
+        (_("逾期未整改"), figures.hazards_overdue),
+    ]
     title = scope.name if scope else _("全矿")
     chart = {
         "title": title,
         "themes": {"labels": [t.name for t in figures.themes], "values": [t.meetings for t in figures.themes]},
         "states": {"labels": [s.label for s in figures.states], "values": [s.projects for s in figures.states]},
-        "hazards": hazards and {"labels": [h[0] for h in hazards], "values": [h[1] for h in hazards]},
+        "hazards": {"labels": [h[0] for h in hazards], "values": [h[1] for h in hazards]},
         "trend": {
             "labels": [m.label for m in trend.months],
             "rates": [float(m.rate) if m.rate is not None else None for m in trend.months],
@@ -115,8 +119,3 @@ def dashboard(request):
             "choices": _choices(request),
         },
     )
-
-
-def _hazards(branch_ids, start: dt.date, end: dt.date, *, now: dt.datetime):
-    """Hazards found / closed / overdue: practice's hazard counts once that part has landed (None until then)."""
-    return None

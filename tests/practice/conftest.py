@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from org.models import Member, Post
 from practice import projects as services
 from practice.models import VerifyingDepartment
-from tests.factories import UserFactory, member_with_login
+from tests.factories import MeetingFactory, UserFactory, member_with_login
 from tests.supervision.conftest import SAMPLES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,3 +91,9 @@ def reported(project, *, user, verifier, department, now=NOW):
         user=user,
         now=now + dt.timedelta(days=30),
     )
+
+
+@pytest.fixture
+def theme_day(branch, secretary):
+    """A 主题党日 of ``branch`` that was held and is being recorded (editable)."""
+    return MeetingFactory(branch=branch, types=["theme_day"], topic="安全我先行", status="held")

@@ -5,20 +5,24 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from meetings.models import ThemeTag
 from org.models import Organization, StaffRole
 from practice.dashboard import practice_figures
-from practice.models import Project
+from practice.models import Hazard, Project
+from practice.services import hazard_add
+from tasks.services import task_report
 from tests.conftest import client_for
 from tests.factories import BranchFactory, MeetingFactory, OrganizationFactory, staff_user
 
-from .conftest import SHANGHAI, member_of
+from .conftest import SHANGHAI, member_of, photo
 
 pytestmark = pytest.mark.django_db
 
 YEAR = 2031
 URL = reverse("dashboard")
+NOW = dt.datetime(YEAR + 1, 1, 5, tzinfo=SHANGHAI)
 
 
 def theme_day(branch, when, *tags, status="submitted"):
@@ -64,14 +68,14 @@ def test_it_counts_theme_days_by_theme_projects_by_state_and_sums_the_verified_s
     project(branch, leader, state=Project.State.FAILED, money=Decimal("99"))
     project(branch, leader, state=Project.State.IN_PROGRESS)
     project(other_branch, leader, state=Project.State.VERIFIED, money=Decimal("7"))
-    figures = practice_figures(scope=branch, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1))
+    figures = practice_figures(scope=branch, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1), now=NOW)
     assert [(t.name, t.meetings) for t in figures.themes] == [("安全生产", 2), ("节能降耗", 1), ("未标注主题", 1)]
     states = {s.state: s.projects for s in figures.states}
     assert (states["verified"], states["failed"], states["in_progress"], states["opened"]) == (2, 1, 1, 0)
     assert figures.verified_count == 2
     assert figures.money_total == Decimal("1500000")
     assert {p.title for p in figures.verified} == {"节能降耗 15%", "现场整治"}
-    mine = practice_figures(scope=None, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1))
+    mine = practice_figures(scope=None, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1), now=NOW)
     assert (mine.verified_count, mine.money_total) == (3, Decimal("1500007"))
 
 
@@ -81,7 +85,7 @@ def test_a_general_branch_scope_counts_only_its_branches(secretary):
     outside = BranchFactory(name="运输队党支部")
     project(inside, member_of(secretary), state=Project.State.VERIFIED, money=Decimal("10"))
     project(outside, member_of(secretary), state=Project.State.VERIFIED, money=Decimal("20"))
-    figures = practice_figures(scope=general, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1))
+    figures = practice_figures(scope=general, start=dt.date(YEAR, 1, 1), end=dt.date(YEAR + 1, 1, 1), now=NOW)
     assert figures.money_total == Decimal("10")
 
 
@@ -127,7 +131,7 @@ def _mine_of(n: int, leader):
     return branches
 
 
-DASHBOARD_QUERIES = 15
+DASHBOARD_QUERIES = 16
 
 
 @pytest.mark.parametrize("n", [8, 200])
@@ -138,3 +142,32 @@ def test_the_query_count_is_the_same_at_8_and_200_branches(client, committee, se
     with django_assert_num_queries(DASHBOARD_QUERIES):
         response = c.get(URL, {"year": YEAR})
     assert response.status_code == 200
+
+
+def test_hazards_found_closed_and_overdue_come_from_the_theme_days_of_the_period(
+    client, theme_day, secretary, member, branch
+):
+    now = timezone.now()
+    tasks = [
+        hazard_add(
+            meeting=theme_day,
+            description=f"隐患{i}",
+            location="3101 运输巷",
+            severity=Hazard.Severity.SERIOUS,
+            owner=member_of(member),
+            due_on=timezone.localdate(now) + dt.timedelta(days=7),
+            user=secretary,
+            now=now,
+        ).task
+        for i in range(3)
+    ]
+    task_report(task=tasks[0], user=member, text="", files=[photo()], now=now)
+    year = timezone.localtime(theme_day.planned_start).year
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    later = now + dt.timedelta(days=30)
+    figures = practice_figures(scope=branch, start=start, end=end, now=later)
+    assert (figures.hazards_found, figures.hazards_closed, figures.hazards_overdue) == (3, 1, 2)
+    assert practice_figures(scope=None, start=start, end=end, now=now).hazards_overdue == 0
+    body = client_for(client, secretary).get(URL, {"year": year}).content.decode()
+    assert 'id="hazards-table"' in body
+    assert '<th scope="row">发现</th><td>3</td>' in body

@@ -47,6 +47,7 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from practice.demo import seed_practice
 from practice.demo_projects import seed_projects
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
@@ -359,6 +360,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     _assessments(planner, now=now)
     seed_tasks(now=now)
     seed_follow(now=now)
+    seed_practice(now=now)
     seed_appraisal(now=now)
     seed_projects(now=now)
     return len(meetings)
