@@ -102,6 +102,10 @@ SKIPPED = {
     "tasks:return": "POST only",
     "tasks:cancel": "POST only",
     "tasks:report_file": "file download",
+    "practice:project_start": "POST only (the button is on the project page)",
+    "practice:project_terminate": "POST only (the form is on the project page)",
+    "practice:project_evidence": "file download",
+    "practice:project_verify": "only while a project awaits its verifier (tests/test_browser_practice_projects.py)",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -300,6 +304,24 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("supervisor", "dispatch-matrix", "tasks:dispatch_matrix", {}),
         ("supervisor", "dispatch", "tasks:dispatch_detail", {"pk": o["dispatch"].pk}),
         *appraisal_pages(o),
+        *project_pages(o),
+    ]
+
+
+def project_pages(o: dict) -> list[tuple[str, str, str, dict]]:
+    """The 技术攻关 pages on the demo's project in progress (综采一队第一党小组), and the 党建+业务 dashboard."""
+    from practice.models import Project
+
+    home = o["home"]
+    dust = home if not isinstance(home, Organization) else Project.objects.get(title="综采工作面降尘")
+    return [
+        ("zuzhang", "projects", "practice:project_list", {}),
+        ("zuzhang", "project-new", "practice:project_create", {"branch_pk": home.pk}),
+        ("zuzhang", "project", "practice:project_detail", {"pk": dust.pk}),
+        ("zuzhang", "project-edit", "practice:project_edit", {"pk": dust.pk}),
+        ("zuzhang", "project-report", "practice:project_report", {"pk": dust.pk}),
+        ("committee", "dashboard", "dashboard", {}),
+        ("shuji", "dashboard-branch", "dashboard", {}),
     ]
 
 
