@@ -255,3 +255,20 @@ def test_the_list_and_detail_query_counts_do_not_grow(
 
 LIST_QUERIES = 7
 DETAIL_QUERIES = 11
+
+
+def test_anonymous_is_sent_to_sign_in_from_the_list(client):
+    response = client.get(reverse("practice:project_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_verifier_sees_the_outcome_and_its_evidence_before_deciding(client, roles, reported_project):
+    body = (
+        client_for(client, roles["verifier"])
+        .get(reverse("practice:project_verify", args=[reported_project.pk]))
+        .content.decode()
+    )
+    evidence = ProjectEvidence.objects.get(project=reported_project)
+    assert "粉尘浓度下降 40 %" in body
+    assert reverse("practice:project_evidence", args=[evidence.pk]) in body
