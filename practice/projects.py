@@ -19,9 +19,11 @@ from pathlib import PurePosixPath
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bulletin.services import notify
 from org.clock import local_midnight
 from org.models import Member, Organization
 from org.scope import get_scope
@@ -374,6 +376,16 @@ def project_report(
                 for (upload, sniffed, digest, size), name in zip(checked, stored, strict=True)
             )
             _step(project, Project.State.REPORTED, user=user, now=now, note=outcome.strip()[:200])
+            notify(
+                recipients=[verifier],
+                subject=_("攻关成果待你验收：{title}").format(title=project.title),
+                body=_("{branch}的技术攻关项目“{title}”已提交成果，请核实后验收。").format(
+                    branch=project.branch.name, title=project.title
+                ),
+                url=reverse("practice:project_verify", args=[project.pk]),
+                dedupe_key=f"project-report-{project.pk}",
+                now=now,
+            )
     except BaseException:
         for name in stored:
             storage.delete(name)
@@ -387,7 +399,11 @@ def project_verify(*, project: Project, passed: bool, comment: str, user, now: d
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": [_("请填写验收意见。")]})
-    fresh = Project.objects.select_related("department").prefetch_related("team").get(pk=project.pk)
+    fresh = (
+        Project.objects.select_related("department", "leader__user", "reported_by")
+        .prefetch_related("team")
+        .get(pk=project.pk)
+    )
     if fresh.verifier_id != user.pk:
         raise ValidationError(_("只有指定的验收人才能验收该项目。"))
     # The team may have changed since the report: the verifier is checked again.
@@ -402,6 +418,16 @@ def project_verify(*, project: Project, passed: bool, comment: str, user, now: d
     if not changed:
         raise ValidationError(refusal(project, _("该项目不在待验收状态。")))
     _step(project, state, user=user, now=now, note=comment)
+    # The people who answer for the project hear the verdict: its leader and whoever reported it.
+    recipients = [u for u in (fresh.leader.user, fresh.reported_by) if u is not None]
+    notify(
+        recipients=recipients,
+        subject=_("攻关项目“{title}”{verdict}").format(title=project.title, verdict=Project.State(state).label),
+        body=comment,
+        url=reverse("practice:project_detail", args=[project.pk]),
+        dedupe_key=f"project-verified-{project.pk}",
+        now=now,
+    )
     return project
 
 

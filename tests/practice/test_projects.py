@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from bulletin.models import Notification
 from practice import projects as services
 from practice.models import Project, ProjectEvidence, ProjectMilestone
 from practice.projects import MilestonePlan, Worker
@@ -250,3 +251,15 @@ def test_ending_a_project_cancels_its_open_milestones(branch, group, group_leade
     assert Task.objects.get(project_milestone__project=project).status == Task.Status.CANCELLED
     with pytest.raises(ValidationError, match="已终止"):
         services.project_start(project=project, user=group_leader, now=NOW)
+
+
+def test_the_verifier_is_told_of_the_report_and_the_leader_of_the_verdict_once_each(
+    branch, group, group_leader, verifier, safety_dept
+):
+    project = open_project(branch=branch, group=group, user=group_leader, leader=member_of(group_leader))
+    reported(project, user=group_leader, verifier=verifier, department=safety_dept)
+    to_verifier = Notification.objects.filter(recipient=verifier, channel=Notification.Channel.INBOX)
+    assert [n.subject for n in to_verifier] == ["攻关成果待你验收：综采工作面降尘"]
+    services.project_verify(project=project, passed=True, comment="属实", user=verifier, now=NOW)
+    to_leader = Notification.objects.filter(recipient=group_leader, channel=Notification.Channel.INBOX)
+    assert [n.subject for n in to_leader] == ["攻关项目“综采工作面降尘”已验收"]
