@@ -33,7 +33,7 @@ from bulletin.models import Announcement, Notification
 from bulletin.selectors import inbox_for_user
 from bulletin.services import deliver_notification
 from meetings.exports import MINE_LEDGER
-from meetings.models import Meeting
+from meetings.models import Meeting, Place
 from meetings.services import meeting_publish_notice
 from org.models import Member, Organization, User
 from supervision.models import Finding
@@ -106,6 +106,9 @@ SKIPPED = {
     "practice:project_terminate": "POST only (the form is on the project page)",
     "practice:project_evidence": "file download",
     "practice:project_verify": "only while a project awaits its verifier (tests/test_browser_practice_projects.py)",
+    "practice:activity_delete": "POST only (the button is on the 主题党日 page)",
+    "practice:pioneer_post_end": "POST only (the button is on the 先锋岗 page)",
+    "practice:hazard_edit": "the demo's 主题党日 records are submitted, so it redirects back (tests/practice)",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -206,6 +209,9 @@ def demo_objects(now: dt.datetime) -> dict:
         "finding": finding,
         "task": Task.objects.filter(owner=secretary.member, source=Task.Source.DISPATCH).order_by("-pk").first(),
         "dispatch": Dispatch.objects.order_by("-pk").first(),
+        "place": Place.objects.filter(branch=home).order_by("pk").first(),
+        "theme_day": Meeting.objects.filter(branch=home, types__code="theme_day", hazards__isnull=False).first()
+        or Meeting.objects.filter(branch=home, types__code="theme_day").order_by("-planned_start").first(),
         "year": timezone.localdate(now).year,
     }
 
@@ -303,6 +309,13 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("supervisor", "dispatch-new", "tasks:dispatch_create", {}),
         ("supervisor", "dispatch-matrix", "tasks:dispatch_matrix", {}),
         ("supervisor", "dispatch", "tasks:dispatch_detail", {"pk": o["dispatch"].pk}),
+        # Places, 主题党日 activities and hazards, 先锋岗.
+        ("shuji", "places", "meetings:place_list", {"branch_pk": home.pk}),
+        ("shuji", "place-new", "meetings:place_create", {"branch_pk": home.pk}),
+        ("shuji", "place-edit", "meetings:place_edit", {"pk": o["place"].pk}),
+        ("shuji", "theme-day", "practice:theme_day", {"pk": o["theme_day"].pk}),
+        ("supervisor", "hazards", "practice:hazard_overview", {}),
+        ("shuji", "pioneers", "practice:pioneer_posts", {"pk": home.pk}),
         *appraisal_pages(o),
         *project_pages(o),
     ]
