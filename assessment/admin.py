@@ -71,6 +71,7 @@ class SchemeAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
                     "eligibility_min_attendance_percent",
                     "eligibility_no_unexcused_absence",
                     "eligibility_branch_not_failing",
+                    "eligibility_verified_project",
                 )
             },
         ),

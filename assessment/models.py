@@ -15,6 +15,7 @@ from bulletin.models import Announcement
 from meetings.models import CadenceRule, Meeting
 from org.clock import quarter_label, year_label
 from org.models import Member, Organization
+from practice.models import Project
 from supervision.models import Finding, Flag, Rectification, Review
 
 POINTS = {"max_digits": 6, "decimal_places": 2}
@@ -51,6 +52,13 @@ class Scheme(models.Model):
     eligibility_min_attendance_percent = models.PositiveSmallIntegerField(_("评优：出勤率不低于（%）"), default=90)
     eligibility_no_unexcused_absence = models.BooleanField(_("评优：无无故缺席"), default=True)
     eligibility_branch_not_failing = models.BooleanField(_("评优：所在支部考核合格"), default=True)
+    # Off in the shipped scheme: a mine that wants it switches it on in the admin.
+    eligibility_verified_project = models.BooleanField(
+        _("评优：参与已验收攻关项目"),
+        default=False,
+        db_default=False,
+        help_text=_("开启后，期间内未作为负责人或党员成员参与任何已验收技术攻关项目的党员不能参加评优"),
+    )
 
     history = HistoricalRecords()
 
@@ -94,6 +102,7 @@ class Item(models.Model):
         SECRETARY_LESSON = "secretary_lesson", _("书记每年讲党课")
         TYPE_ATTENDANCE_TARGET = "type_attendance_target", _("会议出勤率目标（按会议类型）")
         DISPATCH_ON_TIME = "dispatch_on_time", _("上级交办任务按期完成")
+        PROJECT_RESULT = "project_result", _("攻关成果")
         MANUAL = "manual", _("人工评分")
 
     scheme = models.ForeignKey(Scheme, verbose_name=_("考核方案"), on_delete=models.CASCADE, related_name="items")
@@ -395,6 +404,9 @@ class Deduction(models.Model):
     )
     review = models.ForeignKey(
         Review, verbose_name=_("审核记录"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("攻关项目"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

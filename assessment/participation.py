@@ -32,9 +32,10 @@ from bulletin.models import Announcement
 from bulletin.selectors import announcements_for_user
 from meetings.attendance_rates import RECORDED_STATUSES, held_in, live_month_counts
 from meetings.models import Attendance, AttendanceRollup, Meeting
-from org.clock import month_number, month_start
+from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
+from practice.models import Project, ProjectMember
 from tasks.follow_selectors import makeup_tasks_of
 from tasks.states import task_progress
 
@@ -65,8 +66,21 @@ def participation_points(*, scheme: Scheme, absent: int, late: int) -> Decimal:
     return max(points, Decimal("0")).quantize(CENT)
 
 
-def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, branch_failing: bool) -> list[str]:
-    """Why the member may not be put forward for 评优 (empty when they may), in Chinese."""
+def eligibility(
+    *,
+    scheme: Scheme,
+    expected: int,
+    attended: int,
+    absent: int,
+    branch_failing: bool,
+    in_verified_project: bool = False,
+) -> list[str]:
+    """Why the member may not be put forward for 评优 (empty when they may), in Chinese.
+
+    ``in_verified_project``: the member led or was a party member of a 技术攻关 project verified
+    as passed in the period (``verified_project_member_ids``); a condition only where the scheme
+    switches it on (``eligibility_verified_project``, off in the shipped scheme).
+    """
     reasons = []
     if expected == 0:
         # A rate of 0 / 0 proves nothing either way; commendation needs shown participation.
@@ -82,7 +96,23 @@ def eligibility(*, scheme: Scheme, expected: int, attended: int, absent: int, br
         reasons.append(_("无故缺席 {absent} 次").format(absent=absent))
     if scheme.eligibility_branch_not_failing and branch_failing:
         reasons.append(_("所在支部考核不合格"))
+    if scheme.eligibility_verified_project and not in_verified_project:
+        reasons.append(_("期间内未参与已验收的技术攻关项目"))
     return reasons
+
+
+def verified_project_member_ids(start: dt.date, end: dt.date) -> set[int]:
+    """Members who led, or were party members of, a 技术攻关 project verified as passed in [start, end): 2 queries."""
+    projects = Project.objects.filter(
+        state=Project.State.VERIFIED,
+        verified_at__gte=local_midnight(start),
+        verified_at__lt=local_midnight(end),
+    )
+    ids = set(projects.values_list("leader_id", flat=True))
+    ids.update(
+        ProjectMember.objects.filter(project__in=projects, member__isnull=False).values_list("member_id", flat=True)
+    )
+    return ids
 
 
 # --- Computing a run's member scores ---------------------------------------------------------
@@ -161,6 +191,7 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     lessons = _lessons_given(start, end)
     # 民主评议 (the grade confirmed for the run's year; empty when that year says not to use it).
     appraisal_grades = confirmed_grades(year=start.year)
+    in_projects = verified_project_member_ids(start, end) if scheme.eligibility_verified_project else set()
 
     rows = []
     for member_id, (branch_id, status) in branches.items():
@@ -173,6 +204,7 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
             attended=c["attended"],
             absent=c["absent"],
             branch_failing=branch_id in failing_branch_ids,
+            in_verified_project=member_id in in_projects,
         )
         if grade_blocks_commendation(appraisal_grades.get(member_id, "")):
             reasons.append(_("民主评议党员评定为不合格"))
@@ -264,7 +296,7 @@ def branch_participation(*, run: Run, branch_id: int) -> QuerySet[MemberScore]:
 def latest_published_branch_score(branch_id: int) -> BranchScore | None:
     """The branch's score in the latest published run, with its items and every deduction (3 queries)."""
     deductions = Deduction.objects.select_related(
-        "meeting", "finding", "rectification", "flag__meeting", "review__meeting"
+        "meeting", "finding", "rectification", "flag__meeting", "review__meeting", "project"
     ).order_by("period_start", "id")
     items = ItemScore.objects.select_related("item").prefetch_related(Prefetch("deductions", queryset=deductions))
     return (
@@ -294,6 +326,8 @@ def deduction_link(user, deduction: Deduction) -> RecordLink | None:
     for source in (deduction.flag, deduction.review):
         if source is not None and user.has_perm("meetings.view_meeting", source.meeting):
             return RecordLink(_("会议"), "meetings:meeting_detail", source.meeting_id)
+    if deduction.project_id and user.has_perm("practice.view_project", deduction.project):
+        return RecordLink(_("攻关项目"), "practice:project_detail", deduction.project_id)
     return None
 
 
@@ -362,9 +396,10 @@ class Trend:
 
 
 def _month_counts(
-    *, start: dt.date, end: dt.date, branch_id: int | None, today: dt.date | None
+    *, start: dt.date, end: dt.date, branch_id: int | None, today: dt.date | None, branch_ids=None
 ) -> dict[int, tuple[int, int]]:
-    """{month number: (expected, attended)} of [start, end) for one branch or the mine.
+    """{month number: (expected, attended)} of [start, end) for one branch, several (``branch_ids``:
+    ids or a subquery, e.g. a 党总支's branches on the dashboard) or the mine.
 
     With ``today``, months over before it are read from the attendance rollup (meetings'
     ``AttendanceRollup``) when it has them — every branch's row for the mine, the branch's
@@ -377,10 +412,13 @@ def _month_counts(
     if today is not None and first < min(last, month_number(today)):
         closed_end = month_start(min(last, month_number(today)))
         rows = AttendanceRollup.objects.filter(month__gte=start, month__lt=closed_end)
+        branches = Organization.objects.branches()
         if branch_id is not None:
-            rows = rows.filter(branch_id=branch_id)
+            rows, branches = rows.filter(branch_id=branch_id), branches.filter(pk=branch_id)
+        if branch_ids is not None:
+            rows, branches = rows.filter(branch_id__in=branch_ids), branches.filter(pk__in=branch_ids)
         sums = rows.values("month").annotate(e=Sum("expected"), a=Sum("attended"), n=Count("pk")).order_by()
-        need = 1 if branch_id is not None else Organization.objects.branches().count()
+        need = 1 if branch_id is not None and branch_ids is None else branches.count()
         rolled = {month_number(r["month"]): (r["e"], r["a"]) for r in sums if r["n"] >= need}
     live_months = [n for n in range(first, last) if n not in rolled]
     live: dict[int, tuple[int, int]] = {}
@@ -389,6 +427,7 @@ def _month_counts(
             start=month_start(live_months[0]),
             end=month_start(live_months[-1] + 1),
             branch_ids=None if branch_id is None else [branch_id],
+            within=branch_ids,
             by_branch=False,
         )
         live = {n: counts[(None, n)] for (_b, n) in counts if n in live_months}
@@ -396,20 +435,22 @@ def _month_counts(
 
 
 def monthly_rates(
-    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None
+    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None, branch_ids=None
 ) -> list[MonthRate]:
     """The participation rate of each month in [start, end) (first days of months).
 
     Every month of the range is listed, with 0 / 0 where nothing was held; closed months come
     from the rollup when ``today`` is given (``_month_counts``).
     """
-    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today)
+    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today, branch_ids=branch_ids)
     return [MonthRate(month=month_start(n), expected=e, attended=a) for n, (e, a) in sorted(counts.items())]
 
 
-def rate_between(*, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None) -> Rate:
+def rate_between(
+    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None, branch_ids=None
+) -> Rate:
     """The participation rate of [start, end) (first days of months) as a whole."""
-    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today).values()
+    counts = _month_counts(start=start, end=end, branch_id=branch_id, today=today, branch_ids=branch_ids).values()
     return Rate(expected=sum(e for e, _a in counts), attended=sum(a for _e, a in counts))
 
 
@@ -418,15 +459,18 @@ def current_baseline() -> ParticipationBaseline | None:
 
 
 def participation_trend(
-    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None
+    *, start: dt.date, end: dt.date, branch_id: int | None = None, today: dt.date | None = None, branch_ids=None
 ) -> Trend:
     """Monthly rates of [start, end), their total, and the baseline's rate (closed months from
-    the rollup when ``today`` is given: a fixed handful of queries whatever the data)."""
-    months = monthly_rates(start=start, end=end, branch_id=branch_id, today=today)
+    the rollup when ``today`` is given: a fixed handful of queries whatever the data).
+
+    ``branch_ids`` (ids or a subquery) limits it to several branches, e.g. a 党总支's (the dashboard).
+    """
+    months = monthly_rates(start=start, end=end, branch_id=branch_id, today=today, branch_ids=branch_ids)
     total = Rate(expected=sum(m.expected for m in months), attended=sum(m.attended for m in months))
     baseline = current_baseline()
     baseline_rate = (
-        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id, today=today)
+        rate_between(start=baseline.start, end=baseline.end, branch_id=branch_id, today=today, branch_ids=branch_ids)
         if baseline is not None
         else None
     )

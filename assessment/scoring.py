@@ -34,6 +34,7 @@ from meetings.deadlines import notice_problem_rows
 from meetings.models import Attendance, CadenceRule, Meeting, MeetingType
 from org.clock import local_date, local_midnight
 from org.models import Organization, Post
+from practice.models import Project
 from supervision.models import Finding, Flag, Rectification, Review
 from tasks.models import Task
 from tasks.states import Progress, task_progress
@@ -62,6 +63,7 @@ class Line:
     flag_id: int | None = None
     finding_id: int | None = None
     rectification_id: int | None = None
+    project_id: int | None = None
 
 
 @dataclass
@@ -283,6 +285,8 @@ def compute_scores(
         _type_attendance_target(lines, by_kind[Kind.TYPE_ATTENDANCE_TARGET], branch_ids, start_dt, end_dt)
     if branch_ids and by_kind[Kind.DISPATCH_ON_TIME]:
         _dispatch_on_time(lines, by_kind[Kind.DISPATCH_ON_TIME], branch_ids, start_dt, end_dt, now)
+    if branch_ids and by_kind[Kind.PROJECT_RESULT]:
+        _project_results(lines, by_kind[Kind.PROJECT_RESULT], branch_ids, start_dt, end_dt)
 
     scores = Scores(scheme=scheme, start=start, end=end, items=items)
     for branch in branches:
@@ -294,7 +298,12 @@ def compute_scores(
             else:
                 item_lines = lines.get((branch.pk, item.pk), [])
                 deducted = sum((ln.points for ln in item_lines), ZERO)
-                points, veto = max(item.max_points - deducted, ZERO), False
+                if item.is_bonus:
+                    # An automatic bonus: its lines are gains (negative), capped at the item's maximum.
+                    points, veto = min(max(-deducted, ZERO), item.max_points), False
+                    deducted = ZERO
+                else:
+                    points, veto = max(item.max_points - deducted, ZERO), False
             results.append(
                 ItemResult(
                     item=item,
@@ -800,5 +809,41 @@ def _dispatch_on_time(lines, items: list[Item], branch_ids, start_dt, end_dt, no
                         )
                     ),
                     period_start=local_date(task.due_at),
+                )
+            )
+
+
+def _project_results(lines, items: list[Item], branch_ids, start_dt, end_dt) -> None:
+    """攻关成果 (a bonus): ``per_unit`` points for each of the branch's projects verified as passed in the period.
+
+    Verified means 已验收 (a 未通过 or unverified project adds nothing), dated by ``verified_at``
+    in [start, end) at the mine; the item's ``max_points`` caps the sum (in ``compute_scores``).
+    Every line links to its project. One query.
+    """
+    rows = (
+        Project.objects.filter(
+            branch_id__in=branch_ids,
+            state=Project.State.VERIFIED,
+            verified_at__gte=start_dt,
+            verified_at__lt=end_dt,
+        )
+        .values_list("id", "branch_id", "title", "verified_at")
+        .order_by("verified_at", "id")
+    )
+    for project_id, branch_id, title, verified_at in rows:
+        verified_on = local_date(verified_at)
+        for item in items:
+            if item.per_unit <= 0:
+                continue
+            lines[(branch_id, item.pk)].append(
+                Line(
+                    -item.per_unit,
+                    _reason(
+                        _("攻关成果“{title}”已于 {verified_on:%Y-%m-%d} 验收 +{fmt}").format(
+                            title=_short(title), verified_on=verified_on, fmt=fmt(item.per_unit)
+                        )
+                    ),
+                    period_start=verified_on,
+                    project_id=project_id,
                 )
             )

@@ -108,7 +108,7 @@ def branch_score_for_page(*, run_pk: int, branch_pk: int) -> BranchScore | None:
     a finding's rectification is read by the rule that lets its owner see it.
     """
     deductions = Deduction.objects.select_related(
-        "meeting", "finding__rectification", "rectification", "flag__meeting", "review__meeting"
+        "meeting", "finding__rectification", "rectification", "flag__meeting", "review__meeting", "project"
     ).order_by("period_start", "id")
     items = (
         ItemScore.objects.select_related("item", "entered_by__member")
@@ -207,6 +207,10 @@ def rule_in_words(item: Item, *, failing_grade: str = _("不合格")) -> str:
         )
     elif item.kind == K.RECTIFICATION_OVERDUE:
         text = _("整改每逾期一项扣 {unit} 分").format(unit=unit)
+    elif item.kind == K.PROJECT_RESULT:
+        return _("期间内每个通过验收（已验收）的技术攻关项目加 {unit} 分，最多加 {fmt} 分。").format(
+            unit=unit, fmt=fmt(item.max_points)
+        )
     else:
         text = item.get_kind_display()
     if item.per_notice > 0:

@@ -65,6 +65,7 @@ LINE_FIELDS = [
     "flag_id",
     "finding_id",
     "rectification_id",
+    "project_id",
 ]
 
 
@@ -180,6 +181,7 @@ def _deduction(item_score_id: int, line: Line) -> Deduction:
         flag_id=line.flag_id,
         finding_id=line.finding_id,
         rectification_id=line.rectification_id,
+        project_id=line.project_id,
     )
 
 

@@ -24,6 +24,7 @@ from .models import (
     MeetingPolicy,
     MeetingType,
     MeetingTypePeriod,
+    Place,
     ThemeTag,
     Vote,
 )
@@ -104,6 +105,20 @@ class ThemeTagAdmin(admin.ModelAdmin):
     list_editable = ("is_active",)
     list_filter = ("is_active",)
     search_fields = ("name",)
+
+
+@admin.register(Place)
+class PlaceAdmin(SimpleHistoryAdmin):
+    """The register of meeting places and the mine's red-education bases (教育基地)."""
+
+    list_display = ("name", "kind", "branch", "address", "latitude", "longitude", "capacity", "is_default", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "address")
+    list_select_related = ("branch",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Meetings keep the place they were held at; a place no longer used is switched off.
+        return False
 
 
 @admin.register(CadenceRule)
@@ -268,6 +283,7 @@ class MeetingAdmin(GuardedHistoryMixin, SimpleHistoryAdmin):
         "planned_start",
         "planned_end",
         "lecturer",
+        "venue",
         "cancel_reason",
         "notice_published_at",
         "actual_start",

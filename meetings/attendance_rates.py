@@ -40,11 +40,16 @@ def held_in(start: dt.date, end: dt.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status__in": Meeting.HELD_STATUSES}) & dated
 
 
-def recorded_attendance(start: dt.date, end: dt.date, branch_ids: Iterable[int] | None = None) -> QuerySet[Attendance]:
-    """Recorded attendance rows of meetings held in [start, end), of ``branch_ids`` (None: all)."""
+def recorded_attendance(
+    start: dt.date, end: dt.date, branch_ids: Iterable[int] | None = None, *, within=None
+) -> QuerySet[Attendance]:
+    """Recorded attendance rows of meetings held in [start, end), of ``branch_ids`` (None: all),
+    and of ``within`` too when given (ids or a subquery of branch ids)."""
     qs = Attendance.objects.filter(held_in(start, end, "meeting__"), status__in=RECORDED_STATUSES)
     if branch_ids is not None:
         qs = qs.filter(meeting__branch_id__in=list(branch_ids))
+    if within is not None:
+        qs = qs.filter(meeting__branch_id__in=within)
     return qs
 
 
@@ -70,7 +75,7 @@ def month_bucket(first: int, last: int) -> Case:
 
 
 def live_month_counts(
-    *, start: dt.date, end: dt.date, branch_ids: Iterable[int] | None = None, by_branch: bool = True
+    *, start: dt.date, end: dt.date, branch_ids: Iterable[int] | None = None, within=None, by_branch: bool = True
 ) -> dict[tuple[int | None, int], tuple[int, int]]:
     """{(branch id or None, month number): (expected, attended)} for the months of [start, end)
     (first days of months), computed from attendance: one grouped query. Months and branches
@@ -78,7 +83,7 @@ def live_month_counts(
     first, last = month_number(start), month_number(end)
     fields = ("meeting__branch_id", "month") if by_branch else ("month",)
     rows = (
-        recorded_attendance(start, end, branch_ids)
+        recorded_attendance(start, end, branch_ids, within=within)
         .annotate(month=month_bucket(first, last))
         .values(*fields)
         .annotate(**RATE_COUNTS)

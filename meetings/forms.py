@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from org.forms import CrispyForm
 from org.models import Member, Organization
 
-from .models import Attendance, Meeting, MeetingType, ThemeTag, Vote
+from .models import Attendance, Meeting, MeetingType, Place, ThemeTag, Vote
+from .places import default_place, places_for_branch
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -88,7 +89,15 @@ class MeetingPlanForm(CrispyForm):
     )
     planned_start = _datetime_field("计划开始时间")
     planned_end = _datetime_field("计划结束时间")
-    place = forms.CharField(label="地点", max_length=200)
+    venue = forms.ModelChoiceField(
+        label="会议地点",
+        queryset=Place.objects.none(),
+        required=False,
+        empty_label="（不在登记地点，手工填写）",
+        help_text="选择登记的地点时，照片的拍摄位置将与该地点的坐标核对。",
+        error_messages={"invalid_choice": "所选地点不可用，请重新选择。"},
+    )
+    place = forms.CharField(label="地点（手工填写）", max_length=200, required=False)
     lecturer = MemberChoiceField(label="授课人（党课）", queryset=Member.objects.none(), required=False)
     lesson_title = forms.CharField(label="党课题目", max_length=200, required=False)
     theme_tags = forms.ModelMultipleChoiceField(
@@ -104,6 +113,7 @@ class MeetingPlanForm(CrispyForm):
         branch: Organization,
         lecturers: QuerySet[Member],
         group_only: frozenset[int] | None = None,
+        venue: Place | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -120,9 +130,14 @@ class MeetingPlanForm(CrispyForm):
         self.fields["group"].queryset = groups
         self.fields["lecturer"].queryset = lecturers
         self.fields["theme_tags"].queryset = ThemeTag.objects.filter(is_active=True)
+        self.fields["venue"].queryset = places_for_branch(branch, include=venue)
+        if not self.is_bound and "venue" not in self.initial:
+            self.initial["venue"] = default_place(branch)
 
     def clean(self):
         data = super().clean()
+        if not data.get("venue") and not (data.get("place") or "").strip() and "venue" not in self.errors:
+            self.add_error("place", _("请选择会议地点，或手工填写地点。"))
         types = data.get("types") or []
         is_group_meeting = any(t.code == MeetingType.Code.GROUP_MEETING for t in types)
         if is_group_meeting and not data.get("group") and "group" not in self.errors:
@@ -143,6 +158,7 @@ class MeetingPlanForm(CrispyForm):
             "planned_start": d["planned_start"],
             "planned_end": d["planned_end"],
             "place": d["place"],
+            "venue": d.get("venue"),
             "lecturer": d.get("lecturer"),
             "lesson_title": d["lesson_title"],
             "theme_tags": list(d["theme_tags"]),
@@ -158,7 +174,8 @@ class MeetingPlanForm(CrispyForm):
             "requirements": meeting.requirements,
             "planned_start": meeting.planned_start,
             "planned_end": meeting.planned_end,
-            "place": meeting.place,
+            "place": "" if meeting.venue_id else meeting.place,
+            "venue": meeting.venue,
             "lecturer": meeting.lecturer,
             "lesson_title": meeting.lesson_title,
             "theme_tags": list(meeting.theme_tags.all()),
@@ -473,3 +490,37 @@ class MeetingFilterForm(forms.Form):
             "year": data.get("year"),
             "month": data.get("month"),
         }
+
+
+class PlaceForm(CrispyForm):
+    """A branch's own meeting place; the 教育基地 are registered mine-wide by the administrator."""
+
+    name = forms.CharField(label="名称", max_length=100)
+    kind = forms.ChoiceField(label="类型", choices=[c for c in Place.Kind.choices if c[0] != Place.Kind.EDUCATION_BASE])
+    address = forms.CharField(label="地址", max_length=200, required=False)
+    latitude = forms.DecimalField(
+        label="纬度",
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        help_text="如 35.123456；用手机地图查到地点的坐标后填写，照片的拍摄位置将与它核对。",
+    )
+    longitude = forms.DecimalField(
+        label="经度", max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
+    )
+    contact = forms.CharField(label="联系人及电话", max_length=100, required=False)
+    capacity = forms.IntegerField(label="容纳人数", min_value=1, required=False)
+    is_default = forms.BooleanField(label="设为本支部默认地点", required=False)
+    is_active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not self.errors:
+            raise forms.ValidationError(_("纬度和经度须同时填写或同时留空。"))
+        return data
+
+    @staticmethod
+    def initial_from(place: Place) -> dict:
+        return {name: getattr(place, name) for name in PlaceForm.base_fields}

@@ -70,6 +70,91 @@ class ThemeTag(models.Model):
         return self.name
 
 
+class Place(models.Model):
+    """A meeting place of the register (会议室, 区队学习室, 教育基地 ...), with its coordinates.
+
+    A place with a ``branch`` belongs to that branch (its 书记 edits it); one without is
+    mine-wide (the red-education bases, the 矿部 rooms), edited in the admin only. A meeting
+    planned at a place copies its name and coordinates (``Meeting.place/latitude/longitude``):
+    the GPS check of the evidence runs against those.
+    """
+
+    class Kind(models.TextChoices):
+        MEETING_ROOM = "meeting_room", _("会议室")
+        STUDY_ROOM = "study_room", _("区队学习室")
+        EDUCATION_BASE = "education_base", _("教育基地")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.MEETING_ROOM)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    contact = models.CharField(_("联系人及电话"), max_length=100, blank=True)
+    capacity = models.PositiveIntegerField(_("容纳人数"), null=True, blank=True)
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("所属支部"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="places",
+        limit_choices_to={"kind": Organization.Kind.BRANCH},
+        help_text=_("留空表示全矿共用（如教育基地）"),
+    )
+    is_default = models.BooleanField(_("本支部默认地点"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("会议地点")
+        verbose_name_plural = _("会议地点")
+        ordering = ["branch_id", "kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch"],
+                condition=Q(is_default=True, branch__isnull=False),
+                name="%(app_label)s_%(class)s_one_default_per_branch",
+                violation_error_message=_("每个支部只能有一个默认地点。"),
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_branch",
+                violation_error_message=_("已有同名的地点。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="%(app_label)s_%(class)s_latitude_range",
+                violation_error_message=_("纬度须在 -90 到 90 之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="%(app_label)s_%(class)s_longitude_range",
+                violation_error_message=_("经度须在 -180 到 180 之间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def is_base(self) -> bool:
+        return self.kind == self.Kind.EDUCATION_BASE
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("纬度和经度须同时填写或同时留空。"))
+        if self.is_default and self.branch_id is None:
+            raise ValidationError({"is_default": _("全矿共用的地点不能设为某支部的默认地点。")})
+
+
 class CadenceRule(models.Model):
     """At least ``min_count`` meetings of any of ``types`` per ``period``, per branch or per group."""
 
@@ -236,6 +321,10 @@ class Meeting(models.Model):
     place = models.CharField(_("地点"), max_length=200)
     latitude = models.DecimalField(_("地点纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("地点经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # The register's place the meeting was planned at; its name and coordinates are copied above.
+    venue = models.ForeignKey(
+        Place, verbose_name=_("登记地点"), null=True, blank=True, on_delete=models.PROTECT, related_name="meetings"
+    )
     lecturer = models.ForeignKey(
         Member, verbose_name=_("授课人"), null=True, blank=True, on_delete=models.PROTECT, related_name="lessons_given"
     )

@@ -34,7 +34,7 @@ def plannable_branch_ids(user) -> frozenset[int]:
 
 def meetings_base() -> QuerySet[Meeting]:
     """Meetings with what every meeting page shows: branch, group, people, types and tags."""
-    return Meeting.objects.select_related("branch", "group", "lecturer", "chair", "recorder").prefetch_related(
+    return Meeting.objects.select_related("branch", "group", "lecturer", "chair", "recorder", "venue").prefetch_related(
         "types", "theme_tags"
     )
 

@@ -33,10 +33,12 @@ from .models import (
     Meeting,
     MeetingType,
     MeetingTypePeriod,
+    Place,
     Speech,
     ThemeTag,
     Vote,
 )
+from .places import place_problem
 from .quorum import VoteCounts, check_vote, committee_quorum_met
 
 LOCKED_MESSAGE = "该会议记录已审核通过，已锁定，不能修改。"
@@ -68,9 +70,15 @@ def _validate_plan(
     planned_end: dt.datetime,
     lecturer: Member | None,
     lesson_title: str,
+    place: str = "",
+    venue: Place | None = None,
 ) -> None:
     errors: dict[str, list[str]] = {}
     codes = {t.code for t in types}
+    if venue is None and not place.strip():
+        errors.setdefault("place", []).append(_("请选择会议地点，或手工填写地点。"))
+    if problem := place_problem(venue, branch=branch):
+        errors.setdefault("venue", []).append(problem)
     if not types:
         errors.setdefault("types", []).append(_("请至少选择一种会议类型。"))
     if MeetingType.Code.GROUP_MEETING in codes:
@@ -102,15 +110,24 @@ def _apply_plan(
     lecturer: Member | None,
     lesson_title: str,
     theme_tags: Iterable[ThemeTag],
+    venue: Place | None = None,
 ) -> None:
-    """Write a plan's fields (validated by ``_validate_plan``) and save, for a new meeting or a change."""
+    """Write a plan's fields (validated by ``_validate_plan``) and save, for a new meeting or a change.
+
+    A place of the register gives the meeting its name and coordinates (the GPS check reads
+    them); a place typed by hand has none, so its photos' positions are not checked.
+    """
     meeting.group = group
     meeting.topic = topic.strip()
     meeting.agenda = agenda
     meeting.requirements = requirements
     meeting.planned_start = planned_start
     meeting.planned_end = planned_end
-    meeting.place = place.strip()
+    meeting.venue = venue
+    if venue is not None:
+        meeting.place, meeting.latitude, meeting.longitude = venue.name, venue.latitude, venue.longitude
+    else:
+        meeting.place, meeting.latitude, meeting.longitude = place.strip(), None, None
     meeting.lecturer = lecturer
     meeting.lesson_title = lesson_title.strip()
     meeting.full_clean()
@@ -136,9 +153,12 @@ def meeting_plan(
     lecturer: Member | None = None,
     lesson_title: str = "",
     theme_tags: Iterable[ThemeTag] = (),
+    venue: Place | None = None,
 ) -> Meeting:
     """Plan a meeting (状态: 计划). The topic may still be open; it is required to publish the notice."""
     _validate_plan(
+        place=place,
+        venue=venue,
         branch=branch,
         group=group,
         types=types,
@@ -161,6 +181,7 @@ def meeting_plan(
         lecturer=lecturer,
         lesson_title=lesson_title,
         theme_tags=theme_tags,
+        venue=venue,
     )
     # What higher apps add to a new plan's agenda (上次会议议定事项落实情况), once, at the top.
     lines = [
@@ -189,12 +210,15 @@ def meeting_update_plan(
     lecturer: Member | None = None,
     lesson_title: str = "",
     theme_tags: Iterable[ThemeTag] = (),
+    venue: Place | None = None,
 ) -> Meeting:
     """Change a planned or notified meeting; attendees of a notified one are told of the change."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED):
         raise ValidationError(_("会议已召开，计划不能再修改；请录入会议记录。"), code="not_planned")
     _validate_plan(
+        place=place,
+        venue=venue,
         branch=meeting.branch,
         group=group,
         types=types,
@@ -203,7 +227,7 @@ def meeting_update_plan(
         lecturer=lecturer,
         lesson_title=lesson_title,
     )
-    moved = (meeting.planned_start, meeting.planned_end, meeting.place) != (planned_start, planned_end, place.strip())
+    before = (meeting.planned_start, meeting.planned_end, meeting.place)
     _apply_plan(
         meeting,
         group=group,
@@ -217,7 +241,9 @@ def meeting_update_plan(
         lecturer=lecturer,
         lesson_title=lesson_title,
         theme_tags=theme_tags,
+        venue=venue,
     )
+    moved = before != (meeting.planned_start, meeting.planned_end, meeting.place)
     if meeting.status == Meeting.Status.NOTIFIED:
         _validate_notice(meeting)
         meeting_sync_expected(meeting=meeting)

@@ -1,4 +1,4 @@
-from .views import checkin, compliance, ledger, meetings, mine
+from .views import checkin, compliance, ledger, meetings, mine, places
 
 app_name = "meetings"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *checkin.urlpatterns,
     *ledger.urlpatterns,
     *mine.urlpatterns,
+    *places.urlpatterns,
 ]

@@ -233,6 +233,11 @@ rules.add_perm("meetings.register_leave", registers_leave_now)
 rules.add_perm("meetings.check_in", checks_in_now)
 # The check-in page without a valid code: only those expected at the meeting and those managing it.
 rules.add_perm("meetings.view_checkin", is_expected_at | manages_meeting)
+# The register of places: a branch's committee and supervisors read it; the 书记 edits the
+# branch's own places (``obj`` is the branch or a place with ``branch_id``); mine-wide places
+# (``branch_id`` None: the bases) are edited by the administrator in the admin only.
+rules.add_perm("meetings.view_places", sees_all | manages_branch)
+rules.add_perm("meetings.edit_places", leads_branch | is_admin)
 
 
 # --- Bulletin (announcements and their read receipts) ----------------------------
@@ -564,3 +569,37 @@ rules.add_perm("study.view_branch_ledger", sees_all | manages_branch)
 rules.add_perm("study.view_mine_ledger", sees_all)
 # the 学时台账 link: the mine's page, or the branch page of a 书记 / 支委
 rules.add_perm("study.view_ledgers", sees_all | is_branch_manager_anywhere)
+# --- Practice (主题党日 activities and hazards, 先锋岗 / 责任区) -----------------------------
+# Activities and hazards are part of the meeting's record: whoever manages the meeting
+# ("meetings.manage_meeting") writes them while it is editable. The hazard counts of every
+# branch are for the 党委 level; 先锋岗 and 责任区 are named by the branch's 书记.
+
+rules.add_perm("practice.view_hazard_counts", sees_all)
+rules.add_perm("practice.edit_pioneer_posts", leads_branch | is_admin)
+
+
+# --- Practice: 技术攻关 projects and the 党建+业务 dashboard (issue 12) ------------------------
+# Duck-typed on ``branch_id``, ``group_id`` and ``verifier_id``: org cannot import practice.
+# The branch's 书记 or the 党小组长 of the project's group open and edit it; the verifier named
+# on it verifies it; the 党委 level reads every project; other branches' members never see it.
+
+
+@rules.predicate
+def leads_project_group(user, project):
+    return project is not None and project.group_id is not None and project.group_id in get_scope(user).led_group_ids
+
+
+@rules.predicate
+def verifies_project(user, project):
+    return project is not None and project.verifier_id is not None and project.verifier_id == user.pk
+
+
+rules.add_perm("practice.open_project", is_branch_chief_secretary | leads_a_group_of_branch)
+rules.add_perm("practice.change_project", is_branch_chief_secretary | leads_project_group)
+rules.add_perm("practice.view_project", sees_all | reaches_branch | verifies_project)
+rules.add_perm("practice.verify_project", verifies_project)
+rules.add_perm("practice.view_projects_all", sees_all)
+# The dashboard: the mine's (and any 党总支's or branch's) for the 党委 level; a branch's own for its committee.
+rules.add_perm("practice.view_dashboard_all", sees_all)
+rules.add_perm("practice.view_branch_dashboard", sees_all | manages_branch)
+# --- end of practice -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 from org import two_factor
 from org import views as org_views
 
-from . import views
+from . import views, views_dashboard
 
 admin.site.site_header = "三会一课管理系统"
 admin.site.site_title = "三会一课"
@@ -57,6 +57,7 @@ urlpatterns = [
     path("appraisal/", include("appraisal.urls")),
     path("study/", include("study.urls")),
     path("practice/", include("practice.urls")),
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("admin/", admin.site.urls),
 ]
 

@@ -33,7 +33,7 @@ from bulletin.models import Announcement, Notification
 from bulletin.selectors import inbox_for_user
 from bulletin.services import deliver_notification
 from meetings.exports import MINE_LEDGER
-from meetings.models import Meeting
+from meetings.models import Meeting, Place
 from meetings.services import meeting_publish_notice
 from org.models import Member, Organization, User
 from supervision.models import Finding
@@ -109,6 +109,13 @@ SKIPPED = {
     "study:item_reopen": "POST only (the button is on the item page)",
     "study:publish_recording": "POST only (the button is on the 党课's meeting page)",
     "tasks:report_file_thumbnail": "thumbnail image",
+    "practice:project_start": "POST only (the button is on the project page)",
+    "practice:project_terminate": "POST only (the form is on the project page)",
+    "practice:project_evidence": "file download",
+    "practice:project_verify": "only while a project awaits its verifier (tests/test_browser_practice_projects.py)",
+    "practice:activity_delete": "POST only (the button is on the 主题党日 page)",
+    "practice:pioneer_post_end": "POST only (the button is on the 先锋岗 page)",
+    "practice:hazard_edit": "the demo's 主题党日 records are submitted, so it redirects back (tests/practice)",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -210,6 +217,9 @@ def demo_objects(now: dt.datetime) -> dict:
         "task": Task.objects.filter(owner=secretary.member, source=Task.Source.DISPATCH).order_by("-pk").first(),
         "attested": _attested_meeting(submitted, member, now),
         "dispatch": Dispatch.objects.order_by("-pk").first(),
+        "place": Place.objects.filter(branch=home).order_by("pk").first(),
+        "theme_day": Meeting.objects.filter(branch=home, types__code="theme_day", hazards__isnull=False).first()
+        or Meeting.objects.filter(branch=home, types__code="theme_day").order_by("-planned_start").first(),
         "year": timezone.localdate(now).year,
         **study_objects(home),
     }
@@ -344,7 +354,32 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("shuji", "study-edit", "study:item_edit", {"pk": o["study_draft"].pk}),
         ("supervisor", "study-manage", "study:manage", {}),
         ("supervisor", "study-review", "study:item_detail", {"pk": o["study_in_review"].pk}),
+        # Places, 主题党日 activities and hazards, 先锋岗.
+        ("shuji", "places", "meetings:place_list", {"branch_pk": home.pk}),
+        ("shuji", "place-new", "meetings:place_create", {"branch_pk": home.pk}),
+        ("shuji", "place-edit", "meetings:place_edit", {"pk": o["place"].pk}),
+        ("shuji", "theme-day", "practice:theme_day", {"pk": o["theme_day"].pk}),
+        ("supervisor", "hazards", "practice:hazard_overview", {}),
+        ("shuji", "pioneers", "practice:pioneer_posts", {"pk": home.pk}),
         *appraisal_pages(o),
+        *project_pages(o),
+    ]
+
+
+def project_pages(o: dict) -> list[tuple[str, str, str, dict]]:
+    """The 技术攻关 pages on the demo's project in progress (综采一队第一党小组), and the 党建+业务 dashboard."""
+    from practice.models import Project
+
+    home = o["home"]
+    dust = home if not isinstance(home, Organization) else Project.objects.get(title="综采工作面降尘")
+    return [
+        ("zuzhang", "projects", "practice:project_list", {}),
+        ("zuzhang", "project-new", "practice:project_create", {"branch_pk": home.pk}),
+        ("zuzhang", "project", "practice:project_detail", {"pk": dust.pk}),
+        ("zuzhang", "project-edit", "practice:project_edit", {"pk": dust.pk}),
+        ("zuzhang", "project-report", "practice:project_report", {"pk": dust.pk}),
+        ("committee", "dashboard", "dashboard", {}),
+        ("shuji", "dashboard-branch", "dashboard", {}),
     ]
 
 

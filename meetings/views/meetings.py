@@ -140,6 +140,7 @@ def _plan_form(request, branch: Organization, *, data=None, initial=None, meetin
         branch=branch,
         lecturers=lecturers,
         group_only=_group_only(request, branch.pk),
+        venue=meeting.venue if meeting else None,
     )
 
 

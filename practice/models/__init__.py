@@ -3,6 +3,19 @@
 Split by concern; each module's docstring says what it holds.
 """
 
-from .activities import ActivityKind
+from .activities import Activity, ActivityKind, Hazard
+from .posts import PioneerPost
+from .projects import Project, ProjectEvent, ProjectEvidence, ProjectMember, ProjectMilestone, VerifyingDepartment
 
-__all__ = ["ActivityKind"]
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "Hazard",
+    "PioneerPost",
+    "Project",
+    "ProjectEvent",
+    "ProjectEvidence",
+    "ProjectMember",
+    "ProjectMilestone",
+    "VerifyingDepartment",
+]

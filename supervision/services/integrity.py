@@ -40,6 +40,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from meetings.checkin import shared_device_checkins
 from meetings.models import AgendaItem, Meeting
+from meetings.places import distance_text
 from org.clock import date_label, datetime_label, deadline_text, mine_tz, time_range_label
 from org.models import Member, Organization
 from supervision import hashindex, minhash, minutes_text, photocopies
@@ -259,12 +260,6 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _distance_text(metres: float) -> str:
-    if metres < 1000:
-        return _("约 {metres:.0f} 米").format(metres=metres)
-    return _("约 {value:.1f} 公里").format(value=metres / 1000)
-
-
 def _gps_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _Wanted | None:
     if None in (meeting.latitude, meeting.longitude, photo.gps_latitude, photo.gps_longitude):
         return None
@@ -278,7 +273,7 @@ def _gps_flag(meeting: Meeting, photo: Evidence, policy: SupervisionPolicy) -> _
         meeting_id=meeting.pk,
         key=f"gps_far:{photo.pk}",
         kind=Flag.Kind.GPS_FAR,
-        message=_("拍摄地点距会议地点{place}{distance_text}").format(place=place, distance_text=_distance_text(metres)),
+        message=_("拍摄地点距会议地点{place}{distance_text}").format(place=place, distance_text=distance_text(metres)),
         evidence_id=photo.pk,
         score=round(metres),
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from meetings import panels
 from meetings.deadlines import notice_problem
 from meetings.models import Attendance, Meeting, MeetingPolicy
 from meetings.services import attendance_summary
@@ -131,35 +132,34 @@ def _render_detail(request, meeting: Meeting, *, return_form=None, reopen_form=N
     submitted = meeting.status == Meeting.Status.SUBMITTED
     open_flags = sum(1 for f in flags if f.status == Flag.Status.OPEN)
     checkins = selectors.checkin_rows(rows)
-    return render(
-        request,
-        "supervision/review_detail.html",
-        {
-            "meeting": meeting,
-            "types": list(meeting.types.all()),
-            "theme_tags": list(meeting.theme_tags.all()),
-            "summary": attendance_summary(meeting, rows=rows) if rows else None,
-            "not_present": [r for r in rows if r.status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT)],
-            "agenda_items": list(meeting.agenda_items.all()),
-            "votes": list(meeting.votes.all()),
-            "gallery": [(e, per_item.get(e.pk, [])) for e in evidence],
-            "flags": flags,
-            "open_flags": open_flags,
-            "notice_recipients": selectors.notice_recipients(meeting),
-            "checkins": checkins,
-            "shared_checkins": sum(1 for c in checkins if c.shared),
-            "flag_records": selectors.round_flag_records(meeting),
-            "can_raise_finding": user.has_perm(RAISE_FINDING),
-            "rounds": selectors.review_rounds(meeting, reviews=reviews),
-            "round": round_,
-            "can_review": can_review and submitted,
-            "can_reopen": can_review and meeting.status == Meeting.Status.APPROVED,
-            "can_decide_flags": user.has_perm(DECIDE_FLAG, meeting),
-            "approve_form": approve_form or ApproveForm(initial={"seen_round": round_}),
-            "return_form": return_form or ReturnForm(initial={"seen_round": round_}),
-            "reopen_form": reopen_form or ReopenForm(),
-        },
-    )
+    ctx = {
+        "meeting": meeting,
+        "types": list(meeting.types.all()),
+        "theme_tags": list(meeting.theme_tags.all()),
+        "summary": attendance_summary(meeting, rows=rows) if rows else None,
+        "not_present": [r for r in rows if r.status in (Attendance.Status.LEAVE, Attendance.Status.ABSENT)],
+        "agenda_items": list(meeting.agenda_items.all()),
+        "votes": list(meeting.votes.all()),
+        "gallery": [(e, per_item.get(e.pk, [])) for e in evidence],
+        "flags": flags,
+        "open_flags": open_flags,
+        "notice_recipients": selectors.notice_recipients(meeting),
+        "checkins": checkins,
+        "shared_checkins": sum(1 for c in checkins if c.shared),
+        "flag_records": selectors.round_flag_records(meeting),
+        "can_raise_finding": user.has_perm(RAISE_FINDING),
+        "rounds": selectors.review_rounds(meeting, reviews=reviews),
+        "round": round_,
+        "can_review": can_review and submitted,
+        "can_reopen": can_review and meeting.status == Meeting.Status.APPROVED,
+        "can_decide_flags": user.has_perm(DECIDE_FLAG, meeting),
+        "approve_form": approve_form or ApproveForm(initial={"seen_round": round_}),
+        "return_form": return_form or ReturnForm(initial={"seen_round": round_}),
+        "reopen_form": reopen_form or ReopenForm(),
+    }
+    # What higher apps show the supervisor (practice: a 主题党日's activities, hazards, place).
+    ctx.update(panels.review_context_for(meeting=meeting, ctx=ctx))
+    return render(request, "supervision/review_detail.html", ctx)
 
 
 # --- Decisions -----------------------------------------------------------------------

@@ -124,7 +124,8 @@ def test_a_refused_page_does_not_leak_the_branch(client, member, other_branch):
 # rule the ModelBackend's two permission queries.
 BRANCH_LIST_QUERIES = 7
 # + 1 for the 支委分工 (PostDuty) shown beside each post.
-BRANCH_DETAIL_QUERIES = 17
+# + 1 for the 先锋岗 / 责任区 held today (practice_tags.pioneer_posts).
+BRANCH_DETAIL_QUERIES = 18
 # The secretary's home adds "my branch" and its meeting summary (upcoming, awaiting records).
 HOME_QUERIES = {"supervisor": 8, "secretary": 14}
 

@@ -47,6 +47,8 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from practice.demo import seed_practice
+from practice.demo_projects import seed_projects
 from study.demo import seed_library
 from study.demo_media import seed_videos
 from supervision.models import Evidence, Flag, Review
@@ -363,8 +365,10 @@ def seed_activity(*, now: dt.datetime) -> int:
     _assessments(planner, now=now)
     seed_tasks(now=now)
     seed_follow(now=now)
+    seed_practice(now=now)
     seed_appraisal(now=now)
     seed_library(now=now)
+    seed_projects(now=now)
     return len(meetings)
 
 
