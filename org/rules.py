@@ -5,10 +5,12 @@ and selectors filter lists with the same ``Scope`` the predicates read, so a pag
 never shows what its URL would refuse.
 """
 
+from dataclasses import dataclass
+
 import rules
 from django.utils import timezone
 
-from .models import StaffRole
+from .models import Organization, StaffRole
 from .scope import get_scope
 
 
@@ -432,6 +434,120 @@ rules.add_perm("appraisal.run_round", is_branch_chief_secretary)
 rules.add_perm("appraisal.view_round", sees_all | manages_branch)
 rules.add_perm("appraisal.view_tallies", sees_all | manages_branch)
 
+
+# --- Study (学习教育: the library of materials and 微党课) ---------------------------------
+# One home of "who sees which study item" and "who writes, reviews, publishes": the study
+# selectors build their filters from ``study_reach`` and ``study_author_branch_ids``, the
+# predicates below read the same two, so a list never shows what the item's URL refuses.
+# The predicates take a ``study.StudyItem`` (with ``organization`` selected and ``branches``
+# prefetched, as the selectors load it) or, for ``study.publish_recording``, a meeting.
+
+# ``StudyItem.Audience`` and ``StudyItem.Role`` values (org may not import study; a test
+# checks these spellings against the model).
+STUDY_AUDIENCE_MINE, STUDY_AUDIENCE_BRANCHES, STUDY_AUDIENCE_ROLES = "mine", "branches", "roles"
+STUDY_ROLE_SECRETARY, STUDY_ROLE_COMMITTEE = "secretary", "committee"
+STUDY_PUBLISHED, STUDY_DRAFT = "published", "draft"
+
+
+@dataclass(frozen=True)
+class StudyReach:
+    """The audiences a login belongs to: every item (the 党委 level), its branches, its roles."""
+
+    everything: bool = False
+    branch_ids: frozenset[int] = frozenset()
+    roles: frozenset[str] = frozenset()
+
+
+def study_reach(user) -> StudyReach | None:
+    """Which published items a login may study; ``None`` for anonymous (nothing at all).
+
+    Supervisors (党委工作部, 纪检部) and the 党委 see every published item. Anyone else sees the
+    whole mine's items, those of the branches they belong to (as a member, a 支委 or a 党小组长),
+    and those for 书记 (a 书记 or 副书记 of a branch) or for 支委 (any branch committee post).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    scope = get_scope(user)
+    if scope.sees_all_branches:
+        return StudyReach(everything=True)
+    roles = set()
+    if scope.secretary_branch_ids:
+        roles.add(STUDY_ROLE_SECRETARY)
+    if scope.committee_branch_ids:
+        roles.add(STUDY_ROLE_COMMITTEE)
+    return StudyReach(branch_ids=scope.reachable_branch_ids, roles=frozenset(roles))
+
+
+def study_author_branch_ids(user) -> frozenset[int]:
+    """Branches whose study items the login writes: as 书记 (or 副书记) or 宣传委员."""
+    scope = get_scope(user)
+    return scope.secretary_branch_ids | scope.propaganda_branch_ids
+
+
+@rules.predicate
+def writes_mine_study(user):
+    """The 党委工作部 writes (and reviews) the mine's own items, those of the 党委."""
+    return is_work_dept(user) or is_admin(user)
+
+
+def _item_is_branch_items(item) -> bool:
+    return item.organization.kind == Organization.Kind.BRANCH
+
+
+@rules.predicate
+def in_study_audience(user, item):
+    reach = study_reach(user)
+    if reach is None or item is None or item.state != STUDY_PUBLISHED:
+        return False
+    if reach.everything or item.audience == STUDY_AUDIENCE_MINE:
+        return True
+    if item.audience == STUDY_AUDIENCE_BRANCHES:
+        return any(b.pk in reach.branch_ids for b in item.branches.all())
+    if item.audience == STUDY_AUDIENCE_ROLES:
+        return bool(set(item.roles.split()) & reach.roles)
+    return False
+
+
+@rules.predicate
+def writes_study_item(user, item):
+    """The item's organisation: its branch's 书记 / 宣传委员, or the 党委工作部 for the 党委's items."""
+    if item is None:
+        return False
+    if _item_is_branch_items(item):
+        return item.organization_id in study_author_branch_ids(user)
+    return writes_mine_study(user)
+
+
+@rules.predicate
+def reviews_study(user):
+    return writes_mine_study(user)
+
+
+@rules.predicate
+def reviewer_sees_item(user, item):
+    """Reviewers see every item once it was sent for review (drafts stay with their authors)."""
+    return item is not None and item.state != STUDY_DRAFT and reviews_study(user)
+
+
+@rules.predicate
+def writes_study_anywhere(user):
+    return bool(study_author_branch_ids(user)) or writes_mine_study(user)
+
+
+@rules.predicate
+def publishes_meeting_recording(user, meeting):
+    """A 党课's branch 书记 / 宣传委员, or the 党委工作部, may publish its recording as a 微党课."""
+    if meeting is None:
+        return False
+    return meeting.branch_id in study_author_branch_ids(user) or writes_mine_study(user)
+
+
+rules.add_perm("study.view_item", in_study_audience | writes_study_item | reviewer_sees_item)
+rules.add_perm("study.add_item", writes_study_anywhere)
+rules.add_perm("study.edit_item", writes_study_item)
+rules.add_perm("study.review_item", reviews_study)
+rules.add_perm("study.withdraw_item", writes_study_item | reviews_study)
+rules.add_perm("study.publish_recording", publishes_meeting_recording)
 
 # --- Study: 学习任务, 学习交流群 (issue 11) ---------------------------------------------------
 

@@ -29,6 +29,9 @@ class Scope:
     led_group_ids: frozenset[int] = field(default_factory=frozenset)
     # branch id of each led group, so that group leaders can reach their branch's pages
     led_group_branch_ids: frozenset[int] = field(default_factory=frozenset)
+    # 宣传委员 posts: with the 书记, they write the branch's study materials. A plain default (not
+    # a factory) so that a scope cached before this field existed still reads it.
+    propaganda_branch_ids: frozenset[int] = frozenset()
     staff_roles: frozenset[str] = field(default_factory=frozenset)
     is_superuser: bool = False
 
@@ -97,6 +100,7 @@ def compute_scope(user, *, on: dt.date) -> Scope:
         (branch_ids if kind == Organization.Kind.BRANCH else group_ids).add(org_id)
 
     committee, secretary, chief, led_groups, led_group_branches = set(), set(), set(), set(), set()
+    propaganda = set()
     for org_id, parent_id, role in Post.objects.filter(_active_on(on), member=member).values_list(
         "organization_id", "organization__parent_id", "role"
     ):
@@ -109,6 +113,8 @@ def compute_scope(user, *, on: dt.date) -> Scope:
                 secretary.add(org_id)
             if role == Post.Role.SECRETARY:
                 chief.add(org_id)
+            if role == Post.Role.PROPAGANDA:
+                propaganda.add(org_id)
 
     return Scope(
         member_id=member.id,
@@ -119,6 +125,7 @@ def compute_scope(user, *, on: dt.date) -> Scope:
         chief_secretary_branch_ids=frozenset(chief),
         led_group_ids=frozenset(led_groups),
         led_group_branch_ids=frozenset(led_group_branches),
+        propaganda_branch_ids=frozenset(propaganda),
         staff_roles=staff_roles,
         is_superuser=user.is_superuser,
     )

@@ -158,3 +158,37 @@ def approved_leave(meeting, member, *, reason="井下当班", decided_by=None):
         decided_by=decided_by,
         decided_at=asked,
     )
+
+
+# --- Study library ----------------------------------------------------------------------
+
+
+def study_column(name="理论学习"):
+    from study.models import Column
+
+    return Column.objects.get_or_create(name=name)[0]
+
+
+class StudyItemFactory(factory.django.DjangoModelFactory):
+    """A published mine-wide article of the 党委; pass ``state``, ``audience``, ``organization``."""
+
+    class Meta:
+        model = "study.StudyItem"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"学习《安全生产法》第{n}讲")
+    kind = "article"
+    column = factory.LazyFunction(study_column)
+    body = "第一条 为了加强安全生产工作，防止和减少生产安全事故。"
+    organization = factory.SubFactory(CommitteeFactory)
+    audience = "mine"
+    state = "published"
+    credit_hours = 1
+    created_by = factory.SubFactory(UserFactory)
+    created_at = factory.LazyFunction(timezone.now)
+    published_at = factory.LazyAttribute(lambda o: o.created_at if o.state == "published" else None)
+
+    @factory.post_generation
+    def branches(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.branches.set(extracted)
