@@ -7,11 +7,13 @@ class StudyConfig(AppConfig):
 
     def ready(self):
         # tasks sits below study: it asks these through its registries, never imports study.
-        from tasks import sources, todo
+        from tasks import sources
+        from tasks import todo as tasks_todo
         from tasks.models import Task
 
-        from . import assignments, todo
+        from . import assignments
+        from . import todo as study_todo
 
         sources.register_report_rule(Task.Source.STUDY, assignments.study_report_problems)
         sources.register_proof(Task.Source.MAKEUP, assignments.makeup_recording_proof)
-        todo.register(todo.STUDY_PROVIDER)
+        tasks_todo.register(study_todo.STUDY_PROVIDER)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +37,14 @@ from tasks.services import task_report
 
 from .models import Assignment, AssignmentTarget, LearningRecord, StudyItem
 from .quiz import finished_member_ids
+
+def item_url(item: StudyItem) -> str:
+    """The item's page in the library ('' where the library has none)."""
+    try:
+        return reverse("study:item_detail", args=[item.pk])
+    except NoReverseMatch:
+        return ""
+
 
 STUDY_TASK_DONE_NOTE = gettext_lazy("学习记录已完成，任务自动完成")
 
@@ -61,6 +69,16 @@ def _branch_of_members(member_ids: list[int], on: dt.date) -> dict[int, int]:
         .values_list("member_id", "organization_id")
     )
     return dict(rows)
+
+
+def _unreached_branch_ids(item: StudyItem, branch_ids: set[int]) -> set[int]:
+    """The branches whose members are not in the item's audience (study.selectors.audience_q's rule)."""
+    if item.audience == StudyItem.Audience.MINE:
+        return set()
+    if item.audience == StudyItem.Audience.BRANCHES:
+        return branch_ids - {b.pk for b in item.branches.all()}
+    # An item for 书记/支委 only is not for every member of a branch.
+    return branch_ids
 
 
 @transaction.atomic
@@ -120,6 +138,12 @@ def assignment_create(
         targets.update(chosen)
     if not targets:
         raise ValidationError({"branches": [_("所选支部没有可接收任务的党员（需有登录账号）。")]})
+    unreached = _unreached_branch_ids(item, set(targets.values()))
+    if unreached:
+        names = Organization.objects.filter(pk__in=unreached).order_by("sort_order", "id").values_list("name", flat=True)
+        raise ValidationError(
+            {"branches": [_("这份资料没有发布到以下支部，其党员打不开：{names}。").format(names="、".join(names))]}
+        )
 
     assignment = Assignment(
         item=item,

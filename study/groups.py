@@ -26,9 +26,11 @@ from bulletin.models import Notification
 from bulletin.services import EXCERPT_CHARS, notify
 from meetings.models import Meeting
 from org.models import Member, Organization
+from org.paging import PageWithoutTotal, page_without_total
 from supervision import imaging
 from supervision.models import SupervisionPolicy, evidence_storage
 
+from .assignments import item_url
 from .models import GroupPost, GroupPostPhoto, StudyItem
 
 PAGE_SIZE = 20
@@ -39,8 +41,10 @@ PHOTO_CATEGORY = "photo"
 
 def branch_items(branch_id: int):
     """Published items that reach the whole branch: mine-wide, or published to this branch."""
+    # A subquery, not a join: an item is one row however many branches it names.
+    to_branch = StudyItem.branches.through.objects.filter(organization_id=branch_id).values("studyitem_id")
     return StudyItem.objects.filter(state=StudyItem.State.PUBLISHED).filter(
-        Q(audience=StudyItem.Audience.MINE) | Q(audience=StudyItem.Audience.BRANCHES, branches__id=branch_id)
+        Q(audience=StudyItem.Audience.MINE) | Q(audience=StudyItem.Audience.BRANCHES, pk__in=to_branch)
     )
 
 
@@ -58,20 +62,8 @@ class Entry:
     obj: object
 
 
-@dataclass(frozen=True)
-class Page:
-    entries: list[Entry]
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
-def stream(branch: Organization, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
-    """One page of the branch's stream, newest first: 4 queries whatever the page holds."""
-    page = max(1, page)
+def stream(branch: Organization, *, raw_page=None, page_size: int = PAGE_SIZE) -> PageWithoutTotal:
+    """One page of the branch's stream, newest first: at most 5 queries whatever the page holds."""
     kind = models.CharField()
 
     def keyed(qs, name: str, at: str):
@@ -88,15 +80,12 @@ def stream(branch: Organization, *, page: int = 1, page_size: int = PAGE_SIZE) -
         )
         .order_by("-at", "-ref")
     )
-    offset = (page - 1) * page_size
-    keys = list(union[offset : offset + page_size + 1])
-    has_next = len(keys) > page_size
-    keys = keys[:page_size]
+    page = page_without_total(union, raw_page, page_size)
     ids: dict[str, list[int]] = {"item": [], "notice": [], "post": []}
-    for name, ref, _at in keys:
+    for name, ref, _at in page.object_list:
         ids[name].append(ref)
     loaded = {
-        "item": StudyItem.objects.in_bulk(ids["item"]) if ids["item"] else {},
+        "item": StudyItem.objects.select_related("column").in_bulk(ids["item"]) if ids["item"] else {},
         "notice": Meeting.objects.prefetch_related("types").in_bulk(ids["notice"]) if ids["notice"] else {},
         "post": (
             GroupPost.objects.select_related("author", "item").prefetch_related("photos").in_bulk(ids["post"])
@@ -104,8 +93,8 @@ def stream(branch: Organization, *, page: int = 1, page_size: int = PAGE_SIZE) -
             else {}
         ),
     }
-    entries = [Entry(name, at, loaded[name][ref]) for name, ref, at in keys if ref in loaded[name]]
-    return Page(entries=entries, number=page, has_next=has_next)
+    page.object_list = [Entry(name, at, loaded[name][ref]) for name, ref, at in page.object_list if ref in loaded[name]]
+    return page
 
 
 # --- Posts ------------------------------------------------------------------------------
@@ -233,9 +222,10 @@ def item_published_to_groups(*, item: StudyItem, now: dt.datetime) -> int:
         recipients=(),
         subject=_("新学习资料：{title}").format(title=item.title),
         body=summary if len(summary) <= EXCERPT_CHARS else summary[:EXCERPT_CHARS] + "…",
-        url=reverse("study:assignment_item", args=[item.pk]),
+        url=item_url(item),
         dedupe_key=f"study-item:{item.pk}",
         channels=(Notification.Channel.WEBHOOK,),
         webhook_organizations=list(item_robot_branches(item)),
         now=now,
     )
+
