@@ -67,8 +67,8 @@ def stream(branch: Organization, *, raw_page=None, page_size: int = PAGE_SIZE) -
     kind = models.CharField()
 
     def keyed(qs, name: str, at: str):
-        return qs.annotate(kind=Value(name, output_field=kind), at=F(at), ref=F("pk")).values_list(
-            "kind", "ref", "at"
+        return qs.annotate(entry_kind=Value(name, output_field=kind), entry_at=F(at), ref=F("pk")).values_list(
+            "entry_kind", "ref", "entry_at"
         )
 
     union = (
@@ -78,7 +78,7 @@ def stream(branch: Organization, *, raw_page=None, page_size: int = PAGE_SIZE) -
             keyed(GroupPost.objects.filter(branch=branch).order_by(), "post", "created_at"),
             all=True,
         )
-        .order_by("-at", "-ref")
+        .order_by("-entry_at", "-ref")
     )
     page = page_without_total(union, raw_page, page_size)
     ids: dict[str, list[int]] = {"item": [], "notice": [], "post": []}
