@@ -12,10 +12,15 @@ import datetime as dt
 from django.db import models
 
 
-def record_history(model: type[models.Model], pk: int, *, user, now: dt.datetime, reason: str) -> None:
-    """One history row of ``model`` ``pk`` as it now is, by ``user`` at ``now``, with ``reason``."""
+def record_history(
+    model: type[models.Model], pk: int, *, user, now: dt.datetime, reason: str, state_field: str = "status"
+) -> None:
+    """One history row of ``model`` ``pk`` as it now is, by ``user`` at ``now``, with ``reason``.
+
+    ``state_field`` is the field the flip changed (saved again, unchanged, to write the row).
+    """
     obj = model.objects.get(pk=pk)
     obj._history_user = user
     obj._history_date = now
     obj._change_reason = reason
-    obj.save(update_fields=["status"])
+    obj.save(update_fields=[state_field])

@@ -266,6 +266,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # from its Content-Length, before it is read. Evidence and the roster set their own limits.
 UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_MB", default=10) * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+# Study library files (study/media.py): per-file limits by item kind, in MB.
+STUDY_MAX_MB = {
+    "video": env.int("STUDY_VIDEO_MAX_MB", default=1024),
+    "audio": env.int("STUDY_AUDIO_MAX_MB", default=200),
+    "document": env.int("STUDY_DOCUMENT_MAX_MB", default=50),
+}
+# Playback of study files (study/media_views.py): on S3 a redirect to a signed URL valid this long;
+# with STUDY_ACCEL_REDIRECT (e.g. "/protected/") nginx sends the bytes from its internal location.
+STUDY_SIGNED_URL_SECONDS = env.int("STUDY_SIGNED_URL_SECONDS", default=600)
+STUDY_ACCEL_REDIRECT = env.str("STUDY_ACCEL_REDIRECT", default="")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
 # --- Celery ---------------------------------------------------------------
@@ -350,6 +360,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Uploads whose worker died mid-processing (lease expired) or whose task was lost;
     # with the 60 s lease a killed worker's photo is taken over within 90 s.
+    "study-sweep-media": {
+        "task": "study.tasks.sweep_study_media",
+        "schedule": env.int("STUDY_MEDIA_SWEEP_SECONDS", default=300),
+    },
     "supervision-sweep-evidence": {
         "task": "supervision.tasks.sweep_evidence",
         "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=30),

@@ -6,14 +6,17 @@ class StudyConfig(AppConfig):
     verbose_name = "学习教育"
 
     def ready(self):
-        # tasks sits below study: it asks these through its registries, never imports study.
+        # meetings and tasks sit below study: they ask these through their registries, never import study.
+        from meetings import panels
         from tasks import sources
         from tasks import todo as tasks_todo
         from tasks.models import Task
 
         from . import assignments
+        from . import panels as study_panels
         from . import todo as study_todo
 
+        panels.register(study_panels.meeting_page)
         sources.register_report_rule(Task.Source.STUDY, assignments.study_report_problems)
         sources.register_proof(Task.Source.MAKEUP, assignments.makeup_recording_proof)
         tasks_todo.register(study_todo.STUDY_PROVIDER)

@@ -38,6 +38,7 @@ from tasks.services import task_report
 from .models import Assignment, AssignmentTarget, LearningRecord, StudyItem
 from .quiz import finished_member_ids
 
+
 def item_url(item: StudyItem) -> str:
     """The item's page in the library ('' where the library has none)."""
     try:
@@ -62,9 +63,7 @@ def _members_by_branch(branch_ids: list[int], on: dt.date) -> dict[int, int]:
 def _branch_of_members(member_ids: list[int], on: dt.date) -> dict[int, int]:
     """member id -> their branch on ``on`` (one query); a member in no branch is missing."""
     rows = (
-        Membership.objects.filter(
-            active_on(on), member_id__in=member_ids, organization__kind=Organization.Kind.BRANCH
-        )
+        Membership.objects.filter(active_on(on), member_id__in=member_ids, organization__kind=Organization.Kind.BRANCH)
         .order_by("member_id", "started_on", "id")
         .values_list("member_id", "organization_id")
     )
@@ -124,9 +123,7 @@ def assignment_create(
         chosen = _branch_of_members([m.pk for m in members], today)
         no_login = [m.name for m in members if not m.user_id]
         outside = [
-            m.name
-            for m in members
-            if m.pk not in chosen or (own_branch is not None and chosen[m.pk] != own_branch.pk)
+            m.name for m in members if m.pk not in chosen or (own_branch is not None and chosen[m.pk] != own_branch.pk)
         ]
         if no_login or outside:
             problems = []
@@ -140,7 +137,9 @@ def assignment_create(
         raise ValidationError({"branches": [_("所选支部没有可接收任务的党员（需有登录账号）。")]})
     unreached = _unreached_branch_ids(item, set(targets.values()))
     if unreached:
-        names = Organization.objects.filter(pk__in=unreached).order_by("sort_order", "id").values_list("name", flat=True)
+        names = (
+            Organization.objects.filter(pk__in=unreached).order_by("sort_order", "id").values_list("name", flat=True)
+        )
         raise ValidationError(
             {"branches": [_("这份资料没有发布到以下支部，其党员打不开：{names}。").format(names="、".join(names))]}
         )

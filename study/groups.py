@@ -228,4 +228,3 @@ def item_published_to_groups(*, item: StudyItem, now: dt.datetime) -> int:
         webhook_organizations=list(item_robot_branches(item)),
         now=now,
     )
-

@@ -93,9 +93,7 @@ def _is_right(question: Question, chosen: set[int]) -> bool:
 
 
 @transaction.atomic
-def attempt_submit(
-    *, attempt: Attempt, answers: dict[int, list[int]] | None = None, now: dt.datetime
-) -> Attempt:
+def attempt_submit(*, attempt: Attempt, answers: dict[int, list[int]] | None = None, now: dt.datetime) -> Attempt:
     """Hand in: keep ``answers`` (question id -> choice ids), score once, close the attempt.
 
     Every question must be answered. A second submit is refused (the attempt is closed).

@@ -108,3 +108,21 @@ def editable_item_for_user(user, pk) -> StudyItem:
     if not user.has_perm("study.edit_item", item):
         raise PermissionDenied
     return item
+
+
+def library_items(user, *, q: str = "", column_id: int | None = None, kind: str = "") -> QuerySet[StudyItem]:
+    """The library page's rows: what the user may study, searched by title or lecturer, newest first."""
+    qs = visible_items(user).prefetch_related(None)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(lecturer__name__icontains=q) | Q(lecturer_name__icontains=q))
+    if column_id:
+        qs = qs.filter(column_id=column_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-published_at", "-id")
+
+
+def item_history(item: StudyItem):
+    """Who took each step of the item and when (drafts, review, publication, withdrawal), newest first."""
+    return item.history.select_related("history_user__member").order_by("-history_date", "-history_id")

@@ -1,10 +1,21 @@
 from django.urls import path
 
-from . import views_assignments, views_groups, views_quiz
+from . import views, views_assignments, views_groups, views_quiz
 
 app_name = "study"
 
-urlpatterns: list = [
+urlpatterns = [
+    path("", views.library, name="library"),
+    path("manage/", views.manage, name="manage"),
+    path("new/", views.item_create, name="item_create"),
+    path("<int:pk>/", views.item_detail, name="item_detail"),
+    path("<int:pk>/edit/", views.item_edit, name="item_edit"),
+    path("<int:pk>/submit/", views.item_submit, name="item_submit"),
+    path("<int:pk>/review/", views.item_review, name="item_review"),
+    path("<int:pk>/withdraw/", views.item_withdraw, name="item_withdraw"),
+    path("<int:pk>/reopen/", views.item_reopen, name="item_reopen"),
+    path("from-meeting/<int:meeting_pk>/", views.publish_recording, name="publish_recording"),
+    # 学习任务, 测验, 学习交流群
     path("items/<int:item_pk>/assign/", views_assignments.assignment_create, name="assignment_create"),
     path("assignments/<int:pk>/", views_assignments.assignment_detail, name="assignment_detail"),
     path("assignments/<int:pk>/mine/", views_assignments.assignment_todo, name="assignment_todo"),

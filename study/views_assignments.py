@@ -114,9 +114,9 @@ def assignment_detail(request, pk: int):
         branch_id = branches[0].branch_id
     page = None
     if branch_id is not None:
-        completed = LearningRecord.objects.filter(
-            item_id=assignment.item_id, member_id=OuterRef("member_id")
-        ).values("completed_at")[:1]
+        completed = LearningRecord.objects.filter(item_id=assignment.item_id, member_id=OuterRef("member_id")).values(
+            "completed_at"
+        )[:1]
         targets = (
             AssignmentTarget.objects.filter(assignment=assignment, branch_id=branch_id)
             .select_related("member", "task")

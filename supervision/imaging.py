@@ -93,6 +93,7 @@ import operator
 import re
 import struct
 import warnings
+import zipfile
 import zlib
 from dataclasses import dataclass
 
@@ -128,6 +129,9 @@ TRANSPOSE = {
 }
 
 IMAGE, VIDEO, PDF = "image", "video", "pdf"
+# Kinds only the study library takes (``check_upload(kinds=...)``); evidence never sees them, and
+# ``sniff`` alone does not report them.
+AUDIO, OFFICE = "audio", "office"
 # Evidence.Category -> the kinds it takes (Evidence.Kind values); not imported, to stay model-free.
 ALLOWED_KINDS = {
     "photo": (IMAGE,),
@@ -173,6 +177,24 @@ MP4 = Sniffed(VIDEO, "video/mp4", ".mp4")
 MOV = Sniffed(VIDEO, "video/quicktime", ".mov")
 WEBM = Sniffed(VIDEO, "video/webm", ".webm")
 PDF_FILE = Sniffed(PDF, "application/pdf", ".pdf")
+MP3 = Sniffed(AUDIO, "audio/mpeg", ".mp3")
+M4A = Sniffed(AUDIO, "audio/mp4", ".m4a")
+AAC = Sniffed(AUDIO, "audio/aac", ".aac")
+WAV = Sniffed(AUDIO, "audio/wav", ".wav")
+OGG = Sniffed(AUDIO, "audio/ogg", ".ogg")
+FLAC = Sniffed(AUDIO, "audio/flac", ".flac")
+AMR = Sniffed(AUDIO, "audio/amr", ".amr")
+DOCX = Sniffed(OFFICE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx")
+XLSX = Sniffed(OFFICE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx")
+PPTX = Sniffed(OFFICE, "application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx")
+# The main part's content type in [Content_Types].xml says which Office file a zip is
+# (macro-enabled variants, .docm/.xlsm/.pptm, are not taken).
+OFFICE_MAIN_PARTS = {
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": XLSX,
+    b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": PPTX,
+}
+OFFICE_CONTENT_TYPES_MAX = 1024 * 1024
 PIL_FORMATS = {".jpg": ("JPEG",), ".png": ("PNG",), ".webp": ("WEBP",)}
 
 
@@ -245,6 +267,61 @@ def _webm_doctype(head: bytes) -> bytes | None:
     return None
 
 
+def _mpeg_audio_frame(head: bytes) -> bool:
+    """An MPEG audio frame header (layer I-III) at the start: 11 sync bits, a layer, a bitrate and a rate."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
+    bitrate, rate = head[2] >> 4, (head[2] >> 2) & 3
+    return version != 1 and layer != 0 and bitrate not in (0, 15) and rate != 3
+
+
+def sniff_audio(head: bytes) -> Sniffed | None:
+    """The audio formats of the study library, by magic bytes: MP3, M4A/AAC, WAV, Ogg, FLAC, AMR."""
+    if head.startswith(b"ID3") or _mpeg_audio_frame(head):
+        return MP3
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # ADTS: sync, layer 00
+        return AAC
+    brands = _ftyp_brands(head)
+    if brands is not None:
+        major, compatible = brands
+        if major in AUDIO_BRANDS or (_video_brand(major, compatible) is None and compatible & AUDIO_BRANDS):
+            return M4A
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return WAV
+    if head.startswith(b"OggS"):
+        return OGG
+    if head.startswith(b"fLaC"):
+        return FLAC
+    if head.startswith(b"#!AMR"):
+        return AMR
+    return None
+
+
+def sniff_office(fileobj) -> Sniffed | None:
+    """A .docx/.xlsx/.pptx: a zip whose [Content_Types].xml names the main part; None for any other zip.
+
+    Reads the zip's central directory and that one small member, never the whole file.
+    """
+    fileobj.seek(0)
+    if fileobj.read(4) != b"PK\x03\x04":
+        return None
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            info = archive.getinfo("[Content_Types].xml")
+            if info.file_size > OFFICE_CONTENT_TYPES_MAX:
+                return None
+            types = archive.read(info)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, NotImplementedError, zlib.error):
+        return None
+    finally:
+        fileobj.seek(0)
+    for main, sniffed in OFFICE_MAIN_PARTS.items():
+        if main in types:
+            return sniffed
+    return None
+
+
 def sniff(head: bytes) -> Sniffed | None:
     """What the first bytes of a file say it is (magic bytes only), or None when it is nothing we take."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -269,7 +346,13 @@ def sniff(head: bytes) -> Sniffed | None:
 
 
 def _kinds_text(kinds: tuple[str, ...]) -> str:
-    names = {IMAGE: _("图片（JPEG、PNG、WebP）"), VIDEO: _("视频（MP4、MOV、WebM）"), PDF: _("PDF 文档")}
+    names = {
+        IMAGE: _("图片（JPEG、PNG、WebP）"),
+        VIDEO: _("视频（MP4、MOV、WebM）"),
+        PDF: _("PDF 文档"),
+        AUDIO: _("音频（MP3、M4A、AAC、WAV、OGG、FLAC、AMR）"),
+        OFFICE: _("Office 文档（Word .docx、Excel .xlsx、PowerPoint .pptx）"),
+    }
     return _("或").join(str(names[k]) for k in kinds)
 
 
@@ -283,19 +366,26 @@ def _read_at(fileobj, offset: int, n: int) -> bytes:
     return fileobj.read(n)
 
 
-def check_upload(fileobj, *, category: str, max_pixels: int) -> Sniffed:
-    """The file's type if it may be uploaded as ``category``; else UploadRejected with the reason.
+def check_upload(
+    fileobj, *, category: str | None = None, kinds: tuple[str, ...] | None = None, max_pixels: int
+) -> Sniffed:
+    """The file's type if it may be uploaded as ``category`` (or as one of ``kinds``); else UploadRejected.
 
     Decides by content, checks the container's structure (and decodes images), reads
-    in pieces and leaves ``fileobj`` at position 0.
+    in pieces and leaves ``fileobj`` at position 0. Audio and Office files are recognised
+    only when ``kinds`` asks for them; their streams are left to ffprobe / the reader.
     """
-    allowed = ALLOWED_KINDS[category]
+    allowed = kinds if kinds is not None else ALLOWED_KINDS[category]
     try:
         fileobj.seek(0)
         head = fileobj.read(HEAD_BYTES)
         if not head:
             raise UploadRejected(_("文件是空的，请重新选择文件。"))
         sniffed = sniff(head)
+        if sniffed is None and AUDIO in allowed:
+            sniffed = sniff_audio(head)
+        if sniffed is None and OFFICE in allowed:
+            sniffed = sniff_office(fileobj)
         if sniffed is None:
             if IMAGE in allowed and _is_heif(head):
                 raise UploadRejected(
@@ -316,6 +406,8 @@ def check_upload(fileobj, *, category: str, max_pixels: int) -> Sniffed:
                 _check_image(fileobj, sniffed, max_pixels=max_pixels, size=size)
             elif sniffed.kind == VIDEO:
                 _check_video(fileobj, sniffed, size=size)
+            elif sniffed.kind in (AUDIO, OFFICE):
+                pass  # audio: ffprobe decides; Office: its zip directory was read by sniff_office
             else:
                 _check_pdf(fileobj, size=size)
         except struct.error as exc:  # a header cut short where a structure promised more

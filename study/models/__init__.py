@@ -3,9 +3,9 @@
 Split by concern; each module's docstring says what it holds.
 """
 
-from .library import Column, StudyItem, StudyMedia, StudyPolicy, StudyRequirement
 from .assignments import Assignment, AssignmentTarget
 from .groups import GroupPost, GroupPostPhoto
+from .library import Column, StudyItem, StudyMedia, StudyPolicy, StudyRequirement
 from .quiz import Answer, Attempt, Choice, Question, Quiz
 from .records import LearningRecord
 

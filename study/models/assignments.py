@@ -28,7 +28,9 @@ class Assignment(models.Model):
         BRANCHES = "branches", _("指定支部全体党员")
         MEMBERS = "members", _("指定党员")
 
-    item = models.ForeignKey(StudyItem, verbose_name=_("学习资料"), on_delete=models.PROTECT, related_name="assignments")
+    item = models.ForeignKey(
+        StudyItem, verbose_name=_("学习资料"), on_delete=models.PROTECT, related_name="assignments"
+    )
     audience = models.CharField(_("布置对象"), max_length=20, choices=Audience.choices, default=Audience.BRANCHES)
     branches = models.ManyToManyField(
         Organization, verbose_name=_("支部"), blank=True, related_name="study_assignments"

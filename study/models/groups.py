@@ -21,7 +21,9 @@ from .library import StudyItem
 class GroupPost(models.Model):
     """One member's 学习心得 in their branch's 学习交流群, optionally about an item."""
 
-    branch = models.ForeignKey(Organization, verbose_name=_("支部"), on_delete=models.PROTECT, related_name="study_posts")
+    branch = models.ForeignKey(
+        Organization, verbose_name=_("支部"), on_delete=models.PROTECT, related_name="study_posts"
+    )
     author = models.ForeignKey(Member, verbose_name=_("作者"), on_delete=models.PROTECT, related_name="study_posts")
     item = models.ForeignKey(
         StudyItem, verbose_name=_("相关资料"), null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
@@ -30,7 +32,12 @@ class GroupPost(models.Model):
     created_at = models.DateTimeField(_("发表时间"))
     hidden_at = models.DateTimeField(_("隐藏时间"), null=True, blank=True)
     hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("隐藏人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("隐藏人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     hidden_reason = models.CharField(_("隐藏原因"), max_length=300, blank=True)
     token = models.CharField(_("表单标识"), max_length=64, blank=True)

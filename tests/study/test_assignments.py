@@ -112,7 +112,9 @@ def test_an_item_published_to_other_branches_cannot_be_assigned_to_this_one(
     assert not Task.objects.exists()
 
 
-def test_a_secretary_assigns_within_their_own_branch_only(branch, other_branch, secretary, member, other_secretary, item):
+def test_a_secretary_assigns_within_their_own_branch_only(
+    branch, other_branch, secretary, member, other_secretary, item
+):
     with pytest.raises(ValidationError, match="书记只能给本支部布置学习任务"):
         assign(item, secretary, branches=[other_branch], own_branch=branch)
     with pytest.raises(ValidationError, match="赵书记"):
@@ -237,9 +239,7 @@ def test_a_secretary_page_offers_their_members_and_assigns_to_them_only(
 
 @pytest.mark.parametrize("who", ["member", "anonymous"])
 def test_those_who_may_not_assign_are_refused(client, people, branch, item, who):
-    response = client_for(client, people[who]).post(
-        reverse("study:assignment_create", args=[item.pk]), form_data()
-    )
+    response = client_for(client, people[who]).post(reverse("study:assignment_create", args=[item.pk]), form_data())
 
     assert response.status_code == (403 if who == "member" else 302)
     assert not Assignment.objects.exists()
@@ -303,7 +303,9 @@ def test_a_secretary_of_a_branch_not_assigned_gets_404(client, branch, secretary
 
 
 @pytest.mark.parametrize("n", [1, 30])
-def test_the_completion_page_has_a_fixed_number_of_queries(client, branch, supervisor, item, n, django_assert_num_queries):
+def test_the_completion_page_has_a_fixed_number_of_queries(
+    client, branch, supervisor, item, n, django_assert_num_queries
+):
     for j in range(n):
         member_with_login(branch=branch, username=f"m{j}")
     assignment = assign(item, supervisor, branches=[branch])
@@ -317,7 +319,9 @@ def test_the_completion_page_has_a_fixed_number_of_queries(client, branch, super
     assert len(response.context["page"]) == n
 
 
-def test_the_member_task_page_is_the_assigned_members_only(client, branch, member, secretary, other_secretary, supervisor, item):
+def test_the_member_task_page_is_the_assigned_members_only(
+    client, branch, member, secretary, other_secretary, supervisor, item
+):
     assignment = assign(item, supervisor, branches=[branch])
     url = reverse("study:assignment_todo", args=[assignment.pk])
 

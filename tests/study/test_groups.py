@@ -51,8 +51,12 @@ def test_the_stream_holds_materials_notices_and_posts_of_the_branch_newest_first
     branch, other_branch, member, other_secretary
 ):
     mine_wide = StudyItemFactory(title="全矿资料", published_at=at(1))
-    ours = StudyItemFactory(title="本支部资料", audience=StudyItem.Audience.BRANCHES, branches=[branch], published_at=at(2))
-    StudyItemFactory(title="别的支部资料", audience=StudyItem.Audience.BRANCHES, branches=[other_branch], published_at=at(3))
+    ours = StudyItemFactory(
+        title="本支部资料", audience=StudyItem.Audience.BRANCHES, branches=[branch], published_at=at(2)
+    )
+    StudyItemFactory(
+        title="别的支部资料", audience=StudyItem.Audience.BRANCHES, branches=[other_branch], published_at=at(3)
+    )
     StudyItemFactory(title="书记资料", audience=StudyItem.Audience.ROLES, roles="secretary", published_at=at(3))
     StudyItemFactory(title="草稿", state=StudyItem.State.DRAFT)
     notice = MeetingFactory(branch=branch, topic="三月党员大会", notice_published_at=at(4))
@@ -181,7 +185,9 @@ def test_hiding_needs_a_reason_and_happens_once(branch, secretary, member):
     assert made.hidden_reason == "重复"
 
 
-@pytest.mark.parametrize(("who", "status"), [("member", 403), ("other_secretary", 404), ("supervisor", 403), ("anonymous", 302)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("member", 403), ("other_secretary", 404), ("supervisor", 403), ("anonymous", 302)]
+)
 def test_only_the_branch_secretary_may_hide(client, people, branch, member, who, status):
     made = post(branch, member)
 

@@ -38,12 +38,14 @@ def test_the_pass_mark_at_its_boundary(item, member, pass_percent, passed):
 
 
 def test_a_single_choice_question_takes_one_answer(item, member):
-    quiz, right = two_question_quiz(item)
+    quiz, _right = two_question_quiz(item)
     single = Question.objects.get(kind=Question.Kind.SINGLE)
     attempt = attempt_start(quiz=quiz, member=member.member, now=NOW)
 
     with pytest.raises(ValidationError, match="单选题只能选择一个答案"):
-        attempt_answer(attempt=attempt, question=single, choice_ids=single.choices.values_list("pk", flat=True), now=NOW)
+        attempt_answer(
+            attempt=attempt, question=single, choice_ids=single.choices.values_list("pk", flat=True), now=NOW
+        )
     assert not Answer.objects.exists()
 
 
@@ -77,11 +79,15 @@ def test_an_answer_for_a_submitted_attempt_is_refused_and_the_score_kept(item, m
 
 def test_attempts_are_kept_and_a_later_pass_counts(item, member):
     quiz, right = two_question_quiz(item)
-    attempt_submit(attempt=attempt_start(quiz=quiz, member=member.member, now=NOW), answers=wrong_multiple(right), now=NOW)
+    attempt_submit(
+        attempt=attempt_start(quiz=quiz, member=member.member, now=NOW), answers=wrong_multiple(right), now=NOW
+    )
     later = NOW + dt.timedelta(hours=1)
     attempt_submit(attempt=attempt_start(quiz=quiz, member=member.member, now=later), answers=right, now=later)
 
-    assert list(Attempt.objects.filter(member=member.member).order_by("started_at").values_list("passed", flat=True)) == [
+    assert list(
+        Attempt.objects.filter(member=member.member).order_by("started_at").values_list("passed", flat=True)
+    ) == [
         False,
         True,
     ]
@@ -136,7 +142,7 @@ def test_the_page_refuses_an_answer_for_a_closed_attempt_in_chinese(client, item
 
 @pytest.mark.parametrize(("who", "status"), [("other_secretary", 404), ("supervisor", 403), ("anonymous", 302)])
 def test_the_quiz_is_refused_to_those_who_may_not_take_it(client, people, item, who, status):
-    quiz, right = two_question_quiz(item)
+    _quiz, right = two_question_quiz(item)
 
     response = client_for(client, people[who]).post(reverse("study:quiz", args=[item.pk]), post_answers(right))
 
@@ -146,7 +152,7 @@ def test_the_quiz_is_refused_to_those_who_may_not_take_it(client, people, item, 
 
 @pytest.mark.parametrize("extra", [0, 10])
 def test_the_quiz_page_has_a_fixed_number_of_queries(client, item, member, extra, django_assert_num_queries):
-    quiz, right = two_question_quiz(item)
+    quiz, _right = two_question_quiz(item)
     for n in range(extra):
         q = Question.objects.create(quiz=quiz, text=f"第{n}题", order=10 + n)
         Choice.objects.create(question=q, text="对", is_correct=True)

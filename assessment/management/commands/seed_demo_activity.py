@@ -56,6 +56,7 @@ from supervision.services.findings import (
     rectifications_sweep,
 )
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
+from study.demo import seed_library
 from tasks.demo import seed_tasks
 from tasks.demo_follow import seed_follow
 
@@ -359,6 +360,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     seed_tasks(now=now)
     seed_follow(now=now)
     seed_appraisal(now=now)
+    seed_library(now=now)
     return len(meetings)
 
 
