@@ -12,7 +12,7 @@ class StudyConfig(AppConfig):
         from tasks import todo as tasks_todo
         from tasks.models import Task
 
-        from . import assignments
+        from . import admin_study, assignments  # noqa: F401  (admin_study registers its admin screens)
         from . import panels as study_panels
         from . import todo as study_todo
 

@@ -26,6 +26,7 @@ from org.models import Member, Organization
 from org.scope import get_scope
 from org.throttle import throttle
 from org.xlsx import xlsx_response
+from study.participation import member_study_summary
 
 from .. import hr_export
 from ..models import BranchScore, Run
@@ -96,6 +97,7 @@ def my_participation(request):
             **ctx,
             "history": list(member_history(scope.member_id)),
             "makeups": makeup_of(scope.member_id, now=now),
+            "study": member_study_summary(scope.member_id, today=timezone.localdate(now)),
             "branch": _branch_result(request.user, branch_id),
         },
     )
@@ -121,6 +123,7 @@ def member_participation(request, pk: int):
             "member": member,
             "history": list(member_history(member.pk)),
             "makeups": makeup_of(member.pk, now=timezone.now()),
+            "study": member_study_summary(member.pk, today=timezone.localdate()),
         },
     )
 

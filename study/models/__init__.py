@@ -6,6 +6,7 @@ Split by concern; each module's docstring says what it holds.
 from .assignments import Assignment, AssignmentTarget
 from .groups import GroupPost, GroupPostPhoto
 from .library import Column, StudyItem, StudyMedia, StudyPolicy, StudyRequirement
+from .participation import StudyParticipationRule
 from .quiz import Answer, Attempt, Choice, Question, Quiz
 from .records import LearningRecord
 
@@ -23,6 +24,7 @@ __all__ = [
     "Quiz",
     "StudyItem",
     "StudyMedia",
+    "StudyParticipationRule",
     "StudyPolicy",
     "StudyRequirement",
 ]
