@@ -57,6 +57,7 @@ from supervision.services.findings import (
 )
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
 from study.demo import seed_library
+from study.demo_group import seed_study_activity
 from tasks.demo import seed_tasks
 from tasks.demo_follow import seed_follow
 
@@ -361,6 +362,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     seed_follow(now=now)
     seed_appraisal(now=now)
     seed_library(now=now)
+    seed_study_activity(now=now)
     return len(meetings)
 
 
