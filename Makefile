@@ -47,6 +47,11 @@ browser-deps:
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; \
 	fi
 	@chromium --version 2>/dev/null || true
+	@if ! command -v ffmpeg >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	  else echo "Install Debian's ffmpeg (sudo apt-get install ffmpeg) for study videos and their tests." >&2; exit 1; fi; \
+	fi
+	@ffmpeg -version 2>/dev/null | head -1 || true
 
 lint: setup
 	$(VENV)/bin/ruff check .

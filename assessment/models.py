@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,16 @@ from org.models import Member, Organization
 from supervision.models import Finding, Flag, Rectification, Review
 
 POINTS = {"max_digits": 6, "decimal_places": 2}
+
+# Time spent online or watching. No ``Item.Kind`` computes from it (none can: the learning
+# records keep what was played, not who was logged in how long), so the one way a scheme could
+# build on it is a manual item whose name or standard says so: ``Item.clean`` refuses those.
+# "学时" stays allowed: it is the credit of completed items (study.ledger), a completion measure.
+STUDY_TIME_WORDS = ("在线时长", "在线时间", "学习时长", "学习时间", "观看时长", "播放时长", "登录时长", "浏览时长")
+STUDY_TIME_MESSAGE = _(
+    "按照 2026 年关于政务应用程序的规定，不得把学习时长、在线时长作为考核依据（“{word}”）。"
+    "可以考核学习是否完成（如年度学时是否达标）。"
+)
 
 
 class Scheme(models.Model):
@@ -141,6 +152,16 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} / {self.name}（{self.max_points} 分）"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for field in ("name", "description"):
+            word = next((w for w in STUDY_TIME_WORDS if w in (getattr(self, field) or "")), None)
+            if word:
+                errors[field] = STUDY_TIME_MESSAGE.format(word=word)
+        if errors:
+            raise ValidationError(errors)
 
 
 class RunKind(models.TextChoices):

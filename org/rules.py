@@ -590,3 +590,8 @@ rules.add_perm("study.view_all_of_assignment", sees_all | created_assignment)
 rules.add_perm("study.view_group", sees_all | in_branch | manages_branch)
 rules.add_perm("study.post_in_group", in_branch)
 rules.add_perm("study.hide_post", leads_branch)
+
+# --- Study records: the 学时 ledger -------------------------------------------------
+
+rules.add_perm("study.view_branch_ledger", sees_all | manages_branch)
+rules.add_perm("study.view_mine_ledger", sees_all)

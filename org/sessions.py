@@ -7,11 +7,28 @@ request. The price is that a session may end up to that many seconds before ``SE
 after the last request (the expiry counts from the last write, not the last request).
 """
 
+import functools
 import time
 
 from django.conf import settings
 
 TOUCHED_KEY = "_touched"
+# Set on a request by ``no_session_touch``: the middleware then leaves the session as it is.
+NO_TOUCH_ATTR = "_sanhui_no_session_touch"
+
+
+def no_session_touch(view):
+    """A view that must never write the session (a player's progress report every few seconds).
+
+    Its requests do not slide the idle expiry: the pages around it do.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        setattr(request, NO_TOUCH_ATTR, True)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class SlidingSessionMiddleware:
@@ -23,7 +40,7 @@ class SlidingSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or session.is_empty():
+        if session is None or getattr(request, NO_TOUCH_ATTR, False) or session.is_empty():
             return response
         now = int(time.time())
         # A session being saved anyway (sign-in, a message) records the touch for free.

@@ -315,3 +315,8 @@ def branch_progress(assignment: Assignment, *, branch_ids: Iterable[int] | None 
 def study_report_problems(task: Task, text: str, files=()) -> list[str]:
     """A 学习任务 is done by studying, not by writing that one did: a report is always refused."""
     return [_("学习任务在学完资料后自动完成，不能手动提交办理情况。请打开学习资料完成学习。")]
+
+
+def learning_completed_received(sender, *, record: LearningRecord, now: dt.datetime, **kwargs) -> None:
+    """The receiver of ``study.signals.learning_completed`` (inside the completing transaction)."""
+    on_learning_completed(record=record, now=now)

@@ -60,7 +60,7 @@ def seed_library(*, now: dt.datetime) -> int:
         return 0
     columns = {c.name: c for c in Column.objects.all()}
     lecturer = (
-        Member.objects.on_roll().filter(memberships__organization=branch).exclude(user=shuji).order_by("id").first()
+        Member.objects.in_good_standing().filter(memberships__organization=branch).exclude(user=shuji).order_by("id").first()
     )
     made = 0
 

@@ -87,7 +87,7 @@ class StudyItemForm(CrispyForm):
             del self.fields["organization"]
         self.fields["column"].queryset = Column.objects.filter(active=True)
         branch_ids = study_author_branch_ids(user)
-        lecturers = Member.objects.on_roll().order_by("name", "id")
+        lecturers = Member.objects.in_good_standing().order_by("name", "id")
         if not writes_mine_study(user):
             lecturers = lecturers.filter(memberships__organization_id__in=branch_ids).distinct()
         self.fields["lecturer"].queryset = lecturers

@@ -291,7 +291,7 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
             if locked.state == StudyItem.State.PUBLISHED:
                 raise ValidationError(_(PUBLISHED_MESSAGE), code="published")
             media = StudyMedia.objects.filter(item=locked).first() or StudyMedia(item=locked)
-            old_files = [f.name for f in (media.original, media.playable, media.poster) if f]
+            old_files = sorted({f.name for f in (media.original, media.playable, media.poster) if f})
             document = item.kind == StudyItem.Kind.DOCUMENT
             media.original = stored
             media.original_name = _display_name(upload)
@@ -309,7 +309,8 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
             media.processed_at = now if document else None
             media.full_clean(exclude=["item"], validate_unique=False, validate_constraints=False)
             media.save()
-            transaction.on_commit(partial(_delete_files, old_files))
+            if old_files:
+                transaction.on_commit(partial(_delete_files, old_files))
             if not document:
                 transaction.on_commit(partial(_enqueue_processing, media.pk))
     except BaseException:

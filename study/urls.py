@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_assignments, views_groups, views_quiz
+from . import media_views, views, views_assignments, views_groups, views_quiz, views_records
 
 app_name = "study"
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("group/<int:pk>/", views_groups.group, name="group"),
     path("group/posts/<int:pk>/hide/", views_groups.post_hide, name="post_hide"),
     path("group/photos/<int:pk>/", views_groups.post_photo, name="post_photo"),
+    *views_records.urlpatterns,
+    *media_views.urlpatterns,
 ]

@@ -24,7 +24,7 @@ from meetings.views.meetings import STALE_FORM, _claim_token, _issue_token, _spe
 from org.forms import attach_service_errors, error_messages
 from org.uploads import INCOMPLETE_MESSAGE, body_is_complete, upload_limit
 
-from . import media, selectors, services
+from . import media, selectors, services, views_records
 from .forms import LibrarySearchForm, ReviewForm, StudyItemForm, WithdrawForm
 from .models import Column, StudyItem, StudyMedia
 
@@ -102,6 +102,7 @@ def item_detail(request, pk: int):
         ctx["withdraw_form"] = WithdrawForm()
     if ctx["show_history"]:
         ctx["history"] = list(selectors.item_history(item)[:30])
+    ctx.update(views_records.record_for_page(request, item, ctx["media"]))  # the member's progress
     return render(request, "study/item_detail.html", ctx)
 
 

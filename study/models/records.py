@@ -29,6 +29,8 @@ class LearningRecord(models.Model):
     played_seconds = models.FloatField(_("已播放秒数"), default=0)
     last_position = models.FloatField(_("上次播放位置"), default=0)
     last_report_at = models.DateTimeField(_("最近上报时间"), null=True, blank=True)
+    # The player's own clock on that report: a report older than it arrives out of order.
+    last_sent_at = models.DateTimeField(_("最近上报的客户端时间"), null=True, blank=True)
     opened_at = models.DateTimeField(_("首次打开时间"))
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     # 学时 credited at completion (the item's credit then), so a later edit of the item keeps the ledger.

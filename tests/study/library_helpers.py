@@ -31,7 +31,7 @@ def pdf_upload(name="学习材料.pdf") -> SimpleUploadedFile:
 def mp4_bytes(tmp_path, *, seconds=2) -> bytes:
     """A real H.264/AAC MP4 made by ffmpeg."""
     out = tmp_path / "lesson.mp4"
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [
             "ffmpeg", "-v", "error", "-y",
             "-f", "lavfi", "-i", f"testsrc=size=160x120:rate=10:duration={seconds}",

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('org', '0005_post_duty'),
-        ('study', '0002_defaults'),
+        ('study', '0003_learning_record_client_clock'),
         ('tasks', '0005_study_hazard_milestone_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
