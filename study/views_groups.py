@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,7 +38,9 @@ def group_home(request):
     branch_id = get_scope(request.user).home_branch_id
     if branch_id is None:
         raise Http404
-    return redirect("study:group", pk=branch_id)
+    url = reverse("study:group", args=[branch_id])
+    item = request.GET.get("item", "")
+    return redirect(f"{url}?item={item}#post-form" if item.isdigit() else url)
 
 
 @login_required

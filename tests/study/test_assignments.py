@@ -330,3 +330,15 @@ def test_the_member_task_page_is_the_assigned_members_only(
     assert client_for(client, other_secretary).get(url).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_confirming_a_document_as_studied_closes_the_task_through_the_completion_signal(branch, member, supervisor, item):
+    from study.records import record_confirm_document, record_open
+
+    assign(item, supervisor, branches=[branch])
+    record_open(item=item, member=member.member, now=NOW)
+
+    record_confirm_document(item=item, member=member.member, now=NOW + dt.timedelta(minutes=20))
+
+    task = Task.objects.get(owner=member.member)
+    assert (task.status, task.completed_at) == (Task.Status.DONE, NOW + dt.timedelta(minutes=20))
