@@ -50,4 +50,14 @@ class GroupPostAdmin(SimpleHistoryAdmin):
     list_display = ("__str__", "branch", "author", "created_at", "hidden_at")
     list_select_related = ("branch", "author")
     list_filter = ("branch",)
-    readonly_fields = ("branch", "author", "item", "text", "created_at", "hidden_at", "hidden_by", "hidden_reason", "token")
+    readonly_fields = (
+        "branch",
+        "author",
+        "item",
+        "text",
+        "created_at",
+        "hidden_at",
+        "hidden_by",
+        "hidden_reason",
+        "token",
+    )

@@ -69,9 +69,7 @@ def seed_study_activity(*, now: dt.datetime) -> int:
         ]
         Choice.objects.create(question=q2, text="空顶作业", order=3)
         attempt = quiz.attempt_start(quiz=test, member=member, now=now - DAY)
-        quiz.attempt_submit(
-            attempt=attempt, answers={q1.pk: [right1.pk], q2.pk: [c.pk for c in right2]}, now=now - DAY
-        )
+        quiz.attempt_submit(attempt=attempt, answers={q1.pk: [right1.pk], q2.pk: [c.pk for c in right2]}, now=now - DAY)
         made += 1
 
     # 学习心得 in the branch's group.
@@ -80,6 +78,8 @@ def seed_study_activity(*, now: dt.datetime) -> int:
         (20, shuji, "本周三晚班后在队部组织集中学习，请当班同志会后补看微党课。", None),
         (6, dangyuan, "看了顶板事故案例，敲帮问顶不能走过场，我们班组今天又过了一遍。", roof),
     ):
-        groups.post_create(branch=branch, author=author.member, text=text, item=about, now=now - hours * dt.timedelta(hours=1))
+        groups.post_create(
+            branch=branch, author=author.member, text=text, item=about, now=now - hours * dt.timedelta(hours=1)
+        )
         made += 1
     return made

@@ -50,9 +50,7 @@ def finished_records() -> QuerySet[LearningRecord]:
 
 def finished_member_ids(*, item: StudyItem, member_ids: Iterable[int]) -> set[int]:
     """Those of ``member_ids`` who have finished ``item`` (record complete, quiz passed where required)."""
-    return set(
-        finished_records().filter(item=item, member_id__in=list(member_ids)).values_list("member_id", flat=True)
-    )
+    return set(finished_records().filter(item=item, member_id__in=list(member_ids)).values_list("member_id", flat=True))
 
 
 @transaction.atomic

@@ -63,7 +63,7 @@ def test_my_participation_shows_study_only_when_the_rule_says_so(client, member)
 
     rule(show_on_participation=True)
     body = c.get(url).content.decode()
-    assert 'id="study-summary"' in body and "完成学习资料 <strong class=\"study-completed\">1</strong> 份" in body
+    assert 'id="study-summary"' in body and '完成学习资料 <strong class="study-completed">1</strong> 份' in body
 
 
 def test_the_secretary_sees_the_study_of_a_member_on_the_member_page(client, secretary, member):

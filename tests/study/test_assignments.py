@@ -332,7 +332,9 @@ def test_the_member_task_page_is_the_assigned_members_only(
     assert client.get(url).status_code == 302
 
 
-def test_confirming_a_document_as_studied_closes_the_task_through_the_completion_signal(branch, member, supervisor, item):
+def test_confirming_a_document_as_studied_closes_the_task_through_the_completion_signal(
+    branch, member, supervisor, item
+):
     from study.records import record_confirm_document, record_open
 
     assign(item, supervisor, branches=[branch])

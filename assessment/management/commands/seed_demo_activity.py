@@ -47,6 +47,8 @@ from meetings.models import (
 )
 from org.clock import local_date
 from org.models import Member, Membership, Organization, Post, User
+from study.demo import seed_library
+from study.demo_group import seed_study_activity
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
 from supervision.services.findings import (
@@ -56,8 +58,6 @@ from supervision.services.findings import (
     rectifications_sweep,
 )
 from supervision.services.integrity import flag_decide, meetings_check_due, minutes_index
-from study.demo import seed_library
-from study.demo_group import seed_study_activity
 from tasks.demo import seed_tasks
 from tasks.demo_follow import seed_follow
 
