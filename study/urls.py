@@ -17,6 +17,7 @@ urlpatterns = [
     path("from-meeting/<int:meeting_pk>/", views.publish_recording, name="publish_recording"),
     # 学习任务, 测验, 学习交流群
     path("items/<int:item_pk>/assign/", views_assignments.assignment_create, name="assignment_create"),
+    path("assignments/", views_assignments.assignment_list, name="assignment_list"),
     path("assignments/<int:pk>/", views_assignments.assignment_detail, name="assignment_detail"),
     path("assignments/<int:pk>/mine/", views_assignments.assignment_todo, name="assignment_todo"),
     path("items/<int:item_pk>/quiz/", views_quiz.quiz, name="quiz"),

@@ -8,7 +8,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -93,7 +93,7 @@ def assignment_create(request, item_pk: int):
 
 
 def _get_assignment_for_user(request, pk: int) -> Assignment:
-    assignment = get_object_or_404(Assignment.objects.select_related("item", "branch", "created_by"), pk=pk)
+    assignment = get_object_or_404(Assignment.objects.select_related("item", "branch", "created_by__member"), pk=pk)
     if not request.user.has_perm("study.view_assignment", assignment):
         raise Http404
     return assignment
@@ -153,3 +153,20 @@ def assignment_todo(request, pk: int):
         "study/assignment_todo.html",
         {"target": target, "item": item, "item_url": item_url(item), "quiz": quiz},
     )
+
+
+LIST_PAGE_SIZE = 20
+
+
+@login_required
+def assignment_list(request):
+    """The 学习任务 a login follows: all (党委, 督导组), those they assigned, those reaching their branch."""
+    scope = get_scope(request.user)
+    qs = Assignment.objects.select_related("item", "created_by__member", "branch").order_by("-created_at", "-id")
+    if not scope.sees_all_branches:
+        if not scope.committee_branch_ids and not request.user.has_perm("study.add_assignment"):
+            raise PermissionDenied
+        reached = AssignmentTarget.objects.filter(branch_id__in=scope.committee_branch_ids).values("assignment_id")
+        qs = qs.filter(Q(created_by=request.user) | Q(pk__in=reached))
+    page = page_without_total(qs, request.GET.get("page"), LIST_PAGE_SIZE)
+    return render(request, "study/assignment_list.html", {"page": page})

@@ -313,7 +313,7 @@ def test_the_completion_page_has_a_fixed_number_of_queries(
     url = reverse("study:assignment_detail", args=[assignment.pk])
     c.get(url)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = c.get(url, {"branch": branch.pk})
 
     assert len(response.context["page"]) == n
@@ -344,3 +344,35 @@ def test_confirming_a_document_as_studied_closes_the_task_through_the_completion
 
     task = Task.objects.get(owner=member.member)
     assert (task.status, task.completed_at) == (Task.Status.DONE, NOW + dt.timedelta(minutes=20))
+
+
+@pytest.mark.parametrize("n", [1, 25])
+def test_the_assignment_list_has_a_fixed_number_of_queries(
+    client, branch, member, supervisor, n, django_assert_num_queries
+):
+    for _ in range(n):
+        assign(StudyItemFactory(), supervisor, branches=[branch])
+    c = client_for(client, supervisor)
+    url = reverse("study:assignment_list")
+    c.get(url)
+
+    with django_assert_num_queries(7):
+        response = c.get(url)
+
+    assert len(response.context["page"]) == min(n, 20)
+
+
+def test_the_assignment_list_shows_a_secretary_what_reaches_their_branch_only(
+    client, branch, other_branch, secretary, member, other_secretary, supervisor, item
+):
+    ours = assign(item, supervisor, branches=[branch])
+    assign(StudyItemFactory(title="别的"), supervisor, branches=[other_branch])
+
+    response = client_for(client, secretary).get(reverse("study:assignment_list"))
+
+    assert list(response.context["page"]) == [ours]
+
+
+@pytest.mark.parametrize(("who", "status"), [("member", 403), ("anonymous", 302)])
+def test_the_assignment_list_is_refused_to_members_and_anonymous(client, people, who, status):
+    assert client_for(client, people[who]).get(reverse("study:assignment_list")).status_code == status
