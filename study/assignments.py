@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -186,9 +187,8 @@ def assignment_create(
         AssignmentTarget(assignment=assignment, member_id=t.owner_id, branch_id=t.organization_id, task=t)
         for t in created
     )
-    users = Member.objects.filter(pk__in=member_ids).values_list("user_id", flat=True)
     notify(
-        recipients=list(_users(users)),
+        recipients=list(get_user_model().objects.filter(member__pk__in=member_ids)),
         subject=title,
         body=_("完成期限：{due}").format(due=assignment.due_text),
         url=reverse("study:assignment_todo", args=[assignment.pk]),
@@ -198,12 +198,6 @@ def assignment_create(
     # A member who finished the item before it was assigned is done at once.
     close_study_tasks(item=item, member_ids=member_ids, now=now)
     return assignment
-
-
-def _users(user_ids):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk__in=list(user_ids))
 
 
 def close_study_tasks(*, item: StudyItem, member_ids: Iterable[int], now: dt.datetime) -> int:

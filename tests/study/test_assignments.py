@@ -81,7 +81,7 @@ def test_assigning_takes_the_same_number_of_queries_for_one_or_eight_branches(
 ):
     branches = branches_with_members(n)
 
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         assign(item, supervisor, branches=branches)
 
     assert AssignmentTarget.objects.count() == 2 * n
@@ -376,3 +376,12 @@ def test_the_assignment_list_shows_a_secretary_what_reaches_their_branch_only(
 @pytest.mark.parametrize(("who", "status"), [("member", 403), ("anonymous", 302)])
 def test_the_assignment_list_is_refused_to_members_and_anonymous(client, people, who, status):
     assert client_for(client, people[who]).get(reverse("study:assignment_list")).status_code == status
+
+
+def test_each_assigned_member_is_told_in_their_inbox(branch, member, secretary, supervisor, item):
+    from bulletin.models import Notification
+
+    assign(item, supervisor, branches=[branch])
+
+    rows = Notification.objects.filter(channel=Notification.Channel.INBOX, subject="学习《煤矿安全规程》")
+    assert sorted(n.recipient.username for n in rows) == ["member", "secretary"]
