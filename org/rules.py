@@ -595,3 +595,5 @@ rules.add_perm("study.hide_post", leads_branch)
 
 rules.add_perm("study.view_branch_ledger", sees_all | manages_branch)
 rules.add_perm("study.view_mine_ledger", sees_all)
+# the 学时台账 link: the mine's page, or the branch page of a 书记 / 支委
+rules.add_perm("study.view_ledgers", sees_all | is_branch_manager_anywhere)

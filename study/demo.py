@@ -60,7 +60,11 @@ def seed_library(*, now: dt.datetime) -> int:
         return 0
     columns = {c.name: c for c in Column.objects.all()}
     lecturer = (
-        Member.objects.in_good_standing().filter(memberships__organization=branch).exclude(user=shuji).order_by("id").first()
+        Member.objects.in_good_standing()
+        .filter(memberships__organization=branch)
+        .exclude(user=shuji)
+        .order_by("id")
+        .first()
     )
     made = 0
 
@@ -151,9 +155,7 @@ def seed_library(*, now: dt.datetime) -> int:
     services.item_submit(item=item, user=shuji, now=at + DAY)
     item, at = write("违章作业警示录", "警示教育", by=shuji, org=branch, days_ago=8)
     item = services.item_submit(item=item, user=shuji, now=at + dt.timedelta(hours=2))
-    services.item_return(
-        item=item, user=dept, now=at + DAY, note="请补充本队近三年的违章案例，并注明出处后再提交。"
-    )
+    services.item_return(item=item, user=dept, now=at + DAY, note="请补充本队近三年的违章案例，并注明出处后再提交。")
     withdrawn, at = published("旧版作业规程（已废止）", "安全生产", by=shuji, org=branch, days_ago=50)
     services.item_withdraw(item=withdrawn, user=shuji, now=at + 30 * DAY, reason="规程已修订，以新版为准。")
     write("党员先锋岗创建方案（征求意见稿）", "理论学习", by=shuji, org=branch, days_ago=1)

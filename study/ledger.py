@@ -162,9 +162,7 @@ def mine_summary(year: int, *, today: dt.date) -> list[BranchSummary]:
         .annotate(members=Count("id"), met=Count("id", filter=Q(hours__gte=F("required"))))
         .order_by("organization__sort_order", "organization_id")
     )
-    return [
-        BranchSummary(r["organization_id"], r["organization__name"], r["members"], r["met"]) for r in grouped
-    ]
+    return [BranchSummary(r["organization_id"], r["organization__name"], r["members"], r["met"]) for r in grouped]
 
 
 def member_year(member_id: int, year: int) -> QuerySet[LearningRecord]:
@@ -175,9 +173,11 @@ def member_year(member_id: int, year: int) -> QuerySet[LearningRecord]:
 
 
 def member_is_committee(member_id: int, year: int) -> bool:
-    return Post.objects.filter(
-        member_id=member_id, role__in=Post.COMMITTEE_ROLES, started_on__lte=dt.date(year, 12, 31)
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=dt.date(year, 1, 1))).exists()
+    return (
+        Post.objects.filter(member_id=member_id, role__in=Post.COMMITTEE_ROLES, started_on__lte=dt.date(year, 12, 31))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=dt.date(year, 1, 1)))
+        .exists()
+    )
 
 
 COLUMNS = [

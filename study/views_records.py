@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bulletin.export_services import export_request
 from org.models import Member, Organization
+from org.scope import get_scope
 from org.sessions import no_session_touch
 from org.throttle import throttle
 from org.xlsx import xlsx_response
@@ -92,6 +94,7 @@ def record_for_page(request, item: StudyItem, media: StudyMedia | None) -> dict:
     if member is None or item.state != StudyItem.State.PUBLISHED:
         return {}
     record = record_open(item=item, member=member, now=timezone.now())
+    get_token(request)  # the player's reports carry the CSRF cookie's token in a header
     duration = media.duration_seconds if media is not None else None
     return {
         "record": record,
@@ -159,9 +162,7 @@ def confirm_done(request, pk: int):
     except RecordRefused as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(
-            request, _("已记为学完，获得 {hours} 学时。").format(hours=record.credit_hours or 0)
-        )
+        messages.success(request, _("已记为学完，获得 {hours} 学时。").format(hours=record.credit_hours or 0))
     return redirect(_next_url(request))
 
 
@@ -257,6 +258,19 @@ def branch_ledger_xlsx(request, pk: int, year: int):
 
 @login_required
 @require_GET
+def ledger_home(request):
+    """学时台账: the mine's page for the 党委 level, else the first branch the login is on the committee of."""
+    year = timezone.localdate().year
+    if request.user.has_perm("study.view_mine_ledger"):
+        return redirect("study:mine_ledger", year=year)
+    branch = Organization.objects.branches().filter(pk__in=get_scope(request.user).committee_branch_ids).first()
+    if branch is None:
+        raise PermissionDenied
+    return redirect("study:branch_ledger", pk=branch.pk, year=year)
+
+
+@login_required
+@require_GET
 def mine_ledger(request, year: int):
     """The mine's branches: members and how many met the year's requirement."""
     _check_year(year)
@@ -294,6 +308,7 @@ urlpatterns = [
     path("items/<int:pk>/progress/", heartbeat, name="heartbeat"),
     path("items/<int:pk>/done/", confirm_done, name="confirm_done"),
     path("mine/", my_study, name="my_study"),
+    path("ledger/", ledger_home, name="ledger_home"),
     path("ledger/<int:year>/", mine_ledger, name="mine_ledger"),
     path("ledger/<int:year>/xlsx/", mine_ledger_xlsx, name="mine_ledger_xlsx"),
     path("ledger/branch/<int:pk>/<int:year>/", branch_ledger, name="branch_ledger"),

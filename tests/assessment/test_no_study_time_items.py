@@ -41,8 +41,13 @@ def test_the_admin_form_shows_the_refusal_on_the_field(scheme):
     Form = modelform_factory(Item, fields=["scheme", "category", "name", "description", "max_points", "method", "kind"])
     form = Form(
         data={
-            "scheme": scheme.pk, "category": "党员参与", "name": "在线时长", "description": "",
-            "max_points": "5", "method": "manual", "kind": "manual",
+            "scheme": scheme.pk,
+            "category": "党员参与",
+            "name": "在线时长",
+            "description": "",
+            "max_points": "5",
+            "method": "manual",
+            "kind": "manual",
         }
     )
     assert not form.is_valid()

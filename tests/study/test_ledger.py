@@ -53,8 +53,11 @@ def test_the_requirement_is_the_committee_figure_for_anyone_who_held_a_post_duri
     other = MemberFactory(name="孙委员")
     MembershipFactory(member=other, organization=branch)
     PostFactory(
-        member=other, organization=branch, role=Post.Role.ORGANIZATION,
-        started_on=dt.date(2020, 1, 1), ended_on=dt.date(2026, 1, 2),
+        member=other,
+        organization=branch,
+        role=Post.Role.ORGANIZATION,
+        started_on=dt.date(2020, 1, 1),
+        ended_on=dt.date(2026, 1, 2),
     )
     rows = {r.name: r for r in ledger.branch_rows(branch, 2026, today=TODAY.date())}
     assert (rows["孙委员"].is_committee, rows["孙委员"].required) == (True, Decimal("56"))
@@ -67,8 +70,11 @@ def test_a_post_that_ended_on_new_years_day_was_not_held_in_the_new_year(branch)
     other = MemberFactory(name="钱委员")
     MembershipFactory(member=other, organization=branch)
     PostFactory(
-        member=other, organization=branch, role=Post.Role.PROPAGANDA,
-        started_on=dt.date(2020, 1, 1), ended_on=dt.date(2027, 1, 1),
+        member=other,
+        organization=branch,
+        role=Post.Role.PROPAGANDA,
+        started_on=dt.date(2020, 1, 1),
+        ended_on=dt.date(2027, 1, 1),
     )
     rows = {r.name: r for r in ledger.branch_rows(branch, 2027, today=TODAY.date())}
     assert rows["钱委员"].is_committee is False
@@ -243,9 +249,7 @@ def test_my_study_refuses_a_login_without_a_member_and_a_bad_year(client, superv
 
 
 @pytest.mark.parametrize("records", [1, 20])
-def test_my_study_costs_the_same_queries_at_one_and_many_records(
-    client, member, records, django_assert_num_queries
-):
+def test_my_study_costs_the_same_queries_at_one_and_many_records(client, member, records, django_assert_num_queries):
     for n in range(records):
         complete(member, at=dt.datetime(2027, 2, 1, tzinfo=SHANGHAI) + dt.timedelta(minutes=n))
         LearningRecord.objects.create(item=StudyItemFactory(kind="video"), member=member.member, opened_at=TODAY)
@@ -255,3 +259,16 @@ def test_my_study_costs_the_same_queries_at_one_and_many_records(
         with django_assert_num_queries(14):
             response = c.get(reverse("study:my_study"))
     assert len(response.context["done"]) == records
+
+
+def test_the_ledger_link_leads_each_role_to_its_page(client, people, branch):
+    url = reverse("study:ledger_home")
+    assert _get(client, people["supervisor"], url).url == reverse("study:mine_ledger", args=[2027])
+    assert _get(client, people["secretary"], url).url == reverse("study:branch_ledger", args=[branch.pk, 2027])
+    assert _get(client, people["member"], url).status_code == 403
+
+
+def test_the_library_links_to_my_study_and_the_ledger_for_those_who_may(client, secretary, member):
+    assert 'id="open-ledger"' in _get(client, secretary, reverse("study:library")).content.decode()
+    page = _get(client, member, reverse("study:library")).content.decode()
+    assert 'id="open-my-study"' in page and 'id="open-ledger"' not in page

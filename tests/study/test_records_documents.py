@@ -72,9 +72,7 @@ def test_confirming_without_having_opened_the_item_is_refused(client, member):
 
 def test_a_video_cannot_be_confirmed_without_playing_it(client, member):
     item = StudyItemFactory(kind="video", credit_hours=None)
-    StudyMedia.objects.create(
-        item=item, original="study/x.mp4", status="ready", duration_seconds=60, uploaded_at=T0
-    )
+    StudyMedia.objects.create(item=item, original="study/x.mp4", status="ready", duration_seconds=60, uploaded_at=T0)
     _open(client, member, item)
     _confirm(client, member, item, T0 + dt.timedelta(minutes=1))
     assert LearningRecord.objects.get(item=item).completed_at is None
@@ -104,9 +102,7 @@ def test_a_supervisor_opening_an_item_keeps_no_record(client, supervisor):
 
 def test_the_video_page_gives_the_player_the_resume_position_and_the_report_address(client, member):
     item = StudyItemFactory(kind="video", credit_hours=None)
-    StudyMedia.objects.create(
-        item=item, original="study/x.mp4", status="ready", duration_seconds=600, uploaded_at=T0
-    )
+    StudyMedia.objects.create(item=item, original="study/x.mp4", status="ready", duration_seconds=600, uploaded_at=T0)
     _open(client, member, item)
     LearningRecord.objects.filter(item=item).update(last_position=123.5, played_seconds=120, intervals=[[0, 120]])
     page = _open(client, member, item, at=T0 + dt.timedelta(hours=1)).content.decode()

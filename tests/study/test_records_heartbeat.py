@@ -62,7 +62,12 @@ def test_a_report_at_real_speed_is_credited_and_the_position_kept(client, member
     response = _post(client_for(client, member), opened, 0, 15, at=T0 + dt.timedelta(seconds=15))
     assert response.status_code == 200
     assert response.json() == {
-        "ok": True, "reason": "", "position": 15.0, "played_seconds": 15.0, "percent": 2, "completed": False
+        "ok": True,
+        "reason": "",
+        "position": 15.0,
+        "played_seconds": 15.0,
+        "percent": 2,
+        "completed": False,
     }
     record = _record(opened, member)
     assert record.intervals == [[0.0, 15.0]]
@@ -138,7 +143,14 @@ def test_an_end_beyond_the_duration_is_refused(client, member, opened):
 
 @pytest.mark.parametrize(
     "body",
-    ["", "not json", "[1, 2]", '{"from": 0}', '{"from": "a", "to": 1, "sent_at": 1}', '{"from": 0, "to": 1e400, "sent_at": 1}'],
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        '{"from": 0}',
+        '{"from": "a", "to": 1, "sent_at": 1}',
+        '{"from": 0, "to": 1e400, "sent_at": 1}',
+    ],
 )
 def test_a_malformed_report_is_refused_with_a_message(client, member, opened, body):
     c = client_for(client, member)
