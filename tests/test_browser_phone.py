@@ -102,6 +102,11 @@ SKIPPED = {
     "tasks:return": "POST only",
     "tasks:cancel": "POST only",
     "tasks:report_file": "file download",
+    "study:item_submit": "POST only (the button is on the item page)",
+    "study:item_review": "POST only (the form is on the item page)",
+    "study:item_withdraw": "POST only (the form is on the item page)",
+    "study:item_reopen": "POST only (the button is on the item page)",
+    "study:publish_recording": "POST only (the button is on the 党课's meeting page)",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -203,6 +208,20 @@ def demo_objects(now: dt.datetime) -> dict:
         "task": Task.objects.filter(owner=secretary.member, source=Task.Source.DISPATCH).order_by("-pk").first(),
         "dispatch": Dispatch.objects.order_by("-pk").first(),
         "year": timezone.localdate(now).year,
+        **study_objects(home),
+    }
+
+
+def study_objects(home) -> dict:
+    """The demo library's items (study/demo.py): a published one, the branch's draft and one in review."""
+    from study.demo import MARKER
+    from study.models import StudyItem
+
+    drafts = StudyItem.objects.filter(organization=home, state=StudyItem.State.DRAFT, source_meeting=None)
+    return {
+        "study_item": StudyItem.objects.get(title=MARKER),
+        "study_draft": drafts.order_by("-pk").first(),
+        "study_in_review": StudyItem.objects.filter(state=StudyItem.State.IN_REVIEW).first(),
     }
 
 
@@ -299,6 +318,13 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("supervisor", "dispatch-new", "tasks:dispatch_create", {}),
         ("supervisor", "dispatch-matrix", "tasks:dispatch_matrix", {}),
         ("supervisor", "dispatch", "tasks:dispatch_detail", {"pk": o["dispatch"].pk}),
+        # 学习 (the library)
+        ("dangyuan", "study-library", "study:library", {}),
+        ("dangyuan", "study-item", "study:item_detail", {"pk": o["study_item"].pk}),
+        ("shuji", "study-new", "study:item_create", {}),
+        ("shuji", "study-edit", "study:item_edit", {"pk": o["study_draft"].pk}),
+        ("supervisor", "study-manage", "study:manage", {}),
+        ("supervisor", "study-review", "study:item_detail", {"pk": o["study_in_review"].pk}),
         *appraisal_pages(o),
     ]
 

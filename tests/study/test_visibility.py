@@ -167,3 +167,43 @@ def test_the_rules_spell_audiences_roles_and_states_as_the_model_does():
     assert org_rules.STUDY_ROLE_COMMITTEE == StudyItem.Role.COMMITTEE
     assert org_rules.STUDY_PUBLISHED == StudyItem.State.PUBLISHED
     assert org_rules.STUDY_DRAFT == StudyItem.State.DRAFT
+
+
+def test_editable_item_for_user_hides_what_one_cannot_see_and_refuses_what_one_only_reads(world):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from study.selectors import editable_item_for_user
+
+    people, items = world
+    draft = items["branch_draft"]
+    assert editable_item_for_user(people["propaganda"], draft.pk) == draft
+    with pytest.raises(Http404):
+        editable_item_for_user(people["member"], draft.pk)
+    with pytest.raises(PermissionDenied):
+        editable_item_for_user(people["member"], items["mine"].pk)
+
+
+def test_a_propaganda_post_that_ended_yesterday_writes_nothing_today(branch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from org.scope import forget_scope
+
+    user = member_with_login(branch=branch, username="former", role=Post.Role.PROPAGANDA)
+    draft = StudyItemFactory(organization=branch, state="draft")
+    draft = StudyItem.objects.select_related("organization").get(pk=draft.pk)
+    assert user.has_perm("study.edit_item", draft)
+    post = Post.objects.get(member__user=user)
+    post.started_on = timezone.localdate() - dt.timedelta(days=30)
+    post.ended_on = timezone.localdate()  # exclusive: the first day it no longer holds
+    post.save()
+    forget_scope(user.pk)
+    user = type(user).objects.get(pk=user.pk)
+    assert not user.has_perm("study.edit_item", draft)
+    assert not editable_items(user).exists()
+    post.ended_on = timezone.localdate() + dt.timedelta(days=1)  # still holds it today
+    post.save()
+    user = type(user).objects.get(pk=user.pk)
+    assert user.has_perm("study.edit_item", draft)
