@@ -107,6 +107,9 @@ SKIPPED = {
     "study:item_withdraw": "POST only (the form is on the item page)",
     "study:item_reopen": "POST only (the button is on the item page)",
     "study:publish_recording": "POST only (the button is on the 党课's meeting page)",
+    "study:post_hide": "POST only (the form is on the group page)",
+    "study:post_photo": "file download (a post's photo, checked in tests/study/test_groups.py)",
+    "study:group_home": "redirects to the member's branch group, crawled",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -209,6 +212,7 @@ def demo_objects(now: dt.datetime) -> dict:
         "dispatch": Dispatch.objects.order_by("-pk").first(),
         "year": timezone.localdate(now).year,
         **study_objects(home),
+        **study_group_objects(),
     }
 
 
@@ -223,6 +227,13 @@ def study_objects(home) -> dict:
         "study_draft": drafts.order_by("-pk").first(),
         "study_in_review": StudyItem.objects.filter(state=StudyItem.State.IN_REVIEW).first(),
     }
+
+
+def study_group_objects() -> dict:
+    """The demo's 学习任务 and quiz (study/demo_group.py)."""
+    from study.models import Assignment, Quiz
+
+    return {"study_assignment": Assignment.objects.first(), "study_quiz_item": Quiz.objects.first().item}
 
 
 def pages(o: dict) -> list[tuple[str, str, str, dict]]:
@@ -325,6 +336,13 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("shuji", "study-edit", "study:item_edit", {"pk": o["study_draft"].pk}),
         ("supervisor", "study-manage", "study:manage", {}),
         ("supervisor", "study-review", "study:item_detail", {"pk": o["study_in_review"].pk}),
+        # 学习任务, 学习交流群, 测验
+        ("dangyuan", "study-group", "study:group", {"pk": o["home"].pk}),
+        ("supervisor", "study-assign", "study:assignment_create", {"item_pk": o["study_item"].pk}),
+        ("supervisor", "study-assignments", "study:assignment_list", {}),
+        ("supervisor", "study-assignment", "study:assignment_detail", {"pk": o["study_assignment"].pk}),
+        ("dangyuan", "study-assignment-mine", "study:assignment_todo", {"pk": o["study_assignment"].pk}),
+        ("dangyuan", "study-quiz", "study:quiz", {"item_pk": o["study_quiz_item"].pk}),
         *appraisal_pages(o),
     ]
 
