@@ -36,6 +36,8 @@ from org.clock import local_midnight, month_number, month_start
 from org.models import Member, Membership, Organization
 from org.scope import get_scope
 from practice.models import Project, ProjectMember
+from study.models import StudyParticipationRule
+from study.participation import StudyCounts, commendation_reasons, study_counts
 from tasks.follow_selectors import makeup_tasks_of
 from tasks.states import task_progress
 
@@ -179,7 +181,8 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     on the roll, and anyone else (transferred out, …) who was expected at a meeting of the
     period. ``failing_branch_ids``: the branches failing this run (for eligibility).
     Returns the number of rows written. Queries: scheme, memberships, attendance,
-    lessons, delete, insert — whatever the number of members.
+    lessons, the study rule (and, when it asks, study counts), delete, insert — whatever
+    the number of members.
     ``now`` is accepted for symmetry with the run's other services; the period decides.
     """
     if run.is_locked:
@@ -192,6 +195,9 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
     # 民主评议 (the grade confirmed for the run's year; empty when that year says not to use it).
     appraisal_grades = confirmed_grades(year=start.year)
     in_projects = verified_project_member_ids(start, end) if scheme.eligibility_verified_project else set()
+    # Study as a 评优 condition (off by default: then one query for the rule and none for counts).
+    study_rule = StudyParticipationRule.current()
+    study = study_counts(start=start, end=end) if study_rule.asks_for_commendation else {}
 
     rows = []
     for member_id, (branch_id, status) in branches.items():
@@ -208,6 +214,8 @@ def member_scores_compute(*, run: Run, failing_branch_ids: set[int], now: dt.dat
         )
         if grade_blocks_commendation(appraisal_grades.get(member_id, "")):
             reasons.append(_("民主评议党员评定为不合格"))
+        if study_rule.asks_for_commendation:
+            reasons.extend(commendation_reasons(study_rule, study.get(member_id, StudyCounts())))
         rows.append(
             (
                 run.pk,

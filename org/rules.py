@@ -562,6 +562,47 @@ rules.add_perm("study.review_item", reviews_study)
 rules.add_perm("study.withdraw_item", writes_study_item | reviews_study)
 rules.add_perm("study.publish_recording", publishes_meeting_recording)
 
+# --- Study: 学习任务, 学习交流群 (issue 11) ---------------------------------------------------
+
+
+@rules.predicate
+def leads_a_branch(user):
+    """The 书记 of some branch (assigns study within it)."""
+    return bool(get_scope(user).chief_secretary_branch_ids)
+
+
+@rules.predicate
+def created_assignment(user, assignment):
+    return assignment is not None and assignment.created_by_id == user.pk
+
+
+@rules.predicate
+def manages_an_assigned_branch(user, assignment):
+    """A 书记 or 支委 of a branch the assignment reaches (sees that branch's part)."""
+    if assignment is None:
+        return False
+    ids = get_scope(user).committee_branch_ids
+    if not ids:
+        return False
+    return assignment.targets.filter(branch_id__in=ids).exists()
+
+
+@rules.predicate
+def in_branch(user, obj):
+    """A member of the branch (or of the branch of ``obj``)."""
+    return _org_id(obj) in get_scope(user).branch_ids
+
+
+# 党委工作部 and 党委委员 assign to any branch; a 书记 within their own branch (checked by the service).
+assigns_study = is_work_dept | is_committee
+rules.add_perm("study.add_assignment", assigns_study | leads_a_branch)
+rules.add_perm("study.assign_to_any_branch", assigns_study)
+rules.add_perm("study.view_assignment", sees_all | created_assignment | manages_an_assigned_branch)
+rules.add_perm("study.view_all_of_assignment", sees_all | created_assignment)
+# 学习交流群 of a branch: its members and committee; the mine's committee and supervisors read.
+rules.add_perm("study.view_group", sees_all | in_branch | manages_branch)
+rules.add_perm("study.post_in_group", in_branch)
+rules.add_perm("study.hide_post", leads_branch)
 
 # --- Study records: the 学时 ledger -------------------------------------------------
 

@@ -25,6 +25,7 @@ from org.history import record_history
 from org.models import Member, Organization
 from supervision.models import Evidence
 
+from .groups import item_published_to_groups
 from .models import Column, StudyItem, StudyMedia
 
 RECORDING_COLUMN = "微党课"
@@ -234,6 +235,8 @@ def item_publish(*, item: StudyItem, user, now: dt.datetime, note: str = "") -> 
         withdrawn_reason="",
     )
     _tell_author(item, subject=_("学习资料已审核发布：{title}").format(title=item.title), body=note, now=now)
+    # The branches' 学习交流群 robots hear of the new material (once per item, through the outbox).
+    item_published_to_groups(item=item, now=now)
     return item
 
 

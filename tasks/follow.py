@@ -20,6 +20,7 @@ from org.clock import date_label, local_date, local_midnight
 
 from .models import MakeupRule, MakeupSkip, MakeupStudy, Task
 from .services import owner_problem, task_cancel, task_create
+from .sources import proof_of
 from .states import task_progress
 
 # The meetings that decide (支委会, 党员大会): the same codes as meetings.services.RESOLUTION_TYPES.
@@ -221,7 +222,12 @@ def reflection_length(text: str) -> int:
 
 
 def makeup_report_problems(task: Task, text: str, files=()) -> list[str]:
-    """The report rule of a 补学 task: the record was read, and the reflection is long enough."""
+    """The report rule of a 补学 task: the record was read, and the reflection is long enough.
+
+    Or, registered by a higher app (study: the meeting's recording finished), another proof.
+    """
+    if proof_of(task):
+        return []
     problems = []
     study = MakeupStudy.objects.filter(task=task).first()
     if study is None or study.minutes_opened_at is None:

@@ -258,7 +258,8 @@ def _my_tasks(*, user, scope: Scope, now):
     return (
         _tasks_base()
         .filter(_mine_q(scope), status__in=Task.OPEN_STATUSES)
-        .exclude(source=Task.Source.MAKEUP)
+        # 补学 has its own rows; 学习任务 rows come from study's provider (they link to the item).
+        .exclude(source__in=[Task.Source.MAKEUP, Task.Source.STUDY])
         .order_by("due_at", "pk")
     )
 

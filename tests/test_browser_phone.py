@@ -116,6 +116,9 @@ SKIPPED = {
     "practice:activity_delete": "POST only (the button is on the 主题党日 page)",
     "practice:pioneer_post_end": "POST only (the button is on the 先锋岗 page)",
     "practice:hazard_edit": "the demo's 主题党日 records are submitted, so it redirects back (tests/practice)",
+    "study:post_hide": "POST only (the form is on the group page)",
+    "study:post_photo": "file download (a post's photo, checked in tests/study/test_groups.py)",
+    "study:group_home": "redirects to the member's branch group, crawled",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -222,6 +225,7 @@ def demo_objects(now: dt.datetime) -> dict:
         or Meeting.objects.filter(branch=home, types__code="theme_day").order_by("-planned_start").first(),
         "year": timezone.localdate(now).year,
         **study_objects(home),
+        **study_group_objects(),
     }
 
 
@@ -250,6 +254,13 @@ def _attested_meeting(meeting: Meeting, member: Member, now: dt.datetime) -> Mee
             speech=speech, meeting=meeting, member=member, requested_at=now, due_at=now + dt.timedelta(days=3)
         )
     return meeting
+
+
+def study_group_objects() -> dict:
+    """The demo's 学习任务 and quiz (study/demo_group.py)."""
+    from study.models import Assignment, Quiz
+
+    return {"study_assignment": Assignment.objects.first(), "study_quiz_item": Quiz.objects.first().item}
 
 
 def pages(o: dict) -> list[tuple[str, str, str, dict]]:
@@ -361,6 +372,13 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("shuji", "theme-day", "practice:theme_day", {"pk": o["theme_day"].pk}),
         ("supervisor", "hazards", "practice:hazard_overview", {}),
         ("shuji", "pioneers", "practice:pioneer_posts", {"pk": home.pk}),
+        # 学习任务, 学习交流群, 测验
+        ("dangyuan", "study-group", "study:group", {"pk": o["home"].pk}),
+        ("supervisor", "study-assign", "study:assignment_create", {"item_pk": o["study_item"].pk}),
+        ("supervisor", "study-assignments", "study:assignment_list", {}),
+        ("supervisor", "study-assignment", "study:assignment_detail", {"pk": o["study_assignment"].pk}),
+        ("dangyuan", "study-assignment-mine", "study:assignment_todo", {"pk": o["study_assignment"].pk}),
+        ("dangyuan", "study-quiz", "study:quiz", {"item_pk": o["study_quiz_item"].pk}),
         *appraisal_pages(o),
         *project_pages(o),
     ]

@@ -25,6 +25,7 @@ from bulletin import exports
 from org.clock import month_number, month_start
 from org.models import Member, Organization
 from org.scope import get_scope
+from study.participation import member_study_summary
 
 from .. import hr_export
 from ..models import BranchScore, Run
@@ -95,6 +96,7 @@ def my_participation(request):
             **ctx,
             "history": list(member_history(scope.member_id)),
             "makeups": makeup_of(scope.member_id, now=now),
+            "study": member_study_summary(scope.member_id, today=timezone.localdate(now)),
             "branch": _branch_result(request.user, branch_id),
         },
     )
@@ -120,6 +122,7 @@ def member_participation(request, pk: int):
             "member": member,
             "history": list(member_history(member.pk)),
             "makeups": makeup_of(member.pk, now=timezone.now()),
+            "study": member_study_summary(member.pk, today=timezone.localdate()),
         },
     )
 

@@ -157,6 +157,8 @@ class StudyItem(models.Model):
         blank=True,
         related_name="study_items",
     )
+    # With a quiz: completion of the item also needs a passed attempt (study.quiz.quiz_blocks_completion).
+    requires_quiz_pass = models.BooleanField(_("须通过测验"), default=False)
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="study_items"

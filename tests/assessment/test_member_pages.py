@@ -159,7 +159,7 @@ def test_anonymous_is_sent_to_sign_in_from_every_page(world, branch, member, cli
 # My page: session read and save (2 + savepoint pair), user, scope (staff roles, member, memberships,
 # posts), history, branch score, its items, their deductions, branch count, announcements, the
 # navbar's permission checks and inbox badge.
-MY_PAGE_QUERIES = 17  # + the member's 补学 (one query, shown beside the figures)
+MY_PAGE_QUERIES = 18  # + the member's 补学 (one query, shown beside the figures) + the study rule (one)
 
 
 @pytest.mark.parametrize("runs", [1, 4])

@@ -427,8 +427,8 @@ def _mine_of(size):
 def test_computing_costs_the_same_queries_for_3_30_or_100_members(db, django_assert_num_queries, size):
     run = _mine_of(size)
 
-    # scheme, memberships, attendance, lessons, 民主评议 grades, delete, insert, and the savepoint pair
-    with django_assert_num_queries(9):
+    # scheme, memberships, attendance, lessons, 民主评议 grades, the study rule, delete, insert, and the savepoint pair
+    with django_assert_num_queries(10):
         written = member_scores_compute(run=run, failing_branch_ids=set(), now=NOW)
 
     assert written == size

@@ -275,15 +275,15 @@ def test_recomputing_unchanged_records_costs_the_same_queries_for_six_branches_a
     run_compute(run=run, now=NOW)
     # the run (locked), branches, its branch scores, item scores, lines, the previous run, the
     # engine's 14 (a quarterly run: no 书记 lesson queries; the notices in one, policy included),
-    # the compliance rollup's closed periods (1), the members' participation (8) and their
+    # the compliance rollup's closed periods (1), the members' participation (9, with the study rule) and their
     # confirmed 民主评议 grades (1), the update of the time, and the savepoint around it:
     # nothing else is written
-    with django_assert_num_queries(33):
+    with django_assert_num_queries(34):
         run_compute(run=run, now=NOW)
 
     branches += [BranchFactory() for _ in range(3)]
     run_compute(run=run, now=NOW)
-    with django_assert_num_queries(33):
+    with django_assert_num_queries(34):
         run_compute(run=run, now=NOW)
     assert BranchScore.objects.filter(run=run).count() == len(branches)
 

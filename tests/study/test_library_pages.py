@@ -52,8 +52,8 @@ def test_the_item_page_costs_the_same_queries_whatever_its_audience_size(
     client = client_for(client, member)
     client.get(reverse("study:library"))
     # 12 for the page, 5 for the member's learning record made on this first opening (its
-    # lookup, the insert in a savepoint) and the study policy the player panel reads
-    with django_assert_num_queries(17):
+    # lookup, the insert in a savepoint) and the study policy the player panel reads, 1 for the item's quiz (测验 link)
+    with django_assert_num_queries(18):
         response = client.get(reverse("study:item_detail", args=[item.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("党支部") >= 1

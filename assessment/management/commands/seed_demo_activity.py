@@ -50,6 +50,7 @@ from org.models import Member, Membership, Organization, Post, User
 from practice.demo import seed_practice
 from practice.demo_projects import seed_projects
 from study.demo import seed_library
+from study.demo_group import seed_study_activity
 from study.demo_media import seed_videos
 from supervision.models import Evidence, Flag, Review
 from supervision.services.evidence import evidence_process, evidence_upload
@@ -369,6 +370,7 @@ def seed_activity(*, now: dt.datetime) -> int:
     seed_appraisal(now=now)
     seed_library(now=now)
     seed_projects(now=now)
+    seed_study_activity(now=now)
     return len(meetings)
 
 
