@@ -139,7 +139,36 @@ def one_of_everything(branch, secretary, member, supervisor, superuser):
         http_accept="*/*",
         path_info="/accounts/login/",
     )
+    _one_of_the_content_half(branch, secretary, member, superuser)
     return {"meeting": meeting, "flag": flag}
+
+
+def _one_of_the_content_half(branch, secretary, member, superuser):
+    """Rows of the tasks, study and practice admin screens, made with their models' own defaults."""
+    import datetime as dt
+
+    from meetings.models import Place
+    from practice.models import PioneerPost
+    from study.models import StudyParticipationRule
+    from tasks.models import TaskPolicy
+    from tasks.services import task_create
+    from tests.factories import StudyItemFactory
+
+    Place.objects.create(name="综采一队党员活动室", branch=branch, latitude="35.4", longitude="116.5")
+    TaskPolicy.objects.get_or_create()
+    StudyParticipationRule.objects.get_or_create()
+    StudyItemFactory(created_by=superuser, organization=branch)
+    PioneerPost.objects.create(
+        branch=branch, member=member.member, name="综采工作面安全先锋岗", statement="安全第一", started_on=START.date()
+    )
+    task_create(
+        organization=branch,
+        owner=secretary.member,
+        title="学习六月组织生活指南",
+        due_at=START + dt.timedelta(days=30),
+        now=START,
+        assigned_by=superuser,
+    )
 
 
 def admin_urls() -> list[str]:
