@@ -59,11 +59,16 @@ def _load_defaults() -> None:
 
     from assessment.defaults import load_default_scheme
     from meetings.defaults import load_defaults
+    from practice.defaults import load_activity_kinds, load_departments
+    from study.defaults import load_defaults as load_study_defaults
     from tasks.defaults import load_makeup_rules
 
     load_defaults(apps)
     load_makeup_rules(apps)
     load_default_scheme(apps, 2026)
+    load_study_defaults(apps)
+    load_activity_kinds(apps)
+    load_departments(apps)
 
 
 @pytest.hookimpl(wrapper=True)

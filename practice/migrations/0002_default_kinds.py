@@ -1,20 +1,10 @@
 from django.db import migrations
 
-KINDS = [
-    ("观看警示片/学习", True, False),
-    ("隐患排查/讨论", False, True),
-    ("参观教育基地", False, False),
-    ("志愿服务", False, False),
-    ("岗位实践", False, False),
-]
-
 
 def add_kinds(apps, schema_editor):
-    ActivityKind = apps.get_model("practice", "ActivityKind")
-    for order, (name, links_study, records_hazards) in enumerate(KINDS):
-        ActivityKind.objects.get_or_create(
-            name=name, defaults={"order": order, "links_study": links_study, "records_hazards": records_hazards}
-        )
+    from practice.defaults import load_activity_kinds
+
+    load_activity_kinds(apps)
 
 
 class Migration(migrations.Migration):

@@ -6,13 +6,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-DEPARTMENTS = ["生产技术科", "安监处", "财务部"]
-
-
 def add_departments(apps, schema_editor):
-    VerifyingDepartment = apps.get_model("practice", "VerifyingDepartment")
-    for order, name in enumerate(DEPARTMENTS):
-        VerifyingDepartment.objects.get_or_create(name=name, defaults={"order": order})
+    from practice.defaults import load_departments
+
+    load_departments(apps)
 
 
 class Migration(migrations.Migration):
