@@ -8,7 +8,7 @@ from . import media, post_photos
 
 @shared_task(ignore_result=True)
 def process_study_media(media_id: int) -> bool:
-    """Duration, poster frame and a phone-playable copy of an uploaded video or audio; an image document's copy without EXIF."""
+    """Duration, poster and a phone-playable copy of a video or audio; an image document's copy without EXIF."""
     return media.media_process(media_id=media_id, now=timezone.now())
 
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from PIL import ExifTags, Image
 
 from bulletin.models import Notification, WebhookEndpoint
-from study.groups import item_published_to_groups, post_create, post_hide, stream
 from study import tasks as worker
+from study.groups import item_published_to_groups, post_create, post_hide, stream
 from study.models import GroupPost, GroupPostPhoto, StudyItem
 from study.post_photos import post_photo_process, post_photos_process_stale
 
