@@ -4,7 +4,8 @@ The stream (``stream``) is materials published to the branch (and mine-wide ones
 published meeting notices and its members' posts, newest first, read in a fixed number of
 queries per page: one UNION of (kind, id, time) sliced to the page, then one query per kind.
 New posts and newly published materials reach the branch's group robot (企业微信/钉钉) through
-the bulletin outbox; a post's photos stay private (served by a permission-checked view).
+the bulletin outbox; a post's photos stay private (served by a permission-checked view, and only
+the worker's copy without EXIF: ``study.post_photos``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from supervision.models import SupervisionPolicy, evidence_storage
 
 from .assignments import item_url
 from .models import GroupPost, GroupPostPhoto, StudyItem
+from .post_photos import enqueue_post_photos
 
 PAGE_SIZE = 20
 MAX_POST_CHARS = 2000
@@ -163,10 +165,12 @@ def post_create(
             post._history_user = author.user
             post._history_date = now
             post.save()
-            GroupPostPhoto.objects.bulk_create(
+            made = GroupPostPhoto.objects.bulk_create(
                 GroupPostPhoto(post=post, stored=name, content_type=sniffed.content_type, size=size, sha256=digest)
                 for (_upload, sniffed, digest, size), name in zip(checked, stored, strict=True)
             )
+            # 处理中 until the worker made the copy without EXIF (GPS) that is served.
+            enqueue_post_photos([p.pk for p in made])
             notify(
                 recipients=(),
                 subject=_("学习交流群：{name}发表了学习心得").format(name=author.name),

@@ -2,8 +2,10 @@
 
 One home for the rule, read by 我的学习, the branch page, the mine page and both exports:
 
-- a member's hours of year Y are the credits of their records completed in Y at the mine
-  (``org.clock.year_bounds``: 1 January 00:00 to the next 1 January 00:00, Asia/Shanghai);
+- a member's hours of year Y are the credits of their records finished (``study.quiz.finished_records``:
+  complete and, where the item requires it, a passed quiz) and completed in Y at the mine
+  (``org.clock.year_bounds``: 1 January 00:00 to the next 1 January 00:00, Asia/Shanghai); a quiz
+  passed later credits the record in the year it completed;
 - the requirement is ``StudyRequirement`` data: the committee figure (default 56) when the member
   held a 书记 or 支委 post (``Post.COMMITTEE_ROLES``) on any day of Y, else the member figure
   (default 32); a row for Y overrides the row without a year;
@@ -32,6 +34,7 @@ from org.models import Membership, Organization, Post
 from org.xlsx import clean_text, looks_like_formula
 
 from .models import LearningRecord, StudyRequirement
+from .quiz import finished_records
 
 HOURS = DecimalField(max_digits=7, decimal_places=1)
 ZERO = Decimal("0.0")
@@ -96,8 +99,9 @@ def reference_day(year: int, *, today: dt.date) -> dt.date:
 
 
 def completed_in(year: int) -> QuerySet[LearningRecord]:
+    """Records finished (the one rule, ``finished_records``) and completed in ``year``: what earns 学时."""
     start, end = year_bounds(year)
-    return LearningRecord.objects.filter(completed_at__gte=start, completed_at__lt=end)
+    return finished_records().filter(completed_at__gte=start, completed_at__lt=end)
 
 
 def _annotated(memberships: QuerySet[Membership], year: int, requirement: Requirement) -> QuerySet[Membership]:

@@ -9,7 +9,9 @@
 * ``media_process`` runs in the worker (``study.tasks.process_study_media``): it claims the row with
   a conditional update (待处理 → 处理中), reads the duration, grabs a poster frame and, unless the
   upload already is H.264 + AAC in MP4, transcodes it (``TRANSCODE_MAX_HEIGHT``). A failure keeps
-  the original and records 处理失败 with the reason.
+  the original and records 处理失败 with the reason. An image document goes through the evidence
+  pipeline instead (``store_clean_copies``): the copy served has no EXIF (no GPS); until it is
+  made the image is 处理中 and not served.
 
 Size limits are settings (``STUDY_MAX_MB``, from the environment ``STUDY_VIDEO_MAX_MB``,
 ``STUDY_AUDIO_MAX_MB``, ``STUDY_DOCUMENT_MAX_MB``), not StudyPolicy: they bound the web server's
@@ -40,7 +42,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from supervision import imaging
-from supervision.models import SupervisionPolicy, evidence_storage
+from supervision.models import Evidence, SupervisionPolicy, evidence_storage
+from supervision.services.evidence import ProcessingFailed, store_clean_copies
 
 from .models import StudyItem, StudyMedia
 
@@ -292,7 +295,9 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
                 raise ValidationError(_(PUBLISHED_MESSAGE), code="published")
             media = StudyMedia.objects.filter(item=locked).first() or StudyMedia(item=locked)
             old_files = sorted({f.name for f in (media.original, media.playable, media.poster) if f})
-            document = item.kind == StudyItem.Kind.DOCUMENT
+            # A PDF or Office file is shown as uploaded; an image (a photo with EXIF, GPS included)
+            # waits for the worker's copy without metadata, like meeting evidence.
+            document = item.kind == StudyItem.Kind.DOCUMENT and checked.sniffed.kind != imaging.IMAGE
             media.original = stored
             media.original_name = _display_name(upload)
             media.content_type = checked.sniffed.content_type
@@ -302,7 +307,6 @@ def attach_upload(*, item: StudyItem, upload, user, now: dt.datetime) -> StudyMe
             media.playable_size = 0
             media.poster = ""
             media.duration_seconds = checked.probe.duration if checked.probe else None
-            # A document needs no worker: it is shown as uploaded (a PDF, an image, an Office file).
             media.status = StudyMedia.Status.READY if document else StudyMedia.Status.PENDING
             media.error = ""
             media.uploaded_at = now
@@ -353,6 +357,8 @@ def media_process(*, media_id: int, now: dt.datetime) -> bool:
     if not claimed:
         return False
     media = StudyMedia.objects.select_related("item").get(pk=media_id)
+    if media.item.kind == StudyItem.Kind.DOCUMENT:
+        return _process_image_document(media, now=now)
     storage = evidence_storage()
     new_files: list[str] = []
     try:
@@ -368,6 +374,43 @@ def media_process(*, media_id: int, now: dt.datetime) -> bool:
         error = _("处理时出现意外错误，原文件已保留。")
         return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=error)
     done = _finish(media, now=now, status=StudyMedia.Status.READY, **fields)
+    if not done:
+        _delete_files(new_files)
+    return done
+
+
+def _process_image_document(media: StudyMedia, *, now: dt.datetime) -> bool:
+    """An image document's served copy (re-encoded, no EXIF) and thumbnail, by the evidence pipeline.
+
+    ``playable`` holds the copy that is served (the original is kept and never served), ``poster``
+    the thumbnail.
+    """
+    new_files: list[str] = []
+    try:
+        outcome = store_clean_copies(
+            original_name=media.original.name,
+            kind=Evidence.Kind.IMAGE,
+            now=now,
+            new_files=new_files,
+            prefix=f"{FOLDER}/",
+            label=f"study media {media.pk}",
+        )
+    except ProcessingFailed as failed:
+        _delete_files(new_files)
+        return _finish(media, now=now, status=StudyMedia.Status.FAILED, error=failed.message[:300])
+    except BaseException:
+        _delete_files(new_files)
+        raise
+    shown = outcome.fields["file"]
+    done = _finish(
+        media,
+        now=now,
+        status=StudyMedia.Status.READY,
+        playable=shown,
+        playable_size=evidence_storage().size(shown),
+        poster=outcome.fields.get("thumbnail", ""),
+        error="",
+    )
     if not done:
         _delete_files(new_files)
     return done

@@ -94,6 +94,12 @@ def _served(media: StudyMedia, which: str) -> tuple[str, str]:
             suffix = PurePosixPath(media.playable.name).suffix.lower()
             return media.playable.name, PLAYABLE_TYPES.get(suffix, media.content_type)
         return media.original.name, media.content_type
+    if media.item.kind == StudyItem.Kind.DOCUMENT and media.content_type.startswith("image/"):
+        # The original photo keeps its EXIF (GPS): only the worker's clean copy is served, once made.
+        if media.status != StudyMedia.Status.READY or not media.playable:
+            raise Http404
+        suffix = PurePosixPath(media.playable.name).suffix.lower()
+        return media.playable.name, "image/png" if suffix == ".png" else "image/jpeg"
     return media.original.name, media.content_type
 
 

@@ -122,11 +122,14 @@ def post_photo(request, pk: int):
         raise Http404
     if post.is_hidden and not request.user.has_perm("study.hide_post", post.branch):
         raise Http404
+    # The original keeps its EXIF (GPS): only the worker's clean copy is ever served.
+    if photo.status != GroupPostPhoto.Status.READY or not photo.display:
+        raise Http404
     try:
-        fh = evidence_storage().open(photo.stored.name, "rb")
+        fh = evidence_storage().open(photo.display, "rb")
     except FileNotFoundError as missing:
         raise Http404 from missing
-    response = FileResponse(fh, content_type=photo.content_type)
+    response = FileResponse(fh, content_type=photo.display_type or "image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
     return response

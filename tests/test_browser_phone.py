@@ -119,6 +119,12 @@ SKIPPED = {
     "study:post_hide": "POST only (the form is on the group page)",
     "study:post_photo": "file download (a post's photo, checked in tests/study/test_groups.py)",
     "study:group_home": "redirects to the member's branch group, crawled",
+    "study:heartbeat": "POST only (JSON progress reports sent by the player on the item page)",
+    "study:confirm_done": "POST only (the 已学 button is on the item page)",
+    "study:media_file": "file download (video, audio, poster, document; tests/study/test_media_views.py)",
+    "study:ledger_home": "redirects to the mine's or the branch's 学时台账, both crawled",
+    "study:branch_ledger_xlsx": "xlsx download",
+    "study:mine_ledger_xlsx": "redirects to the export job's page (bulletin:export_job), crawled",
 }
 # The Django admin is for the people who run the system, at a desk; its pages are crawled in
 # the admin's own test.
@@ -365,6 +371,10 @@ def pages(o: dict) -> list[tuple[str, str, str, dict]]:
         ("shuji", "study-edit", "study:item_edit", {"pk": o["study_draft"].pk}),
         ("supervisor", "study-manage", "study:manage", {}),
         ("supervisor", "study-review", "study:item_detail", {"pk": o["study_in_review"].pk}),
+        # 我的学习 and the 学时台账
+        ("dangyuan", "study-mine", "study:my_study", {}),
+        ("shuji", "study-ledger-branch", "study:branch_ledger", {"pk": home.pk, "year": o["year"]}),
+        ("supervisor", "study-ledger-mine", "study:mine_ledger", {"year": o["year"]}),
         # Places, 主题党日 activities and hazards, 先锋岗.
         ("shuji", "places", "meetings:place_list", {"branch_pk": home.pk}),
         ("shuji", "place-new", "meetings:place_create", {"branch_pk": home.pk}),

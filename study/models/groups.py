@@ -67,13 +67,29 @@ class GroupPost(models.Model):
 
 
 class GroupPostPhoto(models.Model):
-    """A photo of a post, checked by content and stored privately (served by a permission-checked view)."""
+    """A photo of a post, checked by content and stored privately (served by a permission-checked view).
+
+    ``stored`` is the original as uploaded (its EXIF, GPS included) and is never served; the
+    worker (``study.post_photos``) makes ``display`` without metadata through the evidence
+    pipeline (``supervision.services.evidence.store_clean_copies``), and only then is it 可用.
+    """
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("处理中")
+        READY = "ready", _("可用")
+        FAILED = "failed", _("处理失败")
 
     post = models.ForeignKey(GroupPost, verbose_name=_("学习心得"), on_delete=models.CASCADE, related_name="photos")
     stored = models.FileField(_("文件"), storage=evidence_storage, max_length=200)
     content_type = models.CharField(_("文件类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    display = models.CharField(_("展示文件"), max_length=255, blank=True)
+    display_type = models.CharField(_("展示文件类型"), max_length=100, blank=True)
+    error = models.CharField(_("处理失败原因"), max_length=300, blank=True)
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("处理租约到期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("学习心得照片")

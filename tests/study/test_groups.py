@@ -2,20 +2,24 @@
 the 书记 hiding a post, the group robot hearing of new posts and materials, other branches refused."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import ExifTags, Image
 
 from bulletin.models import Notification, WebhookEndpoint
+from study import tasks as worker
 from study.groups import item_published_to_groups, post_create, post_hide, stream
 from study.models import GroupPost, GroupPostPhoto, StudyItem
+from study.post_photos import post_photo_process, post_photos_process_stale
 
 from ..conftest import client_for
 from ..factories import BranchFactory, MeetingFactory, StudyItemFactory
-from ..supervision.conftest import SAMPLES
+from ..supervision.conftest import GPS_PHOTOS, SAMPLES
 from .study_helpers import NOW
 
 pytestmark = pytest.mark.django_db
@@ -228,21 +232,95 @@ def test_my_group_opens_my_branch(client, branch, member):
     assert response.url == reverse("study:group", args=[branch.pk])
 
 
+def processed(made):
+    for row in made.photos.all():
+        assert post_photo_process(photo_id=row.pk, now=NOW)
+    return made
+
+
+def gps_of(data: bytes):
+    return Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+
+def test_the_gps_sample_carries_a_position_before_processing():
+    # Otherwise the test below could not fail.
+    assert gps_of(GPS_PHOTOS[0].read_bytes())
+
+
+def test_a_post_photo_is_served_without_exif_or_gps_only_once_the_worker_processed_it(
+    client, branch, member, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(worker.process_post_photo, "delay", sent.append)
+    original = GPS_PHOTOS[0].read_bytes()
+    c = client_for(client, member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = c.post(
+            reverse("study:group", args=[branch.pk]),
+            {"text": "现场学习。", "form_token": "gps-1", "photos": [SimpleUploadedFile("现场.jpg", original)]},
+        )
+    assert response.status_code == 302
+    row = GroupPostPhoto.objects.get()
+    assert sent == [row.pk]  # handed to the worker once the post committed
+    assert row.status == GroupPostPhoto.Status.PROCESSING
+    url = reverse("study:post_photo", args=[row.pk])
+    # Before processing nothing is served: the stored original keeps the camera's position.
+    assert c.get(url).status_code == 404
+    page = c.get(reverse("study:group", args=[branch.pk])).content.decode()
+    assert "照片处理中" in page and url not in page
+
+    worker.process_post_photo(row.pk)
+
+    row.refresh_from_db()
+    assert row.status == GroupPostPhoto.Status.READY
+    served = c.get(url)
+    body = b"".join(served.streaming_content)
+    assert served["Content-Type"] == "image/jpeg"
+    assert body != original and not Image.open(io.BytesIO(body)).getexif() and not gps_of(body)
+    assert gps_of(row.stored.read())  # the original is kept as uploaded, never served
+    assert url in c.get(reverse("study:group", args=[branch.pk])).content.decode()
+
+
+def test_a_post_photo_the_worker_cannot_read_fails_in_chinese_and_is_never_served(client, branch, member):
+    made = post(branch, member, photos=[photo()])
+    row = made.photos.get()
+    with row.stored.storage.open(row.stored.name, "wb") as damaged:
+        damaged.write(PHOTO.read_bytes()[:200])
+
+    assert post_photo_process(photo_id=row.pk, now=NOW)
+    assert not post_photo_process(photo_id=row.pk, now=NOW)  # a second run does nothing
+
+    row.refresh_from_db()
+    assert row.status == GroupPostPhoto.Status.FAILED and "已损坏" in row.error
+    assert client_for(client, member).get(reverse("study:post_photo", args=[row.pk])).status_code == 404
+
+
+def test_the_sweep_processes_a_photo_whose_task_was_lost(branch, member):
+    made = post(branch, member, photos=[photo()], now=NOW)
+    row = made.photos.get()
+
+    assert post_photos_process_stale(now=NOW + dt.timedelta(minutes=4)) == 0
+    assert post_photos_process_stale(now=NOW + dt.timedelta(minutes=6)) == 1
+
+    row.refresh_from_db()
+    assert row.status == GroupPostPhoto.Status.READY
+
+
 @pytest.mark.parametrize(("who", "status"), [("member", 200), ("other_secretary", 404), ("anonymous", 302)])
 def test_a_post_photo_is_served_only_to_those_who_read_the_group(client, people, branch, member, who, status):
-    made = post(branch, member, photos=[photo()])
+    made = processed(post(branch, member, photos=[photo()]))
     photo_row = GroupPostPhoto.objects.get(post=made)
 
     response = client_for(client, people[who]).get(reverse("study:post_photo", args=[photo_row.pk]))
 
     assert response.status_code == status
     if status == 200:
-        assert b"".join(response.streaming_content) == PHOTO.read_bytes()
+        assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
         assert response["Content-Type"] == "image/jpeg"
 
 
 def test_a_hidden_posts_photo_is_no_longer_served_to_members(client, branch, secretary, member):
-    made = post(branch, member, photos=[photo()])
+    made = processed(post(branch, member, photos=[photo()]))
     post_hide(post=made, user=secretary, reason="不合适", now=at(1))
     url = reverse("study:post_photo", args=[made.photos.get().pk])
 

@@ -15,8 +15,11 @@ from org.models import Post
 from study import ledger
 from study.exports import MINE_STUDY_LEDGER
 from study.models import LearningRecord, StudyRequirement
+from study.quiz import attempt_start, attempt_submit
 from tests.conftest import client_for
 from tests.factories import MemberFactory, MembershipFactory, PostFactory, StudyItemFactory
+
+from .study_helpers import two_question_quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +43,35 @@ def test_the_last_minute_of_the_year_counts_in_it_and_the_first_of_the_next_does
     complete(member, at=dt.datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI), hours="3.0")
     assert [r.credit_hours for r in ledger.member_year(member.member.pk, 2026)] == [Decimal("2.0")]
     assert [r.credit_hours for r in ledger.member_year(member.member.pk, 2027)] == [Decimal("3.0")]
+
+
+def hours_of(branch, name):
+    [row] = [r for r in ledger.branch_rows(branch, 2027, today=TODAY.date()) if r.name == name]
+    return row.hours, row.completed
+
+
+def test_a_complete_record_whose_required_quiz_is_not_passed_earns_no_hours_until_it_is(member, branch):
+    item = StudyItemFactory(requires_quiz_pass=True)
+    quiz, right = two_question_quiz(item, pass_percent=100)
+    complete(member, at=TODAY, hours="2.0", item=item)
+    assert hours_of(branch, "李党员") == (Decimal("0.0"), 0)
+    assert list(ledger.member_year(member.member.pk, 2027)) == []
+
+    single, multiple = list(right)
+    failed = attempt_start(quiz=quiz, member=member.member, now=TODAY)
+    attempt_submit(attempt=failed, answers={single: right[single], multiple: right[multiple][:1]}, now=TODAY)
+    assert hours_of(branch, "李党员") == (Decimal("0.0"), 0)
+
+    attempt_submit(attempt=attempt_start(quiz=quiz, member=member.member, now=TODAY), answers=right, now=TODAY)
+    assert hours_of(branch, "李党员") == (Decimal("2.0"), 1)
+    assert [r.credit_hours for r in ledger.member_year(member.member.pk, 2027)] == [Decimal("2.0")]
+
+
+def test_a_quiz_that_is_not_required_does_not_hold_back_the_hours(member, branch):
+    item = StudyItemFactory(requires_quiz_pass=False)
+    two_question_quiz(item)
+    complete(member, at=TODAY, hours="2.0", item=item)
+    assert hours_of(branch, "李党员") == (Decimal("2.0"), 1)
 
 
 def test_a_record_not_yet_complete_adds_nothing(member, branch):

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from PIL import ExifTags, Image
 
-from study.models import StudyMedia
+from study import tasks
+from study.media import attach_upload
+from study.models import StudyItem, StudyMedia
 from supervision.models import evidence_storage
 from tests.conftest import client_for
 from tests.factories import StudyItemFactory
-from tests.study.videos import make_video, needs_ffmpeg, office_bytes, pdf_bytes
-from tests.supervision.conftest import SHANGHAI
+from tests.study.videos import make_video, needs_ffmpeg, office_bytes, pdf_bytes, upload
+from tests.supervision.conftest import GPS_PHOTOS, SHANGHAI
 
 pytestmark = [pytest.mark.django_db, needs_ffmpeg]
 
@@ -327,3 +331,55 @@ def test_the_item_page_has_an_audio_player_for_audio_and_a_link_for_a_document(c
     assert '<audio id="study-media" class="w-100" controls preload="metadata"' in page(client, member, audio)
     html = page(client, member, doc)
     assert f'href="{play_url(doc, "file")}"' in html and "下载" in html and "讲义.docx" in html
+
+
+def _gps(data: bytes):
+    return Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+
+
+def test_an_image_document_is_served_without_exif_or_gps_only_once_the_worker_processed_it(
+    client, member, django_capture_on_commit_callbacks, monkeypatch
+):
+    original = GPS_PHOTOS[0].read_bytes()
+    assert _gps(original)  # otherwise this test could not fail
+    queued = []
+    monkeypatch.setattr(tasks.process_study_media, "delay", queued.append)
+    item = StudyItemFactory(kind="document", state="draft", credit_hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        media = attach_upload(item=item, upload=upload("现场.jpg", original), user=item.created_by, now=NOW)
+    assert queued == [media.pk]  # handed to the worker once the upload committed
+    assert media.status == StudyMedia.Status.PENDING
+    StudyItem.objects.filter(pk=item.pk).update(state=StudyItem.State.PUBLISHED, published_at=NOW)
+    c = client_for(client, member)
+
+    # Before processing nothing is served: the stored original keeps the camera's position.
+    assert c.get(play_url(item, "file")).status_code == 404
+    page = c.get(reverse("study:item_detail", args=[item.pk])).content.decode()
+    assert 'id="media-processing"' in page and play_url(item, "file") not in page
+
+    tasks.process_study_media(media.pk)
+
+    media.refresh_from_db()
+    assert media.status == StudyMedia.Status.READY
+    served = c.get(play_url(item, "file"))
+    data = body(served)
+    assert served["Content-Type"] == "image/jpeg"
+    assert data != original and not Image.open(io.BytesIO(data)).getexif() and not _gps(data)
+    assert _gps(media.original.read())  # the original is kept as uploaded, never served
+    assert play_url(item, "file") in c.get(reverse("study:item_detail", args=[item.pk])).content.decode()
+
+
+def test_an_image_document_the_worker_cannot_read_fails_and_is_never_served(client, member):
+    item = StudyItemFactory(kind="document", state="draft", credit_hours=1)
+    media = attach_upload(
+        item=item, upload=upload("现场.jpg", GPS_PHOTOS[0].read_bytes()), user=item.created_by, now=NOW
+    )
+    with evidence_storage().open(media.original.name, "wb") as damaged:
+        damaged.write(GPS_PHOTOS[0].read_bytes()[:300])
+    StudyItem.objects.filter(pk=item.pk).update(state=StudyItem.State.PUBLISHED, published_at=NOW)
+
+    assert tasks.process_study_media(media.pk) is True
+
+    media.refresh_from_db()
+    assert media.status == StudyMedia.Status.FAILED and "已损坏" in media.error
+    assert client_for(client, member).get(play_url(item, "file")).status_code == 404
