@@ -103,24 +103,28 @@ def export_run(*, job_id: int, now: dt.datetime) -> bool:
         log.exception("export job %s failed, reference %s", job.pk, reference)
         return _fail(job, FAILED_MESSAGE % {"reference": reference}, now=now)
 
-    ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
-        state=ExportJob.State.DONE,
-        file=job.file.name,
-        filename=filename,
-        progress_done=rows,
-        progress_total=rows,
-        finished_at=now,
-        expires_at=now + dt.timedelta(days=settings.EXPORT_KEEP_DAYS),
-    )
-    notify(
-        recipients=[job.requested_by],
-        subject=_("导出已完成：%(name)s") % {"name": filename},
-        body=_("文件保留 %(days)s 天。") % {"days": settings.EXPORT_KEEP_DAYS},
-        url=reverse("bulletin:export_job", args=[job.pk]),
-        dedupe_key=f"export:{job.pk}:done",
-        channels=["inbox"],
-        now=now,
-    )
+    # The flip and its inbox line commit together: whoever sees the job done finds the link too.
+    with transaction.atomic():
+        done = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
+            state=ExportJob.State.DONE,
+            file=job.file.name,
+            filename=filename,
+            progress_done=rows,
+            progress_total=rows,
+            finished_at=now,
+            expires_at=now + dt.timedelta(days=settings.EXPORT_KEEP_DAYS),
+        )
+        if done != 1:
+            return False
+        notify(
+            recipients=[job.requested_by],
+            subject=_("导出已完成：%(name)s") % {"name": filename},
+            body=_("文件保留 %(days)s 天。") % {"days": settings.EXPORT_KEEP_DAYS},
+            url=reverse("bulletin:export_job", args=[job.pk]),
+            dedupe_key=f"export:{job.pk}:done",
+            channels=["inbox"],
+            now=now,
+        )
     return True
 
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from org.models import Post, StaffRole
-from tasks.models import Task
+from tasks.models import Task, TaskReportFile
+from tasks.report_files import report_file_process
 from tests.factories import BranchFactory, member_with_login, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,6 +88,11 @@ def test_a_dispatched_task_goes_from_the_work_dept_to_a_committee_member_and_bac
         member.locator("#id_files").set_input_files(str(photo))
         member.locator("#report-submit").click()
         expect(member.get_by_text("办理情况已提交，等待交办人验收。")).to_be_visible()
+        # the photo waits for the worker (its metadata is stripped there): 处理中 until then
+        expect(member.locator(".report-file-processing")).to_have_count(1)
+        for report_file in TaskReportFile.objects.filter(report__task=task):
+            assert report_file_process(file_id=report_file.pk, now=timezone.now())
+        member.reload()
         expect(member.locator(".report-photo")).to_have_count(1)
         assert member.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
