@@ -9,7 +9,6 @@ A verified outcome (已验收 / 未通过) is locked: ``project_update`` and eve
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from bulletin.services import notify
 from org.clock import local_midnight
 from org.models import Member, Organization
 from org.scope import get_scope
-from supervision import imaging
-from supervision.models import SupervisionPolicy, evidence_storage
-from supervision.services.evidence import evidence_rejections
+from supervision.models import evidence_storage
+from supervision.services.evidence import checked_uploads
 from tasks.models import Task
 from tasks.services import owner_problem, task_create
 
@@ -294,25 +292,6 @@ def project_start(*, project: Project, user, now: dt.datetime) -> Project:
     return project
 
 
-def _checked_files(files) -> list[tuple[object, imaging.Sniffed, str, int]]:
-    """Each file checked by content like meeting evidence; the whole report is refused if any is bad."""
-    rejected = evidence_rejections(files=files, category=EVIDENCE_CATEGORY)
-    if rejected:
-        raise ValidationError({"files": [f"{name}：{reason}" for name, reason in rejected]})
-    policy = SupervisionPolicy.current()
-    checked = []
-    for upload in files:
-        sniffed = imaging.check_upload(upload, category=EVIDENCE_CATEGORY, max_pixels=policy.max_image_pixels)
-        digest, size = hashlib.sha256(), 0
-        upload.seek(0)
-        for chunk in upload.chunks(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-        upload.seek(0)
-        checked.append((upload, sniffed, digest.hexdigest(), size))
-    return checked
-
-
 def project_report(
     *,
     project: Project,
@@ -341,7 +320,7 @@ def project_report(
         errors["verifier"] = [why]
     if errors:
         raise ValidationError(errors)
-    checked = _checked_files(files)
+    checked = checked_uploads(files=files, category=EVIDENCE_CATEGORY)
     storage = evidence_storage()
     stored: list[str] = []
     try:

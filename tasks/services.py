@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -19,9 +18,8 @@ from simple_history.utils import bulk_create_with_history
 from org.history import record_history
 from org.models import Member, Organization, Post
 from org.selectors import active_on, holders_of
-from supervision import imaging
-from supervision.models import SupervisionPolicy, evidence_storage
-from supervision.services.evidence import evidence_rejections
+from supervision.models import evidence_storage
+from supervision.services.evidence import checked_uploads
 
 from .models import Dispatch, Task, TaskEvent, TaskReport, TaskReportFile
 from .report_files import enqueue_report_files
@@ -157,26 +155,6 @@ def task_hand_over(*, task: Task, owner: Member | None, helpers: Iterable[Member
     return task
 
 
-def _checked_files(files) -> list[tuple[object, imaging.Sniffed, str, int]]:
-    """Each file checked by content like meeting evidence (type, size, damage); refused as a whole if any is bad."""
-    rejected = evidence_rejections(files=files, category=REPORT_FILE_CATEGORY)
-    if rejected:
-        raise ValidationError({"files": [f"{name}：{reason}" for name, reason in rejected]})
-    policy = SupervisionPolicy.current()
-    checked = []
-    for upload in files:
-        sniffed = imaging.check_upload(upload, category=REPORT_FILE_CATEGORY, max_pixels=policy.max_image_pixels)
-        digest = hashlib.sha256()
-        size = 0
-        upload.seek(0)
-        for chunk in upload.chunks(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-        upload.seek(0)
-        checked.append((upload, sniffed, digest.hexdigest(), size))
-    return checked
-
-
 REPORT_FILE_CATEGORY = "other"
 
 
@@ -194,7 +172,7 @@ def task_report(*, task: Task, user, text: str, files: Iterable = (), now: dt.da
         raise ValidationError({"text": problems})
     if token and TaskReport.objects.filter(task=task, token=token).exists():
         raise ValidationError(_("这份办理情况已经提交过了，请勿重复提交。"))
-    checked = _checked_files(files)
+    checked = checked_uploads(files=files, category=REPORT_FILE_CATEGORY)
     storage = evidence_storage()
     stored: list[str] = []
     try:

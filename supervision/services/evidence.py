@@ -178,6 +178,27 @@ def evidence_rejections(*, files: Iterable, category: str) -> list[tuple[str, st
     return rejected
 
 
+def checked_uploads(*, files: Iterable, category: str) -> list[tuple[object, imaging.Sniffed, str, int]]:
+    """Each file checked as evidence of ``category`` is (size limit, type by content, pixels,
+    damage), with its SHA-256 and size: ``(upload, sniffed, sha256, size)``.
+
+    For callers that store all or nothing (a task report, a 攻关 project's outcome): the whole
+    batch is refused, each bad file named with its reason, before anything is stored.
+    """
+    policy = SupervisionPolicy.current()
+    checked, refused = [], []
+    for upload in files:
+        candidate = _check(upload, category=category, policy=policy)
+        if isinstance(candidate, str):
+            refused.append(f"{_display_name(upload)}：{candidate}")
+            continue
+        upload.seek(0)
+        checked.append((upload, candidate.sniffed, candidate.sha256, candidate.size))
+    if refused:
+        raise ValidationError({"files": refused})
+    return checked
+
+
 def evidence_upload(
     *,
     files: Iterable,
