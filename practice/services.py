@@ -118,7 +118,13 @@ def _task_title(hazard: Hazard) -> str:
 @transaction.atomic
 def hazard_ensure_task(*, hazard: Hazard, user, now: dt.datetime) -> Task:
     """The hazard's task, made once: the hazard row is locked and its ``task`` set from empty only."""
-    hazard = Hazard.objects.select_for_update().select_related("meeting__branch", "owner", "task").get(pk=hazard.pk)
+    # of=self: only the hazard row is locked (PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to its task)
+    hazard = (
+        Hazard.objects.select_for_update(of=("self",))
+        .select_related("meeting__branch", "owner", "task")
+        .get(pk=hazard.pk)
+    )
     if hazard.task is not None:
         return hazard.task
     task = task_create(
